@@ -1,0 +1,131 @@
+namespace Axon;
+
+// Element-wise arithmetic with broadcasting. Backward: the gradient of each input, summed over the
+// dimensions that broadcasting expanded (Unbroadcast).
+public sealed partial class Tensor
+{
+    /// <summary>Sums a gradient down to the shape of the input it belongs to (the adjoint of broadcasting).</summary>
+    internal static Tensor Unbroadcast(Tensor g, Tensor input) => Compute.SumTo(g, input.ShapeArray);
+
+    /// <summary>this + other (broadcast). Shape: broadcast of both shapes.</summary>
+    public Tensor Add(Tensor other)
+    {
+        var (a, b) = (this, other);
+        return Compute.Binary(a, b, BinaryOp.Add, "Add")
+            .Record("Add", [a, b], g => [a.requiresGrad ? Unbroadcast(g, a) : null, b.requiresGrad ? Unbroadcast(g, b) : null]);
+    }
+
+    /// <summary>this - other (broadcast).</summary>
+    public Tensor Sub(Tensor other)
+    {
+        var (a, b) = (this, other);
+        return Compute.Binary(a, b, BinaryOp.Sub, "Sub")
+            .Record("Sub", [a, b], g => [a.requiresGrad ? Unbroadcast(g, a) : null, b.requiresGrad ? Unbroadcast(-g, b) : null]);
+    }
+
+    /// <summary>this * other (broadcast).</summary>
+    public Tensor Mul(Tensor other)
+    {
+        var (a, b) = (this, other);
+        return Compute.Binary(a, b, BinaryOp.Mul, "Mul")
+            .Record("Mul", [a, b], g => [a.requiresGrad ? Unbroadcast(g * b, a) : null, b.requiresGrad ? Unbroadcast(g * a, b) : null]);
+    }
+
+    /// <summary>this / other (broadcast).</summary>
+    public Tensor Div(Tensor other)
+    {
+        var (a, b) = (this, other);
+        return Compute.Binary(a, b, BinaryOp.Div, "Div")
+            .Record("Div", [a, b], g => [a.requiresGrad ? Unbroadcast(g / b, a) : null, b.requiresGrad ? Unbroadcast(-g * a / (b * b), b) : null]);
+    }
+
+    /// <summary>this ^ exponent element-wise (broadcast).</summary>
+    public Tensor Pow(Tensor exponent)
+    {
+        var (a, b) = (this, exponent);
+        var y = Compute.Binary(a, b, BinaryOp.Pow, "Pow");
+        return y.Record("Pow", [a, b], g => [
+            a.requiresGrad ? Unbroadcast(g * b * a.Pow(b - 1.0), a) : null,
+            b.requiresGrad ? Unbroadcast(g * y * a.Log(), b) : null]);
+    }
+
+    /// <summary>this ^ p.</summary>
+    public Tensor Pow(double p)
+    {
+        var x = this;
+        if (p == 2) return x.Square();
+        return Compute.ScalarOp(x, p, BinaryOp.Pow, "Pow")
+            .Record("Pow", [x], g => [g * (p * x.Pow(p - 1))]);
+    }
+
+    /// <summary>Element-wise maximum (broadcast); on ties the gradient is split evenly, as in PyTorch.</summary>
+    public Tensor Maximum(Tensor other) => MinMax(other, BinaryOp.Max, "Maximum");
+
+    /// <summary>Element-wise minimum (broadcast); on ties the gradient is split evenly.</summary>
+    public Tensor Minimum(Tensor other) => MinMax(other, BinaryOp.Min, "Minimum");
+
+    private Tensor MinMax(Tensor other, BinaryOp op, string name)
+    {
+        var (a, b) = (this, other);
+        return Compute.Binary(a, b, op, name).Record(name, [a, b], g =>
+        {
+            var wins = op == BinaryOp.Max ? a.Gt(b) : a.Lt(b);
+            var share = wins + a.Eq(b) * 0.5;  // 1 where a wins, 0.5 on ties
+            return [a.requiresGrad ? Unbroadcast(g * share, a) : null, b.requiresGrad ? Unbroadcast(g * (1.0 - share), b) : null];
+        });
+    }
+
+    /// <summary>-this.</summary>
+    public Tensor Neg()
+    {
+        var x = this;
+        return Compute.Unary(x, UnaryOp.Neg, "Neg").Record("Neg", [x], g => [-g]);
+    }
+
+    /// <summary>this + s.</summary>
+    public Tensor Add(double s)
+    {
+        var x = this;
+        return Compute.ScalarOp(x, s, BinaryOp.Add, "Add").Record("Add", [x], g => [g]);
+    }
+
+    /// <summary>this * s.</summary>
+    public Tensor Mul(double s)
+    {
+        var x = this;
+        return Compute.ScalarOp(x, s, BinaryOp.Mul, "Mul").Record("Mul", [x], g => [g * s]);
+    }
+
+    /// <summary>s - this.</summary>
+    public Tensor RSub(double s)
+    {
+        var x = this;
+        using var st = Scalar(s, x.DType);
+        return Compute.Binary(st, x, BinaryOp.Sub, "Sub").Record("Sub", [x], g => [-g]);
+    }
+
+    /// <summary>s / this.</summary>
+    public Tensor RDiv(double s)
+    {
+        var x = this;
+        using var st = Scalar(s, x.DType);
+        var y = Compute.Binary(st, x, BinaryOp.Div, "Div");
+        return y.Record("Div", [x], g => [-g * y / x]);
+    }
+
+#pragma warning disable CS1591 // operators mirror the named methods above
+    public static Tensor operator +(Tensor a, Tensor b) => a.Add(b);
+    public static Tensor operator -(Tensor a, Tensor b) => a.Sub(b);
+    public static Tensor operator *(Tensor a, Tensor b) => a.Mul(b);
+    public static Tensor operator /(Tensor a, Tensor b) => a.Div(b);
+    public static Tensor operator -(Tensor a) => a.Neg();
+    public static Tensor operator +(Tensor a, double s) => a.Add(s);
+    public static Tensor operator +(double s, Tensor a) => a.Add(s);
+    public static Tensor operator -(Tensor a, double s) => a.Add(-s);
+    public static Tensor operator -(double s, Tensor a) => a.RSub(s);
+    public static Tensor operator *(Tensor a, double s) => a.Mul(s);
+    public static Tensor operator *(double s, Tensor a) => a.Mul(s);
+    public static Tensor operator /(Tensor a, double s) => a.Mul(1.0 / s);
+    public static Tensor operator /(double s, Tensor a) => a.RDiv(s);
+#pragma warning restore CS1591
+}

@@ -1,0 +1,90 @@
+namespace Axon;
+
+// Unary math and activations. Primitives own a backward; composites (ELU, softplus) inherit theirs.
+public sealed partial class Tensor
+{
+    private Tensor UnaryRecorded(UnaryOp op, string name, Func<Tensor, Tensor, Tensor, Tensor> backward)
+    {
+        var x = this;
+        var y = Compute.Unary(x, op, name);
+        return y.Record(name, [x], g => [backward(g, x, y)]);
+    }
+
+    /// <summary>e^x.</summary>
+    public Tensor Exp() => UnaryRecorded(UnaryOp.Exp, "Exp", (g, _, y) => g * y);
+
+    /// <summary>Natural logarithm.</summary>
+    public Tensor Log() => UnaryRecorded(UnaryOp.Log, "Log", (g, x, _) => g / x);
+
+    /// <summary>Square root.</summary>
+    public Tensor Sqrt() => UnaryRecorded(UnaryOp.Sqrt, "Sqrt", (g, _, y) => g / (y * 2.0));
+
+    /// <summary>x * x.</summary>
+    public Tensor Square() => UnaryRecorded(UnaryOp.Square, "Square", (g, x, _) => g * x * 2.0);
+
+    /// <summary>1 / x.</summary>
+    public Tensor Reciprocal() => UnaryRecorded(UnaryOp.Reciprocal, "Reciprocal", (g, _, y) => -g * y * y);
+
+    /// <summary>|x|; the gradient at 0 is 0, as in PyTorch.</summary>
+    public Tensor Abs() => UnaryRecorded(UnaryOp.Abs, "Abs", (g, x, _) => g * x.Sign());
+
+    /// <summary>Hyperbolic tangent.</summary>
+    public Tensor Tanh() => UnaryRecorded(UnaryOp.Tanh, "Tanh", (g, _, y) => g * (1.0 - y * y));
+
+    /// <summary>Logistic sigmoid 1 / (1 + e^-x).</summary>
+    public Tensor Sigmoid() => UnaryRecorded(UnaryOp.Sigmoid, "Sigmoid", (g, _, y) => g * y * (1.0 - y));
+
+    /// <summary>max(x, 0); the gradient at 0 is 0.</summary>
+    public Tensor Relu() => UnaryRecorded(UnaryOp.Relu, "Relu", (g, x, _) => Compute.ReluBackward(x, g));
+
+    /// <summary>Sign in {-1, 0, 1}; its gradient is zero everywhere.</summary>
+    public Tensor Sign() => UnaryRecorded(UnaryOp.Sign, "Sign", (g, _, _) => ZerosLike(g));
+
+    /// <summary>Heaviside step: 1 where x &gt;= 0, else 0 (the perceptron's activation); zero gradient.</summary>
+    public Tensor Step() => UnaryRecorded(UnaryOp.Step, "Step", (g, _, _) => ZerosLike(g));
+
+    /// <summary>x where x &gt; 0, else slope * x.</summary>
+    public Tensor LeakyRelu(double negativeSlope = 0.01)
+    {
+        var x = this;
+        return Compute.LeakyRelu(x, negativeSlope)
+            .Record("LeakyRelu", [x], g => [g * Compute.Where(x.Gt(0), OnesLike(x), Full(x.ShapeArray, negativeSlope, x.DType))]);
+    }
+
+    /// <summary>Clamps to [min, max] (either bound may be null); the gradient flows where min &lt;= x &lt;= max.</summary>
+    public Tensor Clamp(double? min = null, double? max = null)
+    {
+        var x = this;
+        double lo = min ?? double.NegativeInfinity, hi = max ?? double.PositiveInfinity;
+        if (lo > hi) throw new ArgumentException($"Clamp: min ({lo}) is greater than max ({hi}).");
+        return Compute.Clamp(x, lo, hi).Record("Clamp", [x], g => [g * (x.Ge(lo) * x.Le(hi))]);
+    }
+
+    /// <summary>ELU: x where x &gt; 0, else alpha * (e^x - 1).</summary>
+    public Tensor Elu(double alpha = 1.0)
+    {
+        // exp of the clamped input keeps the unused branch finite, so its zero gradient stays zero (not 0 * inf).
+        var negative = (Clamp(max: 0).Exp() - 1.0) * alpha;
+        return Where(Gt(0), this, negative);
+    }
+
+    /// <summary>Softplus: (1/beta) * log(1 + e^(beta x)), linear where beta x &gt; threshold (PyTorch semantics).</summary>
+    public Tensor Softplus(double beta = 1.0, double threshold = 20.0)
+    {
+        var z = this * beta;
+        // Stable form: max(z, 0) + log(1 + e^-|z|).
+        var soft = (z.Relu() + (z.Abs().Neg().Exp() + 1.0).Log()) / beta;
+        return Where(z.Gt(threshold), this, soft);
+    }
+
+    /// <summary>Element-wise cond ? a : b (cond is any tensor, non-zero meaning true); gradients flow to a and b.</summary>
+    public static Tensor Where(Tensor condition, Tensor a, Tensor b)
+    {
+        var mask = condition.Ne(0);
+        return Compute.Where(mask, a, b).Record("Where", [a, b], g =>
+        {
+            var zeros = ZerosLike(g);
+            return [a.requiresGrad ? Unbroadcast(Compute.Where(mask, g, zeros), a) : null, b.requiresGrad ? Unbroadcast(Compute.Where(mask, zeros, g), b) : null];
+        });
+    }
+}

@@ -1,0 +1,134 @@
+namespace Axon;
+
+// Differentiable views and copies: the backward of a view reshapes, permutes or pads the gradient back.
+public sealed partial class Tensor
+{
+    /// <summary>The same data with a new shape (one size may be -1); a view when the layout allows, otherwise a copy.</summary>
+    public Tensor Reshape(params int[] newShape)
+    {
+        var x = this;
+        return ReshapeData(newShape).Record("Reshape", [x], g => [g.ReshapeData(x.shape)]);
+    }
+
+    /// <summary>A view with a new shape; the tensor must be contiguous (like torch.view).</summary>
+    public Tensor View(params int[] newShape)
+    {
+        var x = this;
+        return ViewAs(newShape).Record("View", [x], g => [g.ReshapeData(x.shape)]);
+    }
+
+    /// <summary>Merges dimensions startDim..endDim into one.</summary>
+    public Tensor Flatten(int startDim = 0, int endDim = -1)
+    {
+        if (Rank == 0) return Reshape(1);
+        int s = ShapeUtil.NormDim(startDim, Rank, "Flatten"), e = ShapeUtil.NormDim(endDim, Rank, "Flatten");
+        if (s > e) throw new ArgumentException($"Flatten: startDim ({startDim}) comes after endDim ({endDim}).");
+        var ns = shape.Take(s).Append(shape.Skip(s).Take(e - s + 1).Aggregate(1, (a, b) => a * b)).Concat(shape.Skip(e + 1)).ToArray();
+        return Reshape(ns);
+    }
+
+    /// <summary>Reorders the dimensions (a view).</summary>
+    public Tensor Permute(params int[] dims)
+    {
+        var x = this;
+        var nd = dims.Select(d => ShapeUtil.NormDim(d, Rank, "Permute")).ToArray();
+        var inverse = new int[nd.Length];
+        for (int i = 0; i < nd.Length; i++) inverse[nd[i]] = i;
+        return PermuteView(nd).Record("Permute", [x], g => [g.PermuteView(inverse)]);
+    }
+
+    /// <summary>Swaps two dimensions (a view).</summary>
+    public Tensor Transpose(int dim0, int dim1)
+    {
+        var x = this;
+        return TransposeView(dim0, dim1).Record("Transpose", [x], g => [g.TransposeView(dim0, dim1)]);
+    }
+
+    /// <summary>Elements [start, start+length) of dimension <paramref name="dim"/> (a view).</summary>
+    public Tensor Narrow(int dim, int start, int length)
+    {
+        var x = this;
+        int d = ShapeUtil.NormDim(dim, Rank, "Narrow");
+        int s = start < 0 ? start + shape[d] : start;
+        return NarrowView(d, s, length).Record("Narrow", [x], g =>
+        {
+            var full = Zeros(x.shape, g.DType);
+            using var part = full.NarrowView(d, s, length);
+            CopyStrided(g, part);
+            return [full];
+        });
+    }
+
+    /// <summary>Elements start, start+step, ... below end of one dimension (Python-style slice; a copy when step != 1).</summary>
+    public Tensor Slice(int dim, int start, int end, int step = 1)
+    {
+        int d = ShapeUtil.NormDim(dim, Rank, "Slice");
+        int n = shape[d];
+        int s = Math.Clamp(start < 0 ? start + n : start, 0, n), e = Math.Clamp(end < 0 ? end + n : end, 0, n);
+        if (step <= 0) throw new ArgumentOutOfRangeException(nameof(step), step, "Slice: step must be positive.");
+        if (step == 1) return Narrow(d, s, Math.Max(0, e - s));
+        var idx = new List<long>();
+        for (int i = s; i < e; i += step) idx.Add(i);
+        return IndexSelect(d, FromArray([.. idx]));
+    }
+
+    /// <summary>Index <paramref name="index"/> of dimension <paramref name="dim"/>, removing that dimension (a view).</summary>
+    public Tensor Select(int dim, int index)
+    {
+        var x = this;
+        int d = ShapeUtil.NormDim(dim, Rank, "Select");
+        int i = index < 0 ? index + shape[d] : index;
+        return SelectView(d, i).Record("Select", [x], g =>
+        {
+            var full = Zeros(x.shape, g.DType);
+            using var part = full.SelectView(d, i);
+            CopyStrided(g, part);
+            return [full];
+        });
+    }
+
+    /// <summary>Removes size-1 dimensions (only <paramref name="dim"/> when given).</summary>
+    public Tensor Squeeze(int? dim = null)
+    {
+        var x = this;
+        return SqueezeView(dim).Record("Squeeze", [x], g => [g.ReshapeData(x.shape)]);
+    }
+
+    /// <summary>Inserts a size-1 dimension at <paramref name="dim"/>.</summary>
+    public Tensor Unsqueeze(int dim)
+    {
+        var x = this;
+        return UnsqueezeView(dim).Record("Unsqueeze", [x], g => [g.ReshapeData(x.shape)]);
+    }
+
+    /// <summary>Broadcasts size-1 dimensions to <paramref name="newShape"/> without copying (-1 keeps a size).</summary>
+    public Tensor Expand(params int[] newShape)
+    {
+        var x = this;
+        return ExpandView(newShape).Record("Expand", [x], g => [Unbroadcast(g, x)]);
+    }
+
+    /// <summary>This tensor if contiguous, otherwise a contiguous copy (differentiable).</summary>
+    public Tensor Contiguous()
+    {
+        if (IsContiguous) return this;
+        var x = this;
+        return CloneData().Record("Contiguous", [x], g => [g]);
+    }
+
+    /// <summary>A contiguous copy (differentiable).</summary>
+    public Tensor Clone()
+    {
+        var x = this;
+        return CloneData().Record("Clone", [x], g => [g]);
+    }
+
+    /// <summary>A copy converted to <paramref name="dtype"/> (this tensor itself when already of that type). Differentiable between float types.</summary>
+    public Tensor To(DType dtype)
+    {
+        if (dtype == DType) return this;
+        var x = this;
+        var y = ConvertData(dtype);
+        return dtype.IsFloatingPoint() ? y.Record("To", [x], g => [g.ConvertData(x.DType)]) : y;
+    }
+}

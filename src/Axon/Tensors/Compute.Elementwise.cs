@@ -1,0 +1,284 @@
+using System.Numerics;
+using Axon.Kernels;
+
+namespace Axon;
+
+/// <summary>Binary element-wise operations.</summary>
+internal enum BinaryOp { Add, Sub, Mul, Div, Max, Min, Pow, Eq, Ne, Lt, Le, Gt, Ge }
+
+/// <summary>Unary element-wise operations.</summary>
+internal enum UnaryOp { Neg, Abs, Exp, Log, Sqrt, Tanh, Sigmoid, Relu, Sign, Step, Square, Reciprocal }
+
+/// <summary>
+/// The raw compute layer: operations on tensors that produce new tensors, with no autograd. The
+/// differentiable API in <c>Ops/</c> calls these for its forward and backward passes. Strided and
+/// broadcast operands are walked with <see cref="RowIterator"/> and each contiguous row goes to a kernel.
+/// </summary>
+internal static partial class Compute
+{
+    public static DType Promote(DType a, DType b) =>
+        a == DType.Float64 || b == DType.Float64 ? DType.Float64 :
+        a == DType.Float32 || b == DType.Float32 ? DType.Float32 : DType.Int64;
+
+    public static bool IsComparison(BinaryOp op) => op >= BinaryOp.Eq;
+
+    /// <summary>out = a op b with broadcasting and type promotion.</summary>
+    public static Tensor Binary(Tensor a, Tensor b, BinaryOp op, string name)
+    {
+        var dtype = Promote(a.DType, b.DType);
+        if (a.DType != dtype) a = a.ConvertData(dtype);
+        if (b.DType != dtype) b = b.ConvertData(dtype);
+        var shape = ShapeUtil.Broadcast(a.ShapeArray, b.ShapeArray, name);
+        var result = Tensor.Empty(shape, dtype);
+        BinaryInto(a, b, result, op);
+        return result;
+    }
+
+    /// <summary>dst = a op b where dst has the broadcast shape (dst may be a or b for in-place updates).</summary>
+    public static void BinaryInto(Tensor a, Tensor b, Tensor dst, BinaryOp op)
+    {
+        var shape = dst.ShapeArray;
+        int[] sa = ShapeUtil.BroadcastStrides(a.ShapeArray, a.StrideArray, shape), sb = ShapeUtil.BroadcastStrides(b.ShapeArray, b.StrideArray, shape);
+        var it = new RowIterator(shape, [dst.StrideArray, sa, sb], [dst.Offset, a.Offset, b.Offset]);
+        switch (dst.DType)
+        {
+            case DType.Float32: BinaryRows<float>(ref it, a.Data<float>(), b.Data<float>(), dst.Data<float>(), op); break;
+            case DType.Float64: BinaryRows<double>(ref it, a.Data<double>(), b.Data<double>(), dst.Data<double>(), op); break;
+            default: BinaryRowsInt(ref it, a.Data<long>(), b.Data<long>(), dst.Data<long>(), op); break;
+        }
+    }
+
+    private static void BinaryRows<T>(ref RowIterator it, T[] a, T[] b, T[] d, BinaryOp op) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = it.InnerLength, sd = it.InnerStride(0), sa = it.InnerStride(1), sb = it.InnerStride(2);
+        while (it.Next())
+        {
+            int od = it.Offset(0), oa = it.Offset(1), ob = it.Offset(2);
+            if (sd == 1 && sa == 1 && sb == 1)
+            {
+                ReadOnlySpan<T> x = a.AsSpan(oa, n), y = b.AsSpan(ob, n);
+                Span<T> z = d.AsSpan(od, n);
+                switch (op)
+                {
+                    case BinaryOp.Add: Elementwise.Add(x, y, z); continue;
+                    case BinaryOp.Sub: Elementwise.Subtract(x, y, z); continue;
+                    case BinaryOp.Mul: Elementwise.Multiply(x, y, z); continue;
+                    case BinaryOp.Div: Elementwise.Divide(x, y, z); continue;
+                    case BinaryOp.Max: Elementwise.Maximum(x, y, z); continue;
+                    case BinaryOp.Min: Elementwise.Minimum(x, y, z); continue;
+                    case BinaryOp.Pow: Elementwise.Pow(x, y, z); continue;
+                    default: Elementwise.Compare(x, y, ToComparison(op), z); continue;
+                }
+            }
+            if (sd == 1 && sa == 1 && sb == 0)
+            {
+                ReadOnlySpan<T> x = a.AsSpan(oa, n);
+                Span<T> z = d.AsSpan(od, n);
+                T s = b[ob];
+                switch (op)
+                {
+                    case BinaryOp.Add: Elementwise.AddScalar(x, s, z); continue;
+                    case BinaryOp.Sub: Elementwise.AddScalar(x, -s, z); continue;
+                    case BinaryOp.Mul: Elementwise.MultiplyScalar(x, s, z); continue;
+                    case BinaryOp.Pow: Elementwise.PowScalar(x, s, z); continue;
+                    case >= BinaryOp.Eq: Elementwise.CompareScalar(x, s, ToComparison(op), z); continue;
+                }
+            }
+            else if (sd == 1 && sa == 0 && sb == 1)
+            {
+                ReadOnlySpan<T> y = b.AsSpan(ob, n);
+                Span<T> z = d.AsSpan(od, n);
+                T s = a[oa];
+                switch (op)
+                {
+                    case BinaryOp.Add: Elementwise.AddScalar(y, s, z); continue;
+                    case BinaryOp.Sub: Elementwise.ScalarSubtract(s, y, z); continue;
+                    case BinaryOp.Mul: Elementwise.MultiplyScalar(y, s, z); continue;
+                    case BinaryOp.Div: Elementwise.ScalarDivide(s, y, z); continue;
+                }
+            }
+            for (int i = 0; i < n; i++) d[od + i * sd] = Apply(op, a[oa + i * sa], b[ob + i * sb]);
+        }
+    }
+
+    private static Elementwise.Comparison ToComparison(BinaryOp op) => op switch
+    {
+        BinaryOp.Eq => Elementwise.Comparison.Equal,
+        BinaryOp.Ne => Elementwise.Comparison.NotEqual,
+        BinaryOp.Lt => Elementwise.Comparison.Less,
+        BinaryOp.Le => Elementwise.Comparison.LessOrEqual,
+        BinaryOp.Gt => Elementwise.Comparison.Greater,
+        _ => Elementwise.Comparison.GreaterOrEqual,
+    };
+
+    private static T Apply<T>(BinaryOp op, T x, T y) where T : unmanaged, IFloatingPointIeee754<T> => op switch
+    {
+        BinaryOp.Add => x + y,
+        BinaryOp.Sub => x - y,
+        BinaryOp.Mul => x * y,
+        BinaryOp.Div => x / y,
+        BinaryOp.Max => T.IsNaN(x) || T.IsNaN(y) ? T.NaN : T.Max(x, y),
+        BinaryOp.Min => T.IsNaN(x) || T.IsNaN(y) ? T.NaN : T.Min(x, y),
+        BinaryOp.Pow => T.Pow(x, y),
+        BinaryOp.Eq => x == y ? T.One : T.Zero,
+        BinaryOp.Ne => x != y ? T.One : T.Zero,
+        BinaryOp.Lt => x < y ? T.One : T.Zero,
+        BinaryOp.Le => x <= y ? T.One : T.Zero,
+        BinaryOp.Gt => x > y ? T.One : T.Zero,
+        _ => x >= y ? T.One : T.Zero,
+    };
+
+    private static void BinaryRowsInt(ref RowIterator it, long[] a, long[] b, long[] d, BinaryOp op)
+    {
+        int n = it.InnerLength, sd = it.InnerStride(0), sa = it.InnerStride(1), sb = it.InnerStride(2);
+        while (it.Next())
+        {
+            int od = it.Offset(0), oa = it.Offset(1), ob = it.Offset(2);
+            for (int i = 0; i < n; i++)
+            {
+                long x = a[oa + i * sa], y = b[ob + i * sb];
+                d[od + i * sd] = op switch
+                {
+                    BinaryOp.Add => x + y,
+                    BinaryOp.Sub => x - y,
+                    BinaryOp.Mul => x * y,
+                    BinaryOp.Div => y == 0 ? throw new DivideByZeroException("Integer tensor division by zero.") : x / y,
+                    BinaryOp.Max => Math.Max(x, y),
+                    BinaryOp.Min => Math.Min(x, y),
+                    BinaryOp.Pow => (long)Math.Pow(x, y),
+                    BinaryOp.Eq => x == y ? 1 : 0,
+                    BinaryOp.Ne => x != y ? 1 : 0,
+                    BinaryOp.Lt => x < y ? 1 : 0,
+                    BinaryOp.Le => x <= y ? 1 : 0,
+                    BinaryOp.Gt => x > y ? 1 : 0,
+                    _ => x >= y ? 1 : 0,
+                };
+            }
+        }
+    }
+
+    /// <summary>out = op(x) for a floating-point tensor (contiguous result).</summary>
+    public static Tensor Unary(Tensor x, UnaryOp op, string name)
+    {
+        if (x.DType == DType.Int64)
+        {
+            if (op is UnaryOp.Neg or UnaryOp.Abs or UnaryOp.Square or UnaryOp.Sign) return UnaryInt(x, op);
+            x = x.ConvertData(DType.Float32);
+        }
+        var src = x.ContiguousData();
+        var result = Tensor.Empty(x.GetShape(), x.DType);
+        if (x.DType == DType.Float32) UnarySpan<float>(src.AsSpan<float>(), result.AsSpan<float>(), op);
+        else UnarySpan<double>(src.AsSpan<double>(), result.AsSpan<double>(), op);
+        _ = name;
+        return result;
+    }
+
+    private static void UnarySpan<T>(ReadOnlySpan<T> x, Span<T> d, UnaryOp op) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (op)
+        {
+            case UnaryOp.Neg: Elementwise.Negate(x, d); break;
+            case UnaryOp.Abs: Elementwise.Abs(x, d); break;
+            case UnaryOp.Exp: Elementwise.Exp(x, d); break;
+            case UnaryOp.Log: Elementwise.Log(x, d); break;
+            case UnaryOp.Sqrt: Elementwise.Sqrt(x, d); break;
+            case UnaryOp.Tanh: Elementwise.Tanh(x, d); break;
+            case UnaryOp.Sigmoid: Elementwise.Sigmoid(x, d); break;
+            case UnaryOp.Relu: Elementwise.Relu(x, d); break;
+            case UnaryOp.Sign: Elementwise.Sign(x, d); break;
+            case UnaryOp.Step: Elementwise.Step(x, d); break;
+            case UnaryOp.Square: Elementwise.Multiply(x, x, d); break;
+            default: Elementwise.ScalarDivide(T.One, x, d); break;
+        }
+    }
+
+    private static Tensor UnaryInt(Tensor x, UnaryOp op)
+    {
+        var src = x.ContiguousData().AsSpan<long>();
+        var r = Tensor.Empty(x.GetShape(), DType.Int64);
+        var d = r.AsSpan<long>();
+        for (int i = 0; i < src.Length; i++)
+            d[i] = op switch { UnaryOp.Neg => -src[i], UnaryOp.Abs => Math.Abs(src[i]), UnaryOp.Square => src[i] * src[i], _ => Math.Sign(src[i]) };
+        return r;
+    }
+
+    /// <summary>dst = x op scalar, where the scalar is converted to x's dtype.</summary>
+    public static Tensor ScalarOp(Tensor x, double s, BinaryOp op, string name)
+    {
+        using var st = Tensor.Scalar(s, x.DType.IsFloatingPoint() ? x.DType : (s == Math.Floor(s) ? DType.Int64 : DType.Float32));
+        return Binary(x, st, op, name);
+    }
+
+    /// <summary>min(max(x, lo), hi).</summary>
+    public static Tensor Clamp(Tensor x, double lo, double hi)
+    {
+        var src = x.ContiguousData();
+        var r = Tensor.Empty(x.GetShape(), x.DType);
+        if (x.DType == DType.Float32) Elementwise.Clamp(src.AsSpan<float>(), (float)lo, (float)hi, r.AsSpan<float>());
+        else if (x.DType == DType.Float64) Elementwise.Clamp(src.AsSpan<double>(), lo, hi, r.AsSpan<double>());
+        else { var s = src.AsSpan<long>(); var d = r.AsSpan<long>(); for (int i = 0; i < s.Length; i++) d[i] = (long)Math.Clamp(s[i], lo, hi); }
+        return r;
+    }
+
+    /// <summary>x &gt; 0 ? x : slope * x.</summary>
+    public static Tensor LeakyRelu(Tensor x, double slope)
+    {
+        var src = x.ContiguousData();
+        var r = Tensor.Empty(x.GetShape(), x.DType);
+        if (x.DType == DType.Float32) Elementwise.LeakyRelu(src.AsSpan<float>(), (float)slope, r.AsSpan<float>());
+        else Elementwise.LeakyRelu(src.AsSpan<double>(), slope, r.AsSpan<double>());
+        return r;
+    }
+
+    /// <summary>x &gt; 0 ? g : 0, the ReLU backward.</summary>
+    public static Tensor ReluBackward(Tensor x, Tensor g)
+    {
+        var xs = x.ContiguousData(); var gs = g.ContiguousData();
+        var r = Tensor.Empty(x.GetShape(), x.DType);
+        if (x.DType == DType.Float32) Elementwise.ReluBackward(xs.AsSpan<float>(), gs.AsSpan<float>(), r.AsSpan<float>());
+        else Elementwise.ReluBackward(xs.AsSpan<double>(), gs.AsSpan<double>(), r.AsSpan<double>());
+        return r;
+    }
+
+    /// <summary>cond != 0 ? a : b with broadcasting over all three.</summary>
+    public static Tensor Where(Tensor cond, Tensor a, Tensor b)
+    {
+        var dtype = Promote(a.DType, b.DType);
+        if (a.DType != dtype) a = a.ConvertData(dtype);
+        if (b.DType != dtype) b = b.ConvertData(dtype);
+        var shape = ShapeUtil.Broadcast(ShapeUtil.Broadcast(cond.ShapeArray, a.ShapeArray, "Where"), b.ShapeArray, "Where");
+        var r = Tensor.Empty(shape, dtype);
+        int[] sc = ShapeUtil.BroadcastStrides(cond.ShapeArray, cond.StrideArray, shape), sa = ShapeUtil.BroadcastStrides(a.ShapeArray, a.StrideArray, shape), sb = ShapeUtil.BroadcastStrides(b.ShapeArray, b.StrideArray, shape);
+        var it = new RowIterator(shape, [r.StrideArray, sc, sa, sb], [r.Offset, cond.Offset, a.Offset, b.Offset]);
+        int n = it.InnerLength;
+        int ic = it.InnerStride(1), ia = it.InnerStride(2), ib = it.InnerStride(3);
+        while (it.Next())
+        {
+            int od = it.Offset(0), oc = it.Offset(1), oa = it.Offset(2), ob = it.Offset(3);
+            for (int i = 0; i < n; i++)
+            {
+                bool c = cond.DType switch
+                {
+                    DType.Float32 => cond.Data<float>()[oc + i * ic] != 0,
+                    DType.Float64 => cond.Data<double>()[oc + i * ic] != 0,
+                    _ => cond.Data<long>()[oc + i * ic] != 0,
+                };
+                switch (dtype)
+                {
+                    case DType.Float32: r.Data<float>()[od + i] = c ? a.Data<float>()[oa + i * ia] : b.Data<float>()[ob + i * ib]; break;
+                    case DType.Float64: r.Data<double>()[od + i] = c ? a.Data<double>()[oa + i * ia] : b.Data<double>()[ob + i * ib]; break;
+                    default: r.Data<long>()[od + i] = c ? a.Data<long>()[oa + i * ia] : b.Data<long>()[ob + i * ib]; break;
+                }
+            }
+        }
+        return r;
+    }
+
+    /// <summary>dst += alpha * src, in place (dst contiguous, same shape and dtype): gradient accumulation and optimiser updates.</summary>
+    public static void AxpyInPlace(Tensor dst, double alpha, Tensor src)
+    {
+        var s = src.ContiguousData();
+        if (dst.DType == DType.Float32) Elementwise.Axpy((float)alpha, s.AsSpan<float>(), dst.AsSpan<float>(), dst.AsSpan<float>());
+        else Elementwise.Axpy(alpha, s.AsSpan<double>(), dst.AsSpan<double>(), dst.AsSpan<double>());
+    }
+}
