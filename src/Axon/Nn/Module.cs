@@ -1,0 +1,246 @@
+using System.Text;
+
+namespace Axon.Nn;
+
+/// <summary>
+/// Base class of every layer and model, as torch.nn.Module: named parameters, buffers and child modules,
+/// train/eval mode, <see cref="StateDict"/> with PyTorch's dotted keys (<c>layers.0.weight</c>), and a repr
+/// printed like PyTorch's. Subclasses create parameters in the constructor, initialise them in
+/// <see cref="ResetParameters"/>, and implement <see cref="Forward"/>; containers call children with <see cref="Call"/>.
+/// </summary>
+public abstract class Module
+{
+    private readonly List<KeyValuePair<string, Tensor?>> parameters = [];
+    private readonly List<KeyValuePair<string, Tensor>> buffers = [];
+    private readonly List<KeyValuePair<string, Module>> children = [];
+    private readonly List<Action<Module, Tensor, Tensor>> forwardHooks = [];
+
+    /// <summary>True in training mode (dropout active, batch norm uses batch statistics).</summary>
+    public bool Training { get; private set; } = true;
+
+    /// <summary>The computation of the module. Shape conventions are given in each module's docs.</summary>
+    public abstract Tensor Forward(Tensor input);
+
+    /// <summary>Runs <see cref="Forward"/> and then the forward hooks (like calling <c>module(x)</c> in PyTorch).</summary>
+    public Tensor Call(Tensor input)
+    {
+        var output = Forward(input);
+        foreach (var hook in forwardHooks) hook(this, input, output);
+        return output;
+    }
+
+    /// <summary>Registers hook(module, input, output), run after each <see cref="Call"/>. Dispose the result to remove it.</summary>
+    public IDisposable RegisterForwardHook(Action<Module, Tensor, Tensor> hook)
+    {
+        forwardHooks.Add(hook);
+        return new Removal(() => forwardHooks.Remove(hook));
+    }
+
+    private sealed class Removal(Action remove) : IDisposable
+    {
+        private Action? remove = remove;
+
+        public void Dispose() { remove?.Invoke(); remove = null; }
+    }
+
+    /// <summary>Registers a learnable tensor under <paramref name="name"/> (null registers an absent optional parameter such as a disabled bias).</summary>
+    protected Tensor? RegisterParameter(string name, Tensor? value)
+    {
+        CheckName(name);
+        if (value is not null)
+        {
+            if (!value.IsLeaf) throw new ArgumentException($"Parameter '{name}' must be a leaf tensor (not the output of an op); use Detach().", nameof(value));
+            if (!value.DType.IsFloatingPoint()) throw new ArgumentException($"Parameter '{name}' must be floating-point, got {value.DType.TorchName()}.", nameof(value));
+            value.RequiresGrad = true;
+        }
+        parameters.Add(new(name, value));
+        return value;
+    }
+
+    /// <summary>Registers a non-learnable tensor that belongs to the state (e.g. running statistics).</summary>
+    protected Tensor RegisterBuffer(string name, Tensor value)
+    {
+        CheckName(name);
+        buffers.Add(new(name, value));
+        return value;
+    }
+
+    /// <summary>Registers a child module under <paramref name="name"/>.</summary>
+    protected T RegisterModule<T>(string name, T module) where T : Module
+    {
+        CheckName(name);
+        children.Add(new(name, module));
+        return module;
+    }
+
+    private void CheckName(string name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Contains('.', StringComparison.Ordinal)) throw new ArgumentException($"Invalid name '{name}': names must be non-empty and contain no '.'.", nameof(name));
+        if (parameters.Any(p => p.Key == name) || buffers.Any(b => b.Key == name) || children.Any(c => c.Key == name))
+            throw new ArgumentException($"'{name}' is already registered in {GetType().Name}.", nameof(name));
+    }
+
+    /// <summary>Replaces a registered buffer's tensor (e.g. after loading).</summary>
+    protected void SetBuffer(string name, Tensor value)
+    {
+        int i = buffers.FindIndex(b => b.Key == name);
+        if (i < 0) throw new ArgumentException($"No buffer named '{name}' in {GetType().Name}.", nameof(name));
+        buffers[i] = new(name, value);
+    }
+
+    /// <summary>Direct children, in registration order.</summary>
+    public IEnumerable<(string Name, Module Module)> NamedChildren() => children.Select(c => (c.Key, c.Value));
+
+    /// <summary>This module and all descendants with dotted names ("" for this one).</summary>
+    public IEnumerable<(string Name, Module Module)> NamedModules(string prefix = "")
+    {
+        yield return (prefix, this);
+        foreach (var (name, child) in NamedChildren())
+            foreach (var m in child.NamedModules(prefix.Length == 0 ? name : prefix + "." + name))
+                yield return m;
+    }
+
+    /// <summary>All parameters with dotted names, in registration order (each tensor once).</summary>
+    public IEnumerable<(string Name, Tensor Parameter)> NamedParameters()
+    {
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        foreach (var (prefix, m) in NamedModules())
+            foreach (var p in m.parameters)
+                if (p.Value is not null && seen.Add(p.Value))
+                    yield return (prefix.Length == 0 ? p.Key : prefix + "." + p.Key, p.Value);
+    }
+
+    /// <summary>All parameters (what an optimiser updates).</summary>
+    public IEnumerable<Tensor> Parameters() => NamedParameters().Select(p => p.Parameter);
+
+    /// <summary>All buffers with dotted names.</summary>
+    public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers()
+    {
+        foreach (var (prefix, m) in NamedModules())
+            foreach (var b in m.buffers)
+                yield return (prefix.Length == 0 ? b.Key : prefix + "." + b.Key, b.Value);
+    }
+
+    /// <summary>Parameters and buffers by PyTorch's dotted names, in PyTorch's order (per module: parameters, then buffers).</summary>
+    public IReadOnlyList<KeyValuePair<string, Tensor>> StateDict()
+    {
+        var result = new List<KeyValuePair<string, Tensor>>();
+        foreach (var (prefix, m) in NamedModules())
+        {
+            string P(string k) => prefix.Length == 0 ? k : prefix + "." + k;
+            foreach (var p in m.parameters) if (p.Value is not null) result.Add(new(P(p.Key), p.Value));
+            foreach (var b in m.buffers) result.Add(new(P(b.Key), b.Value));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Copies tensors into this module's parameters and buffers by name. With <paramref name="strict"/>, missing
+    /// or unexpected keys are an error; a shape mismatch is always an error naming the key and both shapes.
+    /// </summary>
+    public void LoadStateDict(IEnumerable<KeyValuePair<string, Tensor>> state, bool strict = true)
+    {
+        var own = StateDict().ToDictionary(kv => kv.Key, kv => kv.Value);
+        var given = state.ToDictionary(kv => kv.Key, kv => kv.Value);
+        if (strict)
+        {
+            var missing = own.Keys.Except(given.Keys).ToList();
+            var unexpected = given.Keys.Except(own.Keys).ToList();
+            if (missing.Count > 0 || unexpected.Count > 0)
+                throw new ArgumentException($"Error(s) in loading state dict for {GetType().Name}: " +
+                    (missing.Count > 0 ? $"missing keys: {string.Join(", ", missing)}. " : "") +
+                    (unexpected.Count > 0 ? $"unexpected keys: {string.Join(", ", unexpected)}." : ""));
+        }
+        foreach (var (key, value) in given)
+        {
+            if (!own.TryGetValue(key, out var target)) continue;
+            if (!target.Shape.SequenceEqual(value.Shape))
+                throw new ArgumentException($"Error in loading state dict for {GetType().Name}: size mismatch for {key}: copying a tensor of shape {Fmt(value.Shape)}, the shape in the current model is {Fmt(target.Shape)}.");
+            using (GradMode.NoGrad()) target.CopyFrom(value);
+        }
+    }
+
+    private static string Fmt(ReadOnlySpan<int> s) => "[" + string.Join(", ", s.ToArray()) + "]";
+
+    /// <summary>Sets training mode on this module and its descendants.</summary>
+    public Module Train(bool mode = true)
+    {
+        foreach (var (_, m) in NamedModules()) m.Training = mode;
+        return this;
+    }
+
+    /// <summary>Sets evaluation mode (same as Train(false)).</summary>
+    public Module Eval() => Train(false);
+
+    /// <summary>Clears the gradients of all parameters (set to null, as PyTorch's default).</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in Parameters()) p.Grad = null;
+    }
+
+    /// <summary>Re-initialises parameters of this module and its descendants (each module's PyTorch default).</summary>
+    public void ResetParameters(Generator? generator = null)
+    {
+        foreach (var (_, m) in NamedModules()) m.ResetOwnParameters(generator ?? Generator.Default);
+    }
+
+    /// <summary>Initialises this module's own parameters (not its children's). Override in layers with parameters.</summary>
+    protected virtual void ResetOwnParameters(Generator generator) { }
+
+    /// <summary>Total number of parameter elements (trainable ones only with <paramref name="trainableOnly"/>).</summary>
+    public long ParameterCount(bool trainableOnly = false) => Parameters().Where(p => !trainableOnly || p.RequiresGrad).Sum(p => (long)p.NumEl);
+
+    /// <summary>The arguments shown inside the parentheses of the repr, e.g. "in_features=2, out_features=3, bias=True".</summary>
+    protected virtual string ExtraRepr() => "";
+
+    /// <summary>The module's name in the repr (the class name by default).</summary>
+    protected virtual string ReprName => GetType().Name;
+
+    /// <summary>PyTorch-style repr with children indented.</summary>
+    public override string ToString()
+    {
+        var sb = new StringBuilder(ReprName).Append('(');
+        var extra = ExtraRepr();
+        if (children.Count == 0) return sb.Append(extra).Append(')').ToString();
+        if (extra.Length > 0) sb.Append("\n  ").Append(extra);
+        foreach (var (name, child) in NamedChildren())
+            sb.Append("\n  (").Append(name).Append("): ").Append(child.ToString().Replace("\n", "\n  ", StringComparison.Ordinal));
+        return sb.Append("\n)").ToString();
+    }
+
+    /// <summary>
+    /// A table of every module reached through <see cref="Call"/>, with its output shape and parameter count,
+    /// computed by running a forward pass on zeros of <paramref name="inputShape"/> (batch dimension included).
+    /// </summary>
+    public string Summary(int[] inputShape, DType dtype = DType.Float32)
+    {
+        var rows = new List<(string Name, string Type, string Shape, long Params)>();
+        var names = new Dictionary<Module, string>(ReferenceEqualityComparer.Instance);
+        foreach (var (n, m) in NamedModules()) names[m] = n;
+        var hooks = names.Keys.ToList().Select(m => m.RegisterForwardHook((mod, _, output) =>
+            rows.Add((names[mod] is { Length: > 0 } n ? n : "(model)", mod.GetType().Name, Fmt(output.Shape), mod.parameters.Where(p => p.Value is not null).Sum(p => (long)p.Value!.NumEl))))).ToList();
+        bool wasTraining = Training;
+        try
+        {
+            Eval();
+            using var scope = new TensorScope();
+            using var noGrad = GradMode.NoGrad();
+            Call(Tensor.Zeros(inputShape, dtype));
+        }
+        finally
+        {
+            foreach (var h in hooks) h.Dispose();
+            Train(wasTraining);
+        }
+        int w1 = Math.Max(5, rows.Max(r => r.Name.Length + r.Type.Length + 3)), w2 = Math.Max(12, rows.Max(r => r.Shape.Length));
+        var sb = new StringBuilder();
+        sb.Append("Layer (type)".PadRight(w1)).Append("  ").Append("Output shape".PadRight(w2)).Append("  ").AppendLine("Param #");
+        sb.AppendLine(new string('=', w1 + w2 + 13));
+        foreach (var r in rows) sb.Append($"{r.Name} ({r.Type})".PadRight(w1)).Append("  ").Append(r.Shape.PadRight(w2)).Append("  ").AppendLine(r.Params.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
+        sb.AppendLine(new string('=', w1 + w2 + 13));
+        sb.AppendLine($"Total params: {ParameterCount():N0}");
+        sb.AppendLine($"Trainable params: {ParameterCount(trainableOnly: true):N0}");
+        sb.Append($"Input shape: {Fmt(inputShape)}");
+        return sb.ToString();
+    }
+}
