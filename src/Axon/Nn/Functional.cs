@@ -1,0 +1,152 @@
+namespace Axon.Nn;
+
+/// <summary>How a loss combines per-sample values.</summary>
+public enum Reduction
+{
+    /// <summary>Average over samples (and, for element-wise losses, elements).</summary>
+    Mean,
+    /// <summary>Sum.</summary>
+    Sum,
+    /// <summary>No reduction: one value per sample (or element).</summary>
+    None,
+}
+
+/// <summary>
+/// Loss functions in functional form (torch.nn.functional). Each is a composite of differentiable ops,
+/// so its gradient comes from theirs. Shapes: input [N, C] logits or scores and target [N] class indices
+/// (int64) unless stated otherwise.
+/// </summary>
+public static class Functional
+{
+    internal static Tensor Reduce(Tensor perElement, Reduction reduction) => reduction switch
+    {
+        Reduction.Mean => perElement.Mean(),
+        Reduction.Sum => perElement.Sum(),
+        _ => perElement,
+    };
+
+    private static void SameShape(Tensor input, Tensor target, string op)
+    {
+        if (!input.Shape.SequenceEqual(target.Shape))
+            throw new ArgumentException($"{op}: input shape [{string.Join(", ", input.GetShape())}] and target shape [{string.Join(", ", target.GetShape())}] must match.");
+    }
+
+    private static void CheckClassTarget(Tensor input, Tensor target, string op)
+    {
+        if (input.Rank != 2) throw new ArgumentException($"{op}: expected input [N, C], got [{string.Join(", ", input.GetShape())}].", nameof(input));
+        if (target.DType != DType.Int64 || target.Rank != 1 || target.Size(0) != input.Size(0))
+            throw new ArgumentException($"{op}: expected an int64 target of shape [{input.Size(0)}] (class indices), got {target.DType.TorchName()} [{string.Join(", ", target.GetShape())}].", nameof(target));
+        int c = input.Size(1);
+        foreach (long t in target.ToLongArray())
+            if (t < 0 || t >= c) throw new ArgumentOutOfRangeException(nameof(target), $"{op}: target {t} is out of bounds for {c} classes.");
+    }
+
+    /// <summary>Mean squared error (input - target)^2.</summary>
+    public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
+    {
+        SameShape(input, target, "MseLoss");
+        return Reduce((input - target).Square(), reduction);
+    }
+
+    /// <summary>Binary cross-entropy on probabilities: -(t log p + (1-t) log(1-p)), logs clamped at -100 as in PyTorch.</summary>
+    public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
+    {
+        SameShape(input, target, "BinaryCrossEntropy");
+        // Clamping before the log (at e^-100) keeps both the value and the gradient finite at p = 0 or 1.
+        double tiny = Math.Exp(-100);
+        var logP = input.Clamp(min: tiny).Log();
+        var log1mP = (1.0 - input).Clamp(min: tiny).Log();
+        return Reduce(-(target * logP + (1.0 - target) * log1mP), reduction);
+    }
+
+    /// <summary>Binary cross-entropy on logits, stable: max(x,0) - x t + log(1 + e^-|x|); <paramref name="posWeight"/> weights positive examples.</summary>
+    public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, Tensor? posWeight = null)
+    {
+        SameShape(input, target, "BinaryCrossEntropyWithLogits");
+        // log(1 + e^-|x|) + max(-x, 0) = -log sigmoid(x), written without overflow.
+        var logSigmoidNeg = (input.Abs().Neg().Exp() + 1.0).Log() + (-input).Relu();  // -log sigmoid(x)
+        var loss = posWeight is null
+            ? (1.0 - target) * input + logSigmoidNeg
+            : (1.0 - target) * input + (1.0 + (posWeight - 1.0) * target) * logSigmoidNeg;
+        return Reduce(loss, reduction);
+    }
+
+    /// <summary>Negative log-likelihood of class indices given log-probabilities [N, C], with optional class weights [C] (weighted mean as in PyTorch).</summary>
+    public static Tensor NllLoss(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean)
+    {
+        CheckClassTarget(input, target, "NllLoss");
+        var picked = -input.Gather(1, target.Unsqueeze(1)).Squeeze(1);   // [N]
+        if (weight is null) return Reduce(picked, reduction);
+        var w = weight.IndexSelect(0, target);
+        var weighted = picked * w;
+        return reduction switch
+        {
+            Reduction.Mean => weighted.Sum() / w.Sum(),
+            Reduction.Sum => weighted.Sum(),
+            _ => weighted,
+        };
+    }
+
+    /// <summary>
+    /// Cross-entropy from logits [N, C]. The target is either class indices [N] (int64) or class
+    /// probabilities [N, C] (float). <paramref name="labelSmoothing"/> mixes the target with the uniform distribution.
+    /// </summary>
+    public static Tensor CrossEntropy(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean, double labelSmoothing = 0)
+    {
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "CrossEntropy: labelSmoothing must be in [0, 1].");
+        if (input.Rank != 2) throw new ArgumentException($"CrossEntropy: expected logits [N, C], got [{string.Join(", ", input.GetShape())}].", nameof(input));
+        var logP = input.LogSoftmax(1);
+        int c = input.Size(1);
+        if (target.DType == DType.Int64)
+        {
+            if (labelSmoothing == 0) return NllLoss(logP, target, weight, reduction);
+            CheckClassTarget(input, target, "CrossEntropy");
+            target = target.OneHot(c, input.DType);
+        }
+        else SameShape(input, target, "CrossEntropy");
+        if (labelSmoothing > 0) target = target * (1 - labelSmoothing) + labelSmoothing / c;
+        var perClass = weight is null ? target * logP : target * logP * weight;
+        return Reduce(-perClass.Sum(1), reduction);
+    }
+
+    /// <summary>Multilabel cross-entropy (one sigmoid per label): mean over the C labels of the binary cross-entropy with logits; target [N, C] in {0, 1}.</summary>
+    public static Tensor MultiLabelSoftMarginLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
+    {
+        SameShape(input, target, "MultiLabelSoftMarginLoss");
+        var perSample = BinaryCrossEntropyWithLogits(input, target, Reduction.None).Mean(-1);
+        return Reduce(perSample, reduction);
+    }
+
+    /// <summary>Binary hinge (SVM) loss max(0, margin - y f(x)) with labels y in {-1, +1}.</summary>
+    public static Tensor HingeLoss(Tensor input, Tensor target, double margin = 1.0, Reduction reduction = Reduction.Mean)
+    {
+        SameShape(input, target, "HingeLoss");
+        return Reduce((margin - target * input).Relu(), reduction);
+    }
+
+    /// <summary>Multiclass hinge (Weston-Watkins SVM, PyTorch's MultiMarginLoss with p=1): sum over j != y of max(0, margin - x_y + x_j), divided by C.</summary>
+    public static Tensor MultiMarginLoss(Tensor input, Tensor target, double margin = 1.0, Reduction reduction = Reduction.Mean)
+    {
+        CheckClassTarget(input, target, "MultiMarginLoss");
+        int c = input.Size(1);
+        var correct = input.Gather(1, target.Unsqueeze(1));             // [N, 1]
+        var margins = (input - correct + margin).Relu();                  // [N, C]
+        var notTarget = 1.0 - target.OneHot(c, input.DType);              // the j = y term is excluded
+        return Reduce((margins * notTarget).Sum(1) / c, reduction);
+    }
+
+    /// <summary>The perceptron criterion max(0, -y f(x)) with labels y in {-1, +1}: zero for correct predictions, |f(x)| for mistakes.</summary>
+    public static Tensor PerceptronLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
+    {
+        SameShape(input, target, "PerceptronLoss");
+        return Reduce((-(target * input)).Relu(), reduction);
+    }
+
+    /// <summary>Fraction of rows whose arg-max equals the int64 target.</summary>
+    public static double Accuracy(Tensor logits, Tensor target)
+    {
+        using var pred = logits.ArgMax(1);
+        using var hits = pred.Eq(target);
+        return target.NumEl == 0 ? 0 : hits.Sum().Item() / target.NumEl;
+    }
+}
