@@ -12,7 +12,7 @@ public sealed class Sequential : Module
     }
 
     /// <summary>Creates the container from named layers (state-dict keys use these names).</summary>
-    public Sequential(params (string Name, Module Module)[] modules)
+    public Sequential(IEnumerable<(string Name, Module Module)> modules)
     {
         foreach (var (name, m) in modules) { RegisterModule(name, m); layers.Add(m); }
     }
