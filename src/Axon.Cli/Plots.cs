@@ -1,0 +1,72 @@
+using ScottPlot;
+
+namespace Axon.Cli;
+
+/// <summary>PNG figures drawn with ScottPlot. Every file is written to a temporary name and renamed into place.</summary>
+internal static class Plots
+{
+    /// <summary>A decision-region panel: predicted class per grid cell over a rectangle, and the labelled points.</summary>
+    public sealed record RegionPanel(string Title, int[,] Grid, double XMin, double XMax, double YMin, double YMax, float[] PointsX, float[] PointsY, long[] Labels);
+
+    private static readonly Color[] ClassColors =
+    [
+        Color.FromHex("#1f77b4"), Color.FromHex("#ff7f0e"), Color.FromHex("#2ca02c"), Color.FromHex("#d62728"), Color.FromHex("#9467bd"),
+        Color.FromHex("#8c564b"), Color.FromHex("#e377c2"), Color.FromHex("#7f7f7f"), Color.FromHex("#bcbd22"), Color.FromHex("#17becf"),
+    ];
+
+    /// <summary>Draws the panels side by side into one PNG.</summary>
+    public static void DecisionRegions(string path, IReadOnlyList<RegionPanel> panels, int panelSize = 450)
+    {
+        var multiplot = new Multiplot();
+        multiplot.RemovePlot(multiplot.GetPlot(0));
+        foreach (var panel in panels)
+        {
+            var plot = new Plot();
+            int rows = panel.Grid.GetLength(0), cols = panel.Grid.GetLength(1);
+            // Light background per class: one translucent rectangle per grid cell, merged along rows.
+            double cw = (panel.XMax - panel.XMin) / (cols - 1), ch = (panel.YMax - panel.YMin) / (rows - 1);
+            for (int r = 0; r < rows; r++)
+            {
+                int start = 0;
+                for (int c = 1; c <= cols; c++)
+                {
+                    if (c < cols && panel.Grid[r, c] == panel.Grid[r, start]) continue;
+                    var rect = plot.Add.Rectangle(panel.XMin + (start - 0.5) * cw, panel.XMin + (c - 0.5) * cw, panel.YMin + (r - 0.5) * ch, panel.YMin + (r + 0.5) * ch);
+                    rect.FillColor = ClassColors[panel.Grid[r, start] % ClassColors.Length].WithAlpha(0.25);
+                    rect.LineWidth = 0;
+                    start = c;
+                }
+            }
+            foreach (var cls in panel.Labels.Distinct().Order())
+            {
+                var idx = Enumerable.Range(0, panel.Labels.Length).Where(i => panel.Labels[i] == cls).ToArray();
+                var pts = plot.Add.ScatterPoints(idx.Select(i => (double)panel.PointsX[i]).ToArray(), idx.Select(i => (double)panel.PointsY[i]).ToArray());
+                pts.Color = ClassColors[(int)cls % ClassColors.Length];
+                pts.MarkerSize = 5;
+                pts.LegendText = $"class {cls}";
+            }
+            plot.Title(panel.Title, size: 13);
+            plot.Axes.SetLimits(panel.XMin, panel.XMax, panel.YMin, panel.YMax);
+            multiplot.AddPlot(plot);
+        }
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        SaveAtomically(path, tmp => multiplot.SavePng(tmp, panelSize * panels.Count, panelSize));
+    }
+
+    /// <summary>Runs <paramref name="write"/> on a temporary file beside <paramref name="path"/> and renames it into place.</summary>
+    public static void SaveAtomically(string path, Action<string> write)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var tmp = full + ".tmp" + Environment.ProcessId + Path.GetExtension(full);
+        try
+        {
+            write(tmp);
+            File.Move(tmp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+    }
+}
