@@ -1,0 +1,44 @@
+using System.CommandLine;
+using Axon.Cli;
+
+namespace Axon.Cli.Tests;
+
+public class ToyCommandTests
+{
+    private static int Invoke(params string[] args)
+    {
+        var root = new RootCommand { ToyCommand.Create() };
+        return root.Parse(args).Invoke(new InvocationConfiguration { Output = TextWriter.Null, Error = TextWriter.Null });
+    }
+
+    [Fact]
+    public void ToyWritesThePlotAndSucceeds()
+    {
+        var dir = Directory.CreateTempSubdirectory("axon-toy-");
+        var png = Path.Combine(dir.FullName, "regions.png");
+        Assert.Equal(0, Invoke("toy", "--dataset", "moons", "--samples", "30", "--steps", "50", "--hidden", "16", "--plot", png));
+        var bytes = File.ReadAllBytes(png);
+        Assert.True(bytes.Length > 1000);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
+        Assert.Single(Directory.GetFiles(dir.FullName));  // no temporary file left behind
+        dir.Delete(true);
+    }
+
+    [Fact]
+    public void ToyRejectsUnknownDataSetsAndBadHyperParameters()
+    {
+        Assert.NotEqual(0, Invoke("toy", "--dataset", "mnist"));
+        Assert.Equal(2, Invoke("toy", "--lr", "-1"));
+    }
+
+    [Fact]
+    public void EveryDataSetNameGenerates()
+    {
+        foreach (var name in new[] { "spirals", "moons", "circles", "xor", "blobs" })
+        {
+            var (x, y) = ToyCommand.Generate(name, 10, 3, double.NaN, new Generator(1));
+            Assert.Equal(2, x.Size(1));
+            Assert.Equal(x.Size(0), y.Size(0));
+        }
+    }
+}
