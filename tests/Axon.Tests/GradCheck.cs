@@ -74,6 +74,40 @@ internal static class GradCheck
             double rel = Math.Sqrt(diff) / Math.Max(Math.Sqrt(na) + Math.Sqrt(nn), Tiny);
             if (!(rel < Tolerance)) Assert.Fail(Describe(k, x, analytic, numeric, rel));
         }
+
+        // The backward functions must not assume a contiguous output gradient: seeding Backward with R laid out
+        // non-contiguously (strided), or with a constant broadcast with stride 0, must give the same gradients.
+        var reference = inputs.Select(x => x.Grad?.ToDoubleArray()).ToArray();
+        SeedAndCompare(f, inputs, reference, Strided(r), "a strided output gradient");
+        var c = Tensor.Full(y.GetShape(), 0.75, DType.Float64);
+        SeedAndCompare(f, inputs, null, c, null);
+        var constant = inputs.Select(x => x.Grad?.ToDoubleArray()).ToArray();
+        SeedAndCompare(f, inputs, constant, Tensor.Scalar(0.75, DType.Float64).Expand(y.GetShape()), "a broadcast (stride 0) output gradient");
+    }
+
+    /// <summary>A non-contiguous copy of <paramref name="t"/>: the same values viewed with inner stride 2.</summary>
+    private static Tensor Strided(Tensor t)
+    {
+        if (t.Rank == 0) return t;
+        var wide = Tensor.Zeros([.. t.GetShape(), 2], DType.Float64);
+        var v = wide.Select(-1, 1);
+        v.CopyFrom(t);
+        return v;
+    }
+
+    private static void SeedAndCompare(Func<Tensor[], Tensor> f, Tensor[] inputs, double[]?[]? expected, Tensor seed, string? what)
+    {
+        foreach (var x in inputs) x.Grad = null;
+        f(inputs).Backward(seed);
+        if (expected is null) return;
+        for (int k = 0; k < inputs.Length; k++)
+        {
+            var got = inputs[k].Grad?.ToDoubleArray();
+            if (expected[k] is null || got is null) { Assert.True(expected[k] is null == got is null, $"Input {k}: a gradient appears or vanishes with {what}."); continue; }
+            for (int i = 0; i < got.Length; i++)
+                if (!(Math.Abs(got[i] - expected[k]![i]) <= 1e-12 * (1 + Math.Abs(expected[k]![i]))))
+                    Assert.Fail($"Input {k}: gradient element {i} is {got[i]:g17} with {what} but {expected[k]![i]:g17} with a contiguous one.");
+        }
     }
 
     private static double Loss(Func<Tensor[], Tensor> f, Tensor[] inputs, double[] r)
