@@ -40,14 +40,21 @@ public sealed partial class Tensor
             .Record("Div", [a, b], g => [a.requiresGrad ? Unbroadcast(g / b, a) : null, b.requiresGrad ? Unbroadcast(-g * a / (b * b), b) : null]);
     }
 
-    /// <summary>this ^ exponent element-wise (broadcast).</summary>
+    /// <summary>
+    /// this ^ exponent element-wise (broadcast). As in PyTorch, the base gets gradient 0 where the exponent is 0, and the
+    /// exponent gets 0 where the base is 0 and the exponent non-negative (instead of 0 * inf = NaN).
+    /// </summary>
     public Tensor Pow(Tensor exponent)
     {
         var (a, b) = (this, exponent);
         var y = Compute.Binary(a, b, BinaryOp.Pow, "Pow");
-        return y.Record("Pow", [a, b], g => [
-            a.requiresGrad ? Unbroadcast(g * b * a.Pow(b - 1.0), a) : null,
-            b.requiresGrad ? Unbroadcast(g * y * a.Log(), b) : null]);
+        return y.Record("Pow", [a, b], g =>
+        {
+            using var zero = Scalar(0, y.DType);
+            return [
+                a.requiresGrad ? Unbroadcast(Where(b.Eq(0), zero, g * b * a.Pow(b - 1.0)), a) : null,
+                b.requiresGrad ? Unbroadcast(Where(a.Eq(0) * b.Ge(0), zero, g * y * a.Log()), b) : null];
+        });
     }
 
     /// <summary>this ^ p.</summary>
@@ -55,8 +62,9 @@ public sealed partial class Tensor
     {
         var x = this;
         if (p == 2) return x.Square();
+        // x^0 is constant: gradient 0 everywhere, also at x = 0 where p * x^(p-1) would be 0 * inf.
         return Compute.ScalarOp(x, p, BinaryOp.Pow, "Pow")
-            .Record("Pow", [x], g => [g * (p * x.Pow(p - 1))]);
+            .Record("Pow", [x], g => [p == 0 ? ZerosLike(g) : g * (p * x.Pow(p - 1))]);
     }
 
     /// <summary>Element-wise maximum (broadcast); on ties the gradient is split evenly, as in PyTorch.</summary>

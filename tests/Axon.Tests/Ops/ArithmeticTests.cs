@@ -182,6 +182,21 @@ public class ArithmeticTests
     }
 
     [Fact]
+    public void PowGradientsAtAZeroBaseOrExponentAreNotNaN()
+    {
+        var x = Tensor.FromArray([0.0, 2.0]).RequiresGrad_();
+        x.Pow(0).Sum().Backward();
+        Assert.Equal([0.0, 0.0], x.Grad!.ToDoubleArray());
+        var a = Tensor.FromArray([0.0, 2.0, 0.0]).RequiresGrad_();
+        var b = Tensor.FromArray([0.0, 3.0, 2.0]).RequiresGrad_();
+        var y = a.Pow(b);
+        Assert.Equal([1.0, 8.0, 0.0], y.ToDoubleArray());
+        y.Sum().Backward();
+        Assert.Equal([0.0, 12.0, 0.0], a.Grad!.ToDoubleArray());
+        Assert.Equal([0.0, 8 * Math.Log(2), 0.0], b.Grad!.ToDoubleArray(), new ToleranceComparer(1e-14));
+    }
+
+    [Fact]
     public void MaximumSplitsTheGradientOnTies()
     {
         var a = Tensor.FromArray([1.0, 2.0, 3.0]).RequiresGrad_();
