@@ -207,6 +207,16 @@ public class ReductionsTests
         var ex = Assert.Throws<ArgumentException>(() => Tensor.Zeros([0]).Max());
         Assert.Contains("empty", ex.Message);
         Assert.Throws<ArgumentException>(() => Tensor.Zeros([2, 0]).Max(1));
+        // A 0-d tensor has no dimensions: a clear error, never IndexOutOfRangeException.
+        var s = Tensor.Scalar(2);
+        foreach (var f in new Func<object>[] { () => s.Sum(0), () => s.Softmax(0), () => s.Max(0), () => s.ArgMax(-1), () => s.Size(0), () => s.Transpose(0, 0), () => s.Squeeze(0), () => s.Gather(0, Tensor.Zeros([], DType.Int64)), () => s.Select(0, 0) })
+        {
+            var se = Assert.Throws<ArgumentOutOfRangeException>(f);
+            Assert.Contains("0 dimensions", se.Message);
+        }
+        Assert.Equal([1], s.Unsqueeze(0).GetShape());
+        Assert.Equal([1], s.Unsqueeze(-1).GetShape());
+        Assert.Equal([2], Tensor.Stack([s, s]).GetShape());
     }
 }
 
