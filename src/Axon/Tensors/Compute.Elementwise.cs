@@ -223,6 +223,7 @@ internal static partial class Compute
     /// <summary>x &gt; 0 ? x : slope * x.</summary>
     public static Tensor LeakyRelu(Tensor x, double slope)
     {
+        if (x.DType == DType.Int64) x = x.ConvertData(DType.Float32);
         var src = x.ContiguousData();
         var r = Tensor.Empty(x.GetShape(), x.DType);
         if (x.DType == DType.Float32) Elementwise.LeakyRelu(src.AsSpan<float>(), (float)slope, r.AsSpan<float>());

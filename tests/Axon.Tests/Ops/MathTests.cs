@@ -117,6 +117,8 @@ public class MathTests
         Assert.Equal([2L, 3L], l.Abs().ToLongArray());
         Assert.Equal([2L, -3L], l.Neg().ToLongArray());
         Assert.Equal(DType.Float32, l.Exp().DType);
+        Assert.Equal([-0.02f, 3f], l.LeakyRelu(0.01).ToFloatArray());
+        Assert.Equal([0f, 3f], l.Relu().ToFloatArray());
     }
 
     [Fact]
