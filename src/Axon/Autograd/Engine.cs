@@ -41,6 +41,8 @@ internal static class Engine
                 var input = inputs[i];
                 var ig = inputGrads[i];
                 if (ig is null || !input.RequiresGrad) continue;
+                // An op on mixed dtypes computes in the promoted type; the input's gradient has the input's type (as in PyTorch).
+                if (ig.DType != input.DType) ig = ig.ConvertData(input.DType);
                 if (!ShapeUtil.SameShape(ig.ShapeArray, input.ShapeArray))
                     throw new InvalidOperationException($"{node.Name} backward produced a gradient of shape {ShapeUtil.Format(ig.ShapeArray)} for an input of shape {ShapeUtil.Format(input.ShapeArray)}.");
                 if (GradMode.IsAnomalyEnabled) CheckFinite(node, i, ig);

@@ -31,22 +31,30 @@ public sealed partial class Tensor
             .Record("Mul", [a, b], g => [a.requiresGrad ? Unbroadcast(g * b, a) : null, b.requiresGrad ? Unbroadcast(g * a, b) : null]);
     }
 
-    /// <summary>this / other (broadcast).</summary>
+    /// <summary>this / other (broadcast). True division: two int64 tensors give a float32 result, as in PyTorch.</summary>
     public Tensor Div(Tensor other)
     {
+        if (DType == DType.Int64 && other.DType == DType.Int64) return ConvertData(DType.Float32).Div(other.ConvertData(DType.Float32));
         var (a, b) = (this, other);
         return Compute.Binary(a, b, BinaryOp.Div, "Div")
             .Record("Div", [a, b], g => [a.requiresGrad ? Unbroadcast(g / b, a) : null, b.requiresGrad ? Unbroadcast(-g * a / (b * b), b) : null]);
     }
 
-    /// <summary>this ^ exponent element-wise (broadcast).</summary>
+    /// <summary>
+    /// this ^ exponent element-wise (broadcast). As in PyTorch, the base gets gradient 0 where the exponent is 0, and the
+    /// exponent gets 0 where the base is 0 and the exponent non-negative (instead of 0 * inf = NaN).
+    /// </summary>
     public Tensor Pow(Tensor exponent)
     {
         var (a, b) = (this, exponent);
         var y = Compute.Binary(a, b, BinaryOp.Pow, "Pow");
-        return y.Record("Pow", [a, b], g => [
-            a.requiresGrad ? Unbroadcast(g * b * a.Pow(b - 1.0), a) : null,
-            b.requiresGrad ? Unbroadcast(g * y * a.Log(), b) : null]);
+        return y.Record("Pow", [a, b], g =>
+        {
+            using var zero = Scalar(0, y.DType);
+            return [
+                a.requiresGrad ? Unbroadcast(Where(b.Eq(0), zero, g * b * a.Pow(b - 1.0)), a) : null,
+                b.requiresGrad ? Unbroadcast(Where(a.Eq(0) * b.Ge(0), zero, g * y * a.Log()), b) : null];
+        });
     }
 
     /// <summary>this ^ p.</summary>
@@ -54,8 +62,9 @@ public sealed partial class Tensor
     {
         var x = this;
         if (p == 2) return x.Square();
+        // x^0 is constant: gradient 0 everywhere, also at x = 0 where p * x^(p-1) would be 0 * inf.
         return Compute.ScalarOp(x, p, BinaryOp.Pow, "Pow")
-            .Record("Pow", [x], g => [g * (p * x.Pow(p - 1))]);
+            .Record("Pow", [x], g => [p == 0 ? ZerosLike(g) : g * (p * x.Pow(p - 1))]);
     }
 
     /// <summary>Element-wise maximum (broadcast); on ties the gradient is split evenly, as in PyTorch.</summary>
@@ -96,18 +105,28 @@ public sealed partial class Tensor
         return Compute.ScalarOp(x, s, BinaryOp.Mul, "Mul").Record("Mul", [x], g => [g * s]);
     }
 
+    /// <summary>this / s (true division: an int64 tensor gives float32).</summary>
+    public Tensor Div(double s)
+    {
+        var x = DType == DType.Int64 ? ConvertData(DType.Float32) : this;
+        return Compute.ScalarOp(x, s, BinaryOp.Div, "Div").Record("Div", [x], g => [g / s]);
+    }
+
+    /// <summary>The dtype a scalar takes next to a tensor of <paramref name="dtype"/> (int64 only for integral values).</summary>
+    private static DType ScalarDType(DType dtype, double s) => dtype.IsFloatingPoint() ? dtype : s == Math.Floor(s) ? DType.Int64 : DType.Float32;
+
     /// <summary>s - this.</summary>
     public Tensor RSub(double s)
     {
         var x = this;
-        using var st = Scalar(s, x.DType);
+        using var st = Scalar(s, ScalarDType(x.DType, s));
         return Compute.Binary(st, x, BinaryOp.Sub, "Sub").Record("Sub", [x], g => [-g]);
     }
 
-    /// <summary>s / this.</summary>
+    /// <summary>s / this (true division: an int64 tensor gives float32).</summary>
     public Tensor RDiv(double s)
     {
-        var x = this;
+        var x = DType == DType.Int64 ? ConvertData(DType.Float32) : this;
         using var st = Scalar(s, x.DType);
         var y = Compute.Binary(st, x, BinaryOp.Div, "Div");
         return y.Record("Div", [x], g => [-g * y / x]);
@@ -125,7 +144,7 @@ public sealed partial class Tensor
     public static Tensor operator -(double s, Tensor a) => a.RSub(s);
     public static Tensor operator *(Tensor a, double s) => a.Mul(s);
     public static Tensor operator *(double s, Tensor a) => a.Mul(s);
-    public static Tensor operator /(Tensor a, double s) => a.Mul(1.0 / s);
+    public static Tensor operator /(Tensor a, double s) => a.Div(s);
     public static Tensor operator /(double s, Tensor a) => a.RDiv(s);
 #pragma warning restore CS1591
 }

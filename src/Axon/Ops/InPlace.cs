@@ -10,16 +10,27 @@ public sealed partial class Tensor
             throw new InvalidOperationException($"{op}: a tensor that requires grad is being used in an in-place operation; do it under NoGrad (optimisers and initialisers do).");
     }
 
+    /// <summary>
+    /// The operand of an in-place update, converted to this tensor's dtype (the result cannot change type). Throws unless it
+    /// broadcasts to exactly this tensor's shape: an in-place result cannot grow.
+    /// </summary>
+    private Tensor InPlaceOperand(Tensor other, string op)
+    {
+        if (!ShapeUtil.SameShape(ShapeUtil.Broadcast(shape, other.shape, op), shape))
+            throw new ArgumentException($"{op}: the operand of shape {ShapeUtil.Format(other.shape)} does not broadcast to this tensor's shape {ShapeUtil.Format(shape)}.", nameof(other));
+        return other.DType == DType ? other : other.ConvertData(DType);
+    }
+
     /// <summary>this += alpha * other (other broadcasts to this shape), in place.</summary>
     public Tensor Add_(Tensor other, double alpha = 1)
     {
         CheckInPlace("Add_");
-        if (IsContiguous && ShapeUtil.SameShape(shape, other.shape) && other.DType == DType && DType.IsFloatingPoint()) Compute.AxpyInPlace(this, alpha, other);
+        var o = InPlaceOperand(other, "Add_");
+        if (IsContiguous && ShapeUtil.SameShape(shape, o.shape) && DType.IsFloatingPoint()) Compute.AxpyInPlace(this, alpha, o);
         else
         {
-            ShapeUtil.Broadcast(shape, other.shape, "Add_");
-            using var scaled = alpha == 1 ? null : Compute.ScalarOp(other, alpha, BinaryOp.Mul, "Add_");
-            Compute.BinaryInto(this, scaled ?? other, this, BinaryOp.Add);
+            using var scaled = alpha == 1 ? null : Compute.ScalarOp(o, alpha, BinaryOp.Mul, "Add_");
+            Compute.BinaryInto(this, scaled ?? o, this, BinaryOp.Add);
         }
         return this;
     }
@@ -37,7 +48,7 @@ public sealed partial class Tensor
     public Tensor Mul_(Tensor other)
     {
         CheckInPlace("Mul_");
-        Compute.BinaryInto(this, other, this, BinaryOp.Mul);
+        Compute.BinaryInto(this, InPlaceOperand(other, "Mul_"), this, BinaryOp.Mul);
         return this;
     }
 

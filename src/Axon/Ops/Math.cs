@@ -71,10 +71,13 @@ public sealed partial class Tensor
     /// <summary>Softplus: (1/beta) * log(1 + e^(beta x)), linear where beta x &gt; threshold (PyTorch semantics).</summary>
     public Tensor Softplus(double beta = 1.0, double threshold = 20.0)
     {
-        var z = this * beta;
-        // Stable form: max(z, 0) + log(1 + e^-|z|).
-        var soft = (z.Relu() + (z.Abs().Neg().Exp() + 1.0).Log()) / beta;
-        return Where(z.Gt(threshold), this, soft);
+        // A primitive rather than a composite of relu and abs: those have gradient 0 at x = 0 where softplus has 1/2.
+        var x = this;
+        return Compute.Softplus(x, beta, threshold).Record("Softplus", [x], g =>
+        {
+            var z = x * beta;
+            return [Where(z.Gt(threshold), g, g * z.Sigmoid())];
+        });
     }
 
     /// <summary>Element-wise cond ? a : b (cond is any tensor, non-zero meaning true); gradients flow to a and b.</summary>

@@ -45,9 +45,13 @@ public sealed partial class Tensor
     /// <summary>Mean over one dimension.</summary>
     public Tensor Mean(int dim, bool keepDim = false) => Mean([dim], keepDim);
 
-    /// <summary>Variance over <paramref name="dims"/> with Bessel's correction by default (correction = 1), as torch.var.</summary>
-    public Tensor Var(int[] dims, int correction = 1, bool keepDim = false)
+    /// <summary>
+    /// Variance over <paramref name="dims"/> (all dimensions when null) with Bessel's correction by default (correction = 1), as torch.var.
+    /// A single int argument is a dimension, as in torch (<c>x.Var(1)</c>); pass the correction by name (<c>x.Var(correction: 0)</c>).
+    /// </summary>
+    public Tensor Var(int[]? dims = null, int correction = 1, bool keepDim = false)
     {
+        dims ??= [.. Enumerable.Range(0, Rank)];
         int count = NormDims(dims, "Var").Aggregate(1, (acc, d) => acc * shape[d]);
         var centered = this - Mean(dims, keepDim: true);
         return centered.Square().Sum(dims, keepDim) / Math.Max(count - correction, 0);
@@ -56,17 +60,11 @@ public sealed partial class Tensor
     /// <summary>Variance over one dimension.</summary>
     public Tensor Var(int dim, int correction = 1, bool keepDim = false) => Var([dim], correction, keepDim);
 
-    /// <summary>Variance of all elements.</summary>
-    public Tensor Var(int correction = 1) => Flatten().Var([0], correction);
-
-    /// <summary>Standard deviation over <paramref name="dims"/>.</summary>
-    public Tensor Std(int[] dims, int correction = 1, bool keepDim = false) => Var(dims, correction, keepDim).Sqrt();
+    /// <summary>Standard deviation over <paramref name="dims"/> (all dimensions when null), unbiased by default like <see cref="Var(int[], int, bool)"/>.</summary>
+    public Tensor Std(int[]? dims = null, int correction = 1, bool keepDim = false) => Var(dims, correction, keepDim).Sqrt();
 
     /// <summary>Standard deviation over one dimension.</summary>
     public Tensor Std(int dim, int correction = 1, bool keepDim = false) => Var([dim], correction, keepDim).Sqrt();
-
-    /// <summary>Standard deviation of all elements.</summary>
-    public Tensor Std(int correction = 1) => Var(correction).Sqrt();
 
     /// <summary>Maximum over one dimension and the index of the first maximum (indices are int64 and carry no gradient).</summary>
     public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false) => Extreme(dim, keepDim, max: true);

@@ -49,8 +49,9 @@ public sealed partial class Tensor
     {
         var x = this;
         int d = ShapeUtil.NormDim(dim, Rank, "Narrow");
+        var view = NarrowView(d, start, length);   // validates; a negative start counts from the end
         int s = start < 0 ? start + shape[d] : start;
-        return NarrowView(d, s, length).Record("Narrow", [x], g =>
+        return view.Record("Narrow", [x], g =>
         {
             var full = Zeros(x.shape, g.DType);
             using var part = full.NarrowView(d, s, length);
@@ -77,8 +78,9 @@ public sealed partial class Tensor
     {
         var x = this;
         int d = ShapeUtil.NormDim(dim, Rank, "Select");
+        var view = SelectView(d, index);   // validates; a negative index counts from the end
         int i = index < 0 ? index + shape[d] : index;
-        return SelectView(d, i).Record("Select", [x], g =>
+        return view.Record("Select", [x], g =>
         {
             var full = Zeros(x.shape, g.DType);
             using var part = full.SelectView(d, i);

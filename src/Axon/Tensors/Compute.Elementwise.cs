@@ -223,11 +223,41 @@ internal static partial class Compute
     /// <summary>x &gt; 0 ? x : slope * x.</summary>
     public static Tensor LeakyRelu(Tensor x, double slope)
     {
+        if (x.DType == DType.Int64) x = x.ConvertData(DType.Float32);
         var src = x.ContiguousData();
         var r = Tensor.Empty(x.GetShape(), x.DType);
         if (x.DType == DType.Float32) Elementwise.LeakyRelu(src.AsSpan<float>(), (float)slope, r.AsSpan<float>());
         else Elementwise.LeakyRelu(src.AsSpan<double>(), slope, r.AsSpan<double>());
         return r;
+    }
+
+    /// <summary>(1/beta) log(1 + e^(beta x)), x itself where beta x &gt; threshold; exact for very negative inputs (log1p).</summary>
+    public static Tensor Softplus(Tensor x, double beta, double threshold)
+    {
+        if (x.DType == DType.Int64) x = x.ConvertData(DType.Float32);
+        var src = x.ContiguousData();
+        var r = Tensor.Empty(x.GetShape(), x.DType);
+        if (x.DType == DType.Float32)
+        {
+            ReadOnlySpan<float> s = src.AsSpan<float>(); var d = r.AsSpan<float>();
+            for (int i = 0; i < s.Length; i++) d[i] = (float)Softplus(s[i], beta, threshold);
+        }
+        else
+        {
+            ReadOnlySpan<double> s = src.AsSpan<double>(); var d = r.AsSpan<double>();
+            for (int i = 0; i < s.Length; i++) d[i] = Softplus(s[i], beta, threshold);
+        }
+        return r;
+    }
+
+    private static double Softplus(double v, double beta, double threshold)
+    {
+        double z = v * beta;
+        if (z > threshold) return v;
+        // max(z, 0) + log1p(e^-|z|), with log1p(u) = log(1 + u) * u / ((1 + u) - 1) (exact where 1 + u rounds).
+        double u = Math.Exp(-Math.Abs(z)), w = 1 + u;
+        double log1p = w == 1 ? u : Math.Log(w) * u / (w - 1);
+        return (Math.Max(z, 0) + log1p) / beta;
     }
 
     /// <summary>x &gt; 0 ? g : 0, the ReLU backward.</summary>

@@ -30,6 +30,7 @@ internal static class ShapeUtil
 
     public static bool IsContiguous(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides)
     {
+        if (shape.Contains(0)) return true;   // no elements: any strides will do (as in PyTorch)
         int acc = 1;
         for (int i = shape.Length - 1; i >= 0; i--)
         {
@@ -44,9 +45,12 @@ internal static class ShapeUtil
 
     public static int NormDim(int dim, int rank, string op)
     {
+        // A 0-d tensor has no dimension to index: callers would read shape[0] and fail with IndexOutOfRangeException.
+        if (rank == 0)
+            throw new ArgumentOutOfRangeException(nameof(dim), $"{op}: dimension {dim} is out of range for a tensor with 0 dimensions (a scalar has none; use Reshape(1) or Unsqueeze(0) first).");
         int d = dim < 0 ? dim + rank : dim;
-        if (d < 0 || d >= Math.Max(rank, 1) || (rank == 0 && d != 0))
-            throw new ArgumentOutOfRangeException(nameof(dim), $"{op}: dimension {dim} is out of range for a tensor with {rank} dimensions (expected in [{-Math.Max(rank, 1)}, {Math.Max(rank, 1) - 1}]).");
+        if (d < 0 || d >= rank)
+            throw new ArgumentOutOfRangeException(nameof(dim), $"{op}: dimension {dim} is out of range for a tensor with {rank} dimensions (expected in [{-rank}, {rank - 1}]).");
         return d;
     }
 

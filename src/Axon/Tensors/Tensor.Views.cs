@@ -70,9 +70,10 @@ public sealed partial class Tensor
     internal Tensor NarrowView(int dim, int start, int length)
     {
         int d = ShapeUtil.NormDim(dim, Rank, "Narrow");
+        int given = start;
         if (start < 0) start += shape[d];
         if (start < 0 || length < 0 || start + length > shape[d])
-            throw new ArgumentOutOfRangeException(nameof(start), $"Narrow: range [{start}, {start + length}) is out of bounds for dimension {d} of size {shape[d]}.");
+            throw new ArgumentOutOfRangeException(nameof(start), $"Narrow: start {given} with length {length} is out of bounds for dimension {d} of size {shape[d]}.");
         var ns = (int[])shape.Clone();
         ns[d] = length;
         return MakeView(ns, (int[])strides.Clone(), Offset + start * strides[d]);
@@ -82,8 +83,9 @@ public sealed partial class Tensor
     internal Tensor SelectView(int dim, int index)
     {
         int d = ShapeUtil.NormDim(dim, Rank, "Select");
+        int given = index;
         if (index < 0) index += shape[d];
-        if (index < 0 || index >= shape[d]) throw new ArgumentOutOfRangeException(nameof(index), $"Select: index {index} is out of bounds for dimension {d} with size {shape[d]}.");
+        if (index < 0 || index >= shape[d]) throw new ArgumentOutOfRangeException(nameof(index), $"Select: index {given} is out of bounds for dimension {d} with size {shape[d]}.");
         var ns = shape.Where((_, i) => i != d).ToArray();
         var nst = strides.Where((_, i) => i != d).ToArray();
         return MakeView(ns, nst, Offset + index * strides[d]);
