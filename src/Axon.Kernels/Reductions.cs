@@ -260,27 +260,64 @@ public static class Reductions
         int n = x.Length;
         if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
         {
+            // Four independent (value, index) accumulators over interleaved vectors hide the compare-blend
+            // latency chain; they are merged lane-wise (smaller index on equal values) before the lane reduction.
             int w = Vector512<T>.Count;
-            Vector512<T> bestV = Vector512.LoadUnsafe(ref xr);
-            Vector512<TIdx> bestI = Vector512<TIdx>.Indices, curI = bestI, step = Vector512.Create(TIdx.CreateTruncating(w));
-            Vector512<T> nan = ~Vector512.Equals(bestV, bestV);
+            Vector512<T> b0 = Vector512.LoadUnsafe(ref xr);
+            Vector512<T> nan = ~Vector512.Equals(b0, b0);
             if (nan != Vector512<T>.Zero) { done = n; return BitOperations.TrailingZeroCount(nan.ExtractMostSignificantBits()); }
+            Vector512<T> b1 = b0, b2 = b0, b3 = b0;
+            Vector512<TIdx> step = Vector512.Create(TIdx.CreateTruncating(w)), step4 = Vector512.Create(TIdx.CreateTruncating(4 * w));
+            Vector512<TIdx> i0 = Vector512<TIdx>.Indices, i1 = i0, i2 = i0, i3 = i0;
+            Vector512<TIdx> c0 = i0 + step, c1 = c0 + step, c2 = c1 + step, c3 = c2 + step; // indices of the vectors at i, i + w, ...
             int i = w;
+            for (; i + 4 * w <= n; i += 4 * w)
+            {
+                Vector512<T> a0 = Vector512.LoadUnsafe(ref xr, (nuint)i);
+                Vector512<T> a1 = Vector512.LoadUnsafe(ref xr, (nuint)(i + w));
+                Vector512<T> a2 = Vector512.LoadUnsafe(ref xr, (nuint)(i + 2 * w));
+                Vector512<T> a3 = Vector512.LoadUnsafe(ref xr, (nuint)(i + 3 * w));
+                // Masks are compared bitwise through ~: an all-ones float lane is a NaN and never "equals" anything.
+                nan = ~(Vector512.Equals(a0, a0) & Vector512.Equals(a1, a1) & Vector512.Equals(a2, a2) & Vector512.Equals(a3, a3));
+                if (nan != Vector512<T>.Zero)
+                {
+                    done = n;
+                    int k = i;
+                    while (!T.IsNaN(x[k])) k++; // the mask guarantees a NaN within these four vectors
+                    return k;
+                }
+                Vector512<T> m0 = sel.Better(a0, b0), m1 = sel.Better(a1, b1), m2 = sel.Better(a2, b2), m3 = sel.Better(a3, b3);
+                b0 = Vector512.ConditionalSelect(m0, a0, b0);
+                b1 = Vector512.ConditionalSelect(m1, a1, b1);
+                b2 = Vector512.ConditionalSelect(m2, a2, b2);
+                b3 = Vector512.ConditionalSelect(m3, a3, b3);
+                i0 = Vector512.ConditionalSelect(m0.As<T, TIdx>(), c0, i0);
+                i1 = Vector512.ConditionalSelect(m1.As<T, TIdx>(), c1, i1);
+                i2 = Vector512.ConditionalSelect(m2.As<T, TIdx>(), c2, i2);
+                i3 = Vector512.ConditionalSelect(m3.As<T, TIdx>(), c3, i3);
+                c0 += step4;
+                c1 += step4;
+                c2 += step4;
+                c3 += step4;
+            }
+            Merge(ref b0, ref i0, b1, i1, sel);
+            Merge(ref b2, ref i2, b3, i3, sel);
+            Merge(ref b0, ref i0, b2, i2, sel);
             for (; i + w <= n; i += w)
             {
                 Vector512<T> v = Vector512.LoadUnsafe(ref xr, (nuint)i);
-                curI += step;
                 nan = ~Vector512.Equals(v, v);
                 if (nan != Vector512<T>.Zero) { done = n; return i + BitOperations.TrailingZeroCount(nan.ExtractMostSignificantBits()); }
-                Vector512<T> better = sel.Better(v, bestV);
-                bestV = Vector512.ConditionalSelect(better, v, bestV);
-                bestI = Vector512.ConditionalSelect(better.As<T, TIdx>(), curI, bestI);
+                Vector512<T> better = sel.Better(v, b0);
+                b0 = Vector512.ConditionalSelect(better, v, b0);
+                i0 = Vector512.ConditionalSelect(better.As<T, TIdx>(), c0, i0);
+                c0 += step;
             }
             done = i;
             Span<T> vals = stackalloc T[Vector512<T>.Count];
             Span<TIdx> idxs = stackalloc TIdx[Vector512<TIdx>.Count];
-            bestV.CopyTo(vals);
-            bestI.CopyTo(idxs);
+            b0.CopyTo(vals);
+            i0.CopyTo(idxs);
             return ReduceLanes(vals, idxs, sel);
         }
         if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
@@ -335,6 +372,16 @@ public static class Reductions
         }
         done = 1;
         return 0;
+    }
+
+    // Lane-wise: keep (bv, bi) unless (v, idx) is better, or equal with a smaller index.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Merge<T, TIdx, TSel>(ref Vector512<T> bv, ref Vector512<TIdx> bi, Vector512<T> v, Vector512<TIdx> idx, TSel sel)
+        where T : unmanaged, IFloatingPointIeee754<T> where TIdx : unmanaged, IBinaryInteger<TIdx> where TSel : struct, ISelector<T>
+    {
+        Vector512<TIdx> take = sel.Better(v, bv).As<T, TIdx>() | (Vector512.Equals(v, bv).As<T, TIdx>() & Vector512.LessThan(idx, bi));
+        bv = Vector512.ConditionalSelect(take.As<TIdx, T>(), v, bv);
+        bi = Vector512.ConditionalSelect(take, idx, bi);
     }
 
     // Lanes hold NaN-free candidates; the best value wins and, among equal values (-0 == +0), the smallest index.
