@@ -1,0 +1,446 @@
+// Each operator's three vector overloads are the same expression over Vector128, Vector256 and Vector512;
+// keep them identical when editing one.
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Axon.Kernels;
+
+// Operator structs for SimdDriver. Each scalar Invoke is the exact element-wise reference of its vector
+// Invoke: both use the same operations in the same order (no FMA contraction), so results agree bit for bit
+// (NaN payloads aside) except where a transcendental (Exp, Log) is involved.
+
+/// <summary>max(x, 0) with NaN kept and -0 mapped to +0: x &lt;= 0 ? +0 : x.</summary>
+internal readonly struct ReluOperator<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x) => x <= T.Zero ? T.Zero : x;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x) => Vector128.AndNot(x, Vector128.LessThanOrEqual(x, Vector128<T>.Zero));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x) => Vector256.AndNot(x, Vector256.LessThanOrEqual(x, Vector256<T>.Zero));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x) => Vector512.AndNot(x, Vector512.LessThanOrEqual(x, Vector512<T>.Zero));
+}
+
+/// <summary>x &gt; 0 ? g : 0, with x = x and g = y (NaN x gives 0).</summary>
+internal readonly struct ReluBackwardOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x, T y) => x > T.Zero ? y : T.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => y & Vector128.GreaterThan(x, Vector128<T>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => y & Vector256.GreaterThan(x, Vector256<T>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => y & Vector512.GreaterThan(x, Vector512<T>.Zero);
+}
+
+/// <summary>x &gt; 0 ? 1 : x &lt; 0 ? -1 : x (so sign(+-0) = +-0 and sign(NaN) = NaN).</summary>
+internal readonly struct SignOperator<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x) => x > T.Zero ? T.One : x < T.Zero ? -T.One : x;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x) => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<T>.Zero), Vector128<T>.One, Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128<T>.Zero), -Vector128<T>.One, x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), Vector256<T>.One, Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<T>.Zero), -Vector256<T>.One, x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), Vector512<T>.One, Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<T>.Zero), -Vector512<T>.One, x));
+}
+
+/// <summary>x &gt;= 0 ? 1 : NaN ? x : 0 (so step(-0) = 1).</summary>
+internal readonly struct StepOperator<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x) => x >= T.Zero ? T.One : T.IsNaN(x) ? x : T.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x) => (Vector128<T>.One & Vector128.GreaterThanOrEqual(x, Vector128<T>.Zero)) | Vector128.AndNot(x, Vector128.Equals(x, x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x) => (Vector256<T>.One & Vector256.GreaterThanOrEqual(x, Vector256<T>.Zero)) | Vector256.AndNot(x, Vector256.Equals(x, x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x) => (Vector512<T>.One & Vector512.GreaterThanOrEqual(x, Vector512<T>.Zero)) | Vector512.AndNot(x, Vector512.Equals(x, x));
+}
+
+/// <summary>x &lt; lo ? lo : x &gt; hi ? hi : x (NaN stays NaN).</summary>
+internal readonly struct ClampOperator<T>(T lo, T hi) : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T _lo = lo, _hi = hi;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x) => x < _lo ? _lo : x > _hi ? _hi : x;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x) => Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128.Create(_lo)), Vector128.Create(_lo), Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128.Create(_hi)), Vector128.Create(_hi), x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x) => Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(_lo)), Vector256.Create(_lo), Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(_hi)), Vector256.Create(_hi), x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x) => Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(_lo)), Vector512.Create(_lo), Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(_hi)), Vector512.Create(_hi), x));
+}
+
+/// <summary>lo &lt;= x &lt;= hi ? g : 0, with g = y (NaN x gives 0).</summary>
+internal readonly struct ClampBackwardOperator<T>(T lo, T hi) : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T _lo = lo, _hi = hi;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x, T y) => x >= _lo && x <= _hi ? y : T.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => y & Vector128.GreaterThanOrEqual(x, Vector128.Create(_lo)) & Vector128.LessThanOrEqual(x, Vector128.Create(_hi));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => y & Vector256.GreaterThanOrEqual(x, Vector256.Create(_lo)) & Vector256.LessThanOrEqual(x, Vector256.Create(_hi));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => y & Vector512.GreaterThanOrEqual(x, Vector512.Create(_lo)) & Vector512.LessThanOrEqual(x, Vector512.Create(_hi));
+}
+
+/// <summary>x &gt; 0 ? x : y * x, where y is the slope (used with a broadcast slope).</summary>
+internal readonly struct LeakyReluOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x, T y) => x > T.Zero ? x : y * x;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<T>.Zero), x, y * x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), x, y * x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), x, y * x);
+}
+
+/// <summary>x &gt; 0 ? g : slope * g, with g = y.</summary>
+internal readonly struct LeakyReluBackwardOperator<T>(T slope) : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T _slope = slope;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x, T y) => x > T.Zero ? y : _slope * y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<T>.Zero), y, Vector128.Create(_slope) * y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), y, Vector256.Create(_slope) * y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), y, Vector512.Create(_slope) * y);
+}
+
+/// <summary>x != 0 ? y : z (NaN counts as non-zero, -0 as zero).</summary>
+internal readonly struct SelectOperator<T> : ITernaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x, T y, T z) => x != T.Zero ? y : z;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y, Vector128<T> z) => Vector128.ConditionalSelect(Vector128.Equals(x, Vector128<T>.Zero), z, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y, Vector256<T> z) => Vector256.ConditionalSelect(Vector256.Equals(x, Vector256<T>.Zero), z, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y, Vector512<T> z) => Vector512.ConditionalSelect(Vector512.Equals(x, Vector512<T>.Zero), z, y);
+}
+
+/// <summary>(x == y) ? 1 : 0.</summary>
+internal readonly struct EqualOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x, T y) => x == y ? T.One : T.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128<T>.One & Vector128.Equals(x, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256<T>.One & Vector256.Equals(x, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512<T>.One & Vector512.Equals(x, y);
+}
+
+/// <summary>(x != y) ? 1 : 0.</summary>
+internal readonly struct NotEqualOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x, T y) => x != y ? T.One : T.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128.AndNot(Vector128<T>.One, Vector128.Equals(x, y));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256.AndNot(Vector256<T>.One, Vector256.Equals(x, y));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.AndNot(Vector512<T>.One, Vector512.Equals(x, y));
+}
+
+/// <summary>(x &lt; y) ? 1 : 0.</summary>
+internal readonly struct LessOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x, T y) => x < y ? T.One : T.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128<T>.One & Vector128.LessThan(x, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256<T>.One & Vector256.LessThan(x, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512<T>.One & Vector512.LessThan(x, y);
+}
+
+/// <summary>(x &lt;= y) ? 1 : 0.</summary>
+internal readonly struct LessOrEqualOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x, T y) => x <= y ? T.One : T.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128<T>.One & Vector128.LessThanOrEqual(x, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256<T>.One & Vector256.LessThanOrEqual(x, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512<T>.One & Vector512.LessThanOrEqual(x, y);
+}
+
+/// <summary>(x &gt; y) ? 1 : 0.</summary>
+internal readonly struct GreaterOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x, T y) => x > y ? T.One : T.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128<T>.One & Vector128.GreaterThan(x, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256<T>.One & Vector256.GreaterThan(x, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512<T>.One & Vector512.GreaterThan(x, y);
+}
+
+/// <summary>(x &gt;= y) ? 1 : 0.</summary>
+internal readonly struct GreaterOrEqualOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x, T y) => x >= y ? T.One : T.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128<T>.One & Vector128.GreaterThanOrEqual(x, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256<T>.One & Vector256.GreaterThanOrEqual(x, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512<T>.One & Vector512.GreaterThanOrEqual(x, y);
+}
+
+/// <summary>g * y * (1 - y) evaluated as (g * y) * (1 - y), with y = x (the sigmoid output) and g = y.</summary>
+internal readonly struct SigmoidBackwardOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x, T y) => y * x * (T.One - x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => y * x * (Vector128<T>.One - x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => y * x * (Vector256<T>.One - x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => y * x * (Vector512<T>.One - x);
+}
+
+/// <summary>g * (1 - y * y), with y = x (the tanh output) and g = y.</summary>
+internal readonly struct TanhBackwardOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x, T y) => y * (T.One - x * x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => y * (Vector128<T>.One - x * x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => y * (Vector256<T>.One - x * x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => y * (Vector512<T>.One - x * x);
+}
+
+/// <summary>x * x.</summary>
+internal readonly struct SquareOperator<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x) => x * x;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x) => x * x;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x) => x * x;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x) => x * x;
+}
+
+/// <summary>x &gt; 0 ? x : alpha * (e^x - 1).</summary>
+internal readonly struct EluOperator<T>(T alpha) : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T _alpha = alpha;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x) => x > T.Zero ? x : _alpha * (T.Exp(x) - T.One);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x) => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<T>.Zero), x, Vector128.Create(_alpha) * (VectorMath.Exp(x) - Vector128<T>.One));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), x, Vector256.Create(_alpha) * (VectorMath.Exp(x) - Vector256<T>.One));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), x, Vector512.Create(_alpha) * (VectorMath.Exp(x) - Vector512<T>.One));
+}
+
+/// <summary>x &gt; 0 ? g : g * (alpha * e^x), with g = y.</summary>
+internal readonly struct EluBackwardOperator<T>(T alpha) : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T _alpha = alpha;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x, T y) => x > T.Zero ? y : y * (_alpha * T.Exp(x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<T>.Zero), y, y * (Vector128.Create(_alpha) * VectorMath.Exp(x)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), y, y * (Vector256.Create(_alpha) * VectorMath.Exp(x)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), y, y * (Vector512.Create(_alpha) * VectorMath.Exp(x)));
+}
+
+/// <summary>z = beta * x; z &gt; threshold ? x : (max(z, 0) + log1p(e^-|z|)) / beta (the overflow-free form of log(1 + e^z) / beta).</summary>
+internal readonly struct SoftplusOperator<T>(T beta, T threshold) : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T _beta = beta, _threshold = threshold;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x) => SoftplusScalar(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x) => SoftplusVector(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x) => SoftplusVector(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x) => SoftplusVector(x);
+
+    // log1p(v) for v in [0, 1] without a log1p primitive: with u = 1 + v rounded, log(u) * (v / (u - 1)) cancels
+    // the rounding of u (Goldberg's trick); when u rounds to 1, log1p(v) = v to working precision.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private T SoftplusScalar(T x)
+    {
+        T z = _beta * x;
+        if (z > _threshold) return x;
+        T v = T.Exp(-T.Abs(z));
+        T u = T.One + v;
+        T d = u - T.One;
+        T log1p = d == T.Zero ? v : T.Log(u) * (v / d);
+        return (T.Max(z, T.Zero) + log1p) / _beta;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Vector128<T> SoftplusVector(Vector128<T> x)
+    {
+        Vector128<T> z = Vector128.Create(_beta) * x;
+        Vector128<T> v = VectorMath.Exp(-Vector128.Abs(z));
+        Vector128<T> u = Vector128<T>.One + v;
+        Vector128<T> d = u - Vector128<T>.One;
+        Vector128<T> log1p = Vector128.ConditionalSelect(Vector128.Equals(d, Vector128<T>.Zero), v, VectorMath.Log(u) * (v / d));
+        Vector128<T> soft = (Vector128.Max(z, Vector128<T>.Zero) + log1p) / Vector128.Create(_beta);
+        return Vector128.ConditionalSelect(Vector128.GreaterThan(z, Vector128.Create(_threshold)), x, soft);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Vector256<T> SoftplusVector(Vector256<T> x)
+    {
+        Vector256<T> z = Vector256.Create(_beta) * x;
+        Vector256<T> v = VectorMath.Exp(-Vector256.Abs(z));
+        Vector256<T> u = Vector256<T>.One + v;
+        Vector256<T> d = u - Vector256<T>.One;
+        Vector256<T> log1p = Vector256.ConditionalSelect(Vector256.Equals(d, Vector256<T>.Zero), v, VectorMath.Log(u) * (v / d));
+        Vector256<T> soft = (Vector256.Max(z, Vector256<T>.Zero) + log1p) / Vector256.Create(_beta);
+        return Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256.Create(_threshold)), x, soft);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Vector512<T> SoftplusVector(Vector512<T> x)
+    {
+        Vector512<T> z = Vector512.Create(_beta) * x;
+        Vector512<T> v = VectorMath.Exp(-Vector512.Abs(z));
+        Vector512<T> u = Vector512<T>.One + v;
+        Vector512<T> d = u - Vector512<T>.One;
+        Vector512<T> log1p = Vector512.ConditionalSelect(Vector512.Equals(d, Vector512<T>.Zero), v, VectorMath.Log(u) * (v / d));
+        Vector512<T> soft = (Vector512.Max(z, Vector512<T>.Zero) + log1p) / Vector512.Create(_beta);
+        return Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512.Create(_threshold)), x, soft);
+    }
+
+}
+
+/// <summary>y * (g - d), with y = x, g = y and d = dot(g, y) of the row: the softmax backward pass from its output.</summary>
+internal readonly struct SoftmaxBackwardOperator<T>(T dot) : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T _dot = dot;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x, T y) => x * (y - _dot);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => x * (y - Vector128.Create(_dot));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => x * (y - Vector256.Create(_dot));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => x * (y - Vector512.Create(_dot));
+}
+
+/// <summary>g - e^y * s, with y = x, g = y and s = sum(g) of the row: the log-softmax backward pass from its output.</summary>
+internal readonly struct LogSoftmaxBackwardOperator<T>(T sum) : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T _sum = sum;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x, T y) => y - T.Exp(x) * _sum;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => y - VectorMath.Exp(x) * Vector128.Create(_sum);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => y - VectorMath.Exp(x) * Vector256.Create(_sum);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => y - VectorMath.Exp(x) * Vector512.Create(_sum);
+}
