@@ -219,7 +219,10 @@ public static class Safetensors
         return Read(stream, stream.Length, path);
     }
 
-    /// <summary>Reads safetensors bytes from <paramref name="stream"/>, from its position to its end; <paramref name="name"/> labels error messages.</summary>
+    /// <summary>
+    /// Reads safetensors bytes from <paramref name="stream"/>, from its position to its end; <paramref name="name"/> labels error
+    /// messages. A stream that cannot seek is first copied to memory (its length is needed to validate the offsets).
+    /// </summary>
     public static (IReadOnlyList<KeyValuePair<string, Tensor>> Tensors, IReadOnlyDictionary<string, string> Metadata) Load(Stream stream, string name = "<stream>")
     {
         ArgumentNullException.ThrowIfNull(stream);
