@@ -225,13 +225,14 @@ public static class Idx
         foreach (int d in shape) declared *= d;
         string declaration = $"header declares {shapeText}{(size == 1 ? "" : $" x {size} bytes ({type})")} = {declared} bytes of data";
         BigInteger elements = declared / size;
-        if (elements > int.MaxValue) throw Error(name, $"too large: {declaration}, {elements} elements, more than the {int.MaxValue} an array can hold");
+        if (elements > int.MaxValue)
+            throw Error(name, $"too large: {declaration}{(size == 1 ? "" : $" ({elements} elements)")}; an array holds at most {int.MaxValue} elements");
         if (declared > maxBytes) throw Error(name, $"too large: {declaration}, more than the limit of {maxBytes} bytes");
         int length = (int)declared;
 
         // Raw files with a known length: check before reading anything.
         if (reader.RemainingHint is long remaining && remaining != length)
-            throw Error(name, remaining < length ? $"truncated: {declaration} but the file holds {remaining}" : $"{remaining - length} trailing bytes: {declaration} but the file holds {remaining}");
+            throw Error(name, remaining < length ? $"truncated: {declaration} but the file holds {remaining}" : $"{remaining - length} trailing byte{(remaining - length == 1 ? "" : "s")}: {declaration} but the file holds {remaining}");
 
         // Grow the buffer only as data arrives: a lying header cannot make us allocate what is not there.
         var data = new byte[Math.Min(length, InitialChunk)];
@@ -244,10 +245,11 @@ public static class Idx
             if (filled == length) break;
             Array.Resize(ref data, (int)Math.Min(length, 2L * data.Length));
         }
-        if (filled < length) throw Error(name, $"truncated: {declaration} but {what} {filled}");
+        if (filled < length)
+            throw Error(name, $"truncated: {declaration} but {what} {filled}{(reader.Gzip ? " (is the compressed file cut short?)" : "")}");
         long extra = reader.CountRemaining(1L << 30, out bool more);
         if (extra > 0)
-            throw Error(name, $"{(more ? "more than " : "")}{extra} trailing bytes: {declaration} but {what} {(more ? "more than " : "")}{length + extra}");
+            throw Error(name, $"{(more ? "more than " : "")}{extra} trailing byte{(extra == 1 ? "" : "s")}: {declaration} but {what} {(more ? "more than " : "")}{length + extra}");
         return new IdxArray(type, shape, data);
     }
 

@@ -151,7 +151,7 @@ public class IdxTests
     public void TruncatedGzipDataSaysSo()
     {
         var msg = ReadError(Gzip([.. Header(0x08, 100, 28, 28), .. new byte[50000]]), "t10k-images-idx3-ubyte.gz");
-        Assert.Contains("truncated: header declares 100x28x28 = 78400 bytes of data but the decompressed data holds 50000", msg, StringComparison.Ordinal);
+        Assert.Contains("truncated: header declares 100x28x28 = 78400 bytes of data but the decompressed data holds 50000 (is the compressed file cut short?)", msg, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -160,7 +160,7 @@ public class IdxTests
         var msg = ReadError([.. Header(0x08, 3), 1, 2, 3, 4, 5]);
         Assert.Contains("2 trailing bytes: header declares 3 = 3 bytes of data but the file holds 5", msg, StringComparison.Ordinal);
         var gz = ReadError(Gzip([.. Header(0x08, 3), 1, 2, 3, 4]));
-        Assert.Contains("1 trailing bytes", gz, StringComparison.Ordinal);
+        Assert.Contains("1 trailing byte: header declares 3 = 3 bytes of data but the decompressed data holds 4", gz, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -197,7 +197,8 @@ public class IdxTests
     {
         long before = GC.GetAllocatedBytesForCurrentThread();
         var msg = ReadError([.. Header(0x08, 0x7fffffff, 0x7fffffff, 0x7fffffff), 1, 2, 3]);
-        Assert.Contains("too large: header declares 2147483647x2147483647x2147483647 = 9903520300447984150353281023 bytes of data", msg, StringComparison.Ordinal);
+        Assert.Contains("too large: header declares 2147483647x2147483647x2147483647 = 9903520300447984150353281023 bytes of data; an array holds at most 2147483647 elements", msg, StringComparison.Ordinal);
+        Assert.Contains("(2147483648 elements)", ReadError([.. Header(0x0E, 65536, 32768), 1]), StringComparison.Ordinal);
         // Fits in an int but not in the limit.
         Assert.Contains("more than the limit of", ReadError([.. Header(0x08, 2000, 1000, 1000), 1]), StringComparison.Ordinal);
         // Within the limit, but the file is short: found out before allocating the declared 512 MB.
@@ -210,7 +211,7 @@ public class IdxTests
     {
         long before = GC.GetAllocatedBytesForCurrentThread();
         var msg = ReadError(Gzip([.. Header(0x08, 1000, 1000, 1000), 1, 2, 3]), "x.gz");
-        Assert.Contains("truncated: header declares 1000x1000x1000 = 1000000000 bytes of data but the decompressed data holds 3", msg, StringComparison.Ordinal);
+        Assert.Contains("truncated: header declares 1000x1000x1000 = 1000000000 bytes of data but the decompressed data holds 3 (is the compressed file cut short?)", msg, StringComparison.Ordinal);
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 << 20, "the buffer grows with the data, not with the header");
     }
 
@@ -234,6 +235,10 @@ public class IdxTests
         for (int i = 12; i < flipped.Length - 8; i += 5) flipped[i] ^= 0x5a;
         var msg2 = ReadError(flipped, "t10k-labels-idx1-ubyte.gz");
         Assert.Contains("t10k-labels-idx1-ubyte.gz: ", msg2, StringComparison.Ordinal);
+        // A wrong CRC in the gzip trailer.
+        var crc = (byte[])good.Clone();
+        crc[^6] ^= 1;
+        Assert.Contains("corrupt gzip data", ReadError(crc, "t10k-labels-idx1-ubyte.gz"), StringComparison.Ordinal);
         // Cut in the middle of the compressed stream.
         var cut = good.AsSpan(0, good.Length / 2).ToArray();
         var msg3 = ReadError(cut, "t10k-labels-idx1-ubyte.gz");
