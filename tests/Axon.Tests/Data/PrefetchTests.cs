@@ -144,6 +144,14 @@ public class PrefetchTests
     }
 
     [Fact]
+    public void AnEmptyEpochEndsAtOnce()
+    {
+        var loader = new DataLoader(Images(3), batchSize: 5, dropLast: true, prefetch: 2);
+        Assert.Empty(Epoch(loader));
+        Assert.Empty(Epoch(loader));
+    }
+
+    [Fact]
     public void PrefetchMustBeNonNegative()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new DataLoader(Images(2), prefetch: -1));
