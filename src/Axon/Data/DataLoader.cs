@@ -1,4 +1,6 @@
 using System.Collections;
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 
 namespace Axon.Data;
 
@@ -18,26 +20,48 @@ namespace Axon.Data;
 /// dimension 0 (<see cref="Dataset.GetBatch"/>); the last one is smaller unless <c>dropLast</c> drops it. Batch tensors
 /// belong to the <see cref="TensorScope"/> current when they are produced, which is the scope around the loop, not one
 /// opened inside its body: dispose them as above (or let the garbage collector take them) to recycle their buffers.
+/// <para>
+/// <b>Augmentation.</b> With a <see cref="Data.Transform"/>, every input batch goes through it (in place) before it is
+/// handed out. At the start of each epoch the generator draws the order (when shuffling) and then one seed per batch;
+/// batch b is augmented with a fresh <see cref="Generator"/> seeded with seed b. So the augmentation of every batch is
+/// fixed the moment the epoch starts, whatever thread prepares it and whenever.
+/// </para>
+/// <para>
+/// <b>Prefetching.</b> With <c>prefetch</c> = k &gt; 0, a background thread prepares up to k batches ahead (gathering
+/// and augmenting) while the current one trains. The batches are the same, in the same order, as without prefetching;
+/// an exception thrown while preparing a batch is rethrown, unchanged, by the <c>MoveNext</c> that would have returned
+/// it; leaving the loop (break, exception, disposal of the enumerator) stops the thread and disposes the batches it
+/// prepared that were not handed out. The dataset's <see cref="Dataset.GetBatch"/> then runs on that thread, so it must
+/// not touch state the training loop changes (the built-in datasets only read their data), and a transform must
+/// return fresh tensors or modify the batch in place, never keep it.
+/// </para>
 /// </summary>
 public sealed class DataLoader : IEnumerable<(Tensor Input, Tensor Target)>
 {
     private readonly Generator? generator;
+    private readonly int prefetch;
 
     /// <summary>Creates the loader.</summary>
     /// <param name="dataset">The samples.</param>
     /// <param name="batchSize">Samples per batch (&gt; 0).</param>
     /// <param name="shuffle">Visit the samples in a new random order every epoch.</param>
     /// <param name="dropLast">Drop the last batch when it is smaller than <paramref name="batchSize"/>.</param>
-    /// <param name="generator">Source of the shuffling (default: <see cref="Generator.Default"/>).</param>
-    public DataLoader(IDataset dataset, int batchSize = 1, bool shuffle = false, bool dropLast = false, Generator? generator = null)
+    /// <param name="generator">Source of the shuffling and of the augmentation seeds (default: <see cref="Generator.Default"/>).</param>
+    /// <param name="transform">Applied to every input batch (data augmentation); null for none.</param>
+    /// <param name="prefetch">Batches prepared ahead on a background thread (0: none, batches are made when asked for).</param>
+    public DataLoader(IDataset dataset, int batchSize = 1, bool shuffle = false, bool dropLast = false, Generator? generator = null,
+        Transform? transform = null, int prefetch = 0)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be a positive integer.");
+        if (prefetch < 0) throw new ArgumentOutOfRangeException(nameof(prefetch), prefetch, "prefetch must be non-negative (0 turns prefetching off).");
         Dataset = dataset;
         BatchSize = batchSize;
         Shuffle = shuffle;
         DropLast = dropLast;
         this.generator = generator;
+        Transform = transform;
+        this.prefetch = prefetch;
     }
 
     /// <summary>The dataset the batches come from.</summary>
@@ -51,6 +75,12 @@ public sealed class DataLoader : IEnumerable<(Tensor Input, Tensor Target)>
 
     /// <summary>True when an incomplete last batch is dropped.</summary>
     public bool DropLast { get; }
+
+    /// <summary>The transform applied to every input batch, or null.</summary>
+    public Transform? Transform { get; }
+
+    /// <summary>Batches prepared ahead on a background thread (0: no prefetching).</summary>
+    public int Prefetch => prefetch;
 
     /// <summary>Number of batches per epoch.</summary>
     public int Count => DropLast ? Dataset.Count / BatchSize : (Dataset.Count + BatchSize - 1) / BatchSize;
@@ -79,10 +109,135 @@ public sealed class DataLoader : IEnumerable<(Tensor Input, Tensor Target)>
         return batches;
     }
 
-    /// <summary>Starts an epoch: yields (inputs, targets) batches stacked along dimension 0.</summary>
+    /// <summary>
+    /// Starts an epoch: draws its order and augmentation seeds now, then yields (inputs, targets) batches stacked along
+    /// dimension 0 (prepared in the background when prefetching).
+    /// </summary>
     public IEnumerator<(Tensor Input, Tensor Target)> GetEnumerator()
     {
-        foreach (var batch in Split(EpochOrder())) yield return Data.Dataset.Batch(Dataset, batch);
+        var batches = Split(EpochOrder());
+        long[]? seeds = null;
+        if (Transform is not null)
+        {
+            var g = generator ?? Generator.Default;
+            seeds = new long[batches.Count];
+            for (int b = 0; b < seeds.Length; b++) seeds[b] = unchecked((long)g.NextUInt64());
+        }
+        return prefetch == 0 ? Synchronous(batches, seeds) : new PrefetchEnumerator(this, batches, seeds, prefetch);
+    }
+
+    private IEnumerator<(Tensor Input, Tensor Target)> Synchronous(List<int[]> batches, long[]? seeds)
+    {
+        for (int b = 0; b < batches.Count; b++) yield return MakeBatch(batches[b], seeds?[b]);
+    }
+
+    /// <summary>Gathers one batch and augments it with a generator seeded with <paramref name="seed"/>.</summary>
+    private (Tensor Input, Tensor Target) MakeBatch(int[] indices, long? seed)
+    {
+        var (x, y) = Data.Dataset.Batch(Dataset, indices);
+        if (Transform is null || seed is not long s) return (x, y);
+        Tensor augmented;
+        try { augmented = Transform.Apply(x, new Generator(s)); }
+        catch
+        {
+            x.Dispose();
+            y.Dispose();
+            throw;
+        }
+        if (!ReferenceEquals(augmented, x)) x.Dispose();
+        return (augmented, y);
+    }
+
+    /// <summary>One epoch with the batches prepared by a background thread into a bounded queue.</summary>
+    private sealed class PrefetchEnumerator : IEnumerator<(Tensor Input, Tensor Target)>
+    {
+        private readonly DataLoader loader;
+        private readonly List<int[]> batches;
+        private readonly long[]? seeds;
+        private readonly BlockingCollection<((Tensor Input, Tensor Target) Batch, ExceptionDispatchInfo? Error)> queue;
+        private readonly CancellationTokenSource cancel = new();
+        private readonly Thread worker;
+        private bool finished;
+        private bool disposed;
+
+        public PrefetchEnumerator(DataLoader loader, List<int[]> batches, long[]? seeds, int capacity)
+        {
+            this.loader = loader;
+            this.batches = batches;
+            this.seeds = seeds;
+            queue = new(new ConcurrentQueue<((Tensor, Tensor), ExceptionDispatchInfo?)>(), capacity);
+            worker = new Thread(Work) { IsBackground = true, Name = "Axon DataLoader prefetch" };
+            worker.Start();
+        }
+
+        public (Tensor Input, Tensor Target) Current { get; private set; }
+
+        object IEnumerator.Current => Current;
+
+        private void Work()
+        {
+            var token = cancel.Token;
+            try
+            {
+                for (int b = 0; b < batches.Count && !token.IsCancellationRequested; b++)
+                {
+                    (Tensor Input, Tensor Target) batch;
+                    try { batch = loader.MakeBatch(batches[b], seeds?[b]); }
+                    catch (Exception e)
+                    {
+                        queue.Add((default, ExceptionDispatchInfo.Capture(e)), token);
+                        return;
+                    }
+                    try { queue.Add((batch, null), token); }
+                    catch (OperationCanceledException)
+                    {
+                        batch.Input.Dispose();
+                        batch.Target.Dispose();
+                        return;
+                    }
+                }
+            }
+            catch (OperationCanceledException) { }
+            finally { queue.CompleteAdding(); }
+        }
+
+        public bool MoveNext()
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            if (finished) return false;
+            if (!queue.TryTake(out var item, Timeout.Infinite))
+            {
+                finished = true;
+                return false;
+            }
+            if (item.Error is not null)
+            {
+                finished = true;
+                item.Error.Throw();
+            }
+            // Hand the batch to the consumer's scope, as a batch made on this thread would be.
+            TensorScope.Register(item.Batch.Input);
+            TensorScope.Register(item.Batch.Target);
+            Current = item.Batch;
+            return true;
+        }
+
+        public void Reset() => throw new NotSupportedException("A DataLoader epoch cannot be restarted; enumerate the loader again for a new epoch.");
+
+        public void Dispose()
+        {
+            if (disposed) return;
+            disposed = true;
+            cancel.Cancel();
+            worker.Join();
+            while (queue.TryTake(out var item))
+            {
+                item.Batch.Input?.Dispose();
+                item.Batch.Target?.Dispose();
+            }
+            queue.Dispose();
+            cancel.Dispose();
+        }
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
