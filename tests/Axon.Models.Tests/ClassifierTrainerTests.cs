@@ -1,0 +1,85 @@
+using Axon.Data;
+using Axon.Models.Training;
+using Axon.Nn;
+
+namespace Axon.Models.Tests;
+
+public class ClassifierTrainerTests
+{
+    /// <summary>Images whose class is written in their brightness pattern, so a small network can learn it.</summary>
+    private static TensorDataset Synthetic(int n, int seed)
+    {
+        var g = new Generator(seed);
+        var labels = Tensor.Randint(0, 4, [n], g);
+        var images = Tensor.Randn([n, 1, 28, 28], g) * 0.3;
+        var l = labels.ToLongArray();
+        for (int i = 0; i < n; i++)
+            for (int r = 0; r < 7; r++)
+                for (int c = 0; c < 28; c++) images.SetDouble(images.GetDouble(i, 0, (int)l[i] * 7 + r, c) + 1.0, i, 0, (int)l[i] * 7 + r, c);
+        return new TensorDataset(images, labels);
+    }
+
+    private static (ClassifierTrainer Trainer, Module Model) Create(TrainerOptions options)
+    {
+        var g = new Generator(options.Seed);
+        var model = new Sequential(new Flatten(), new Linear(784, 32, generator: g), new ReLU(), new Dropout(0.2, g), new Linear(32, 4, generator: g));
+        return (new ClassifierTrainer(model, g, options), model);
+    }
+
+    private static readonly TrainerOptions Options = new(Epochs: 4, BatchSize: 16, LearningRate: 0.05, Schedule: "step", StepSize: 1, Gamma: 0.5, Augment: true, Seed: 3, Prefetch: 2);
+
+    [Fact]
+    public void ResumedTrainingEqualsUninterruptedTraining()
+    {
+        var train = Synthetic(96, 1);
+        var test = Synthetic(32, 2);
+        var (straight, straightModel) = Create(Options);
+        for (int e = 0; e < 4; e++) straight.TrainEpoch(train, test);
+
+        var dir = Directory.CreateTempSubdirectory("axon-resume-");
+        var path = Path.Combine(dir.FullName, "checkpoint.safetensors");
+        var (first, _) = Create(Options);
+        for (int e = 0; e < 2; e++) first.TrainEpoch(train, test);
+        first.SaveCheckpoint(path, "test-mlp");
+
+        var (resumed, resumedModel) = Create(Options with { Seed = 99 });  // different initial weights: all state must come from the file
+        resumed.LoadCheckpoint(path);
+        Assert.Equal(2, resumed.Epoch);
+        for (int e = 0; e < 2; e++) resumed.TrainEpoch(train, test);
+
+        Assert.Equal(straight.History.Select(h => h.TrainLoss), resumed.History.Select(h => h.TrainLoss));
+        Assert.Equal(straight.Steps, resumed.Steps);
+        foreach (var ((name, a), (_, b)) in straightModel.NamedParameters().Zip(resumedModel.NamedParameters()))
+            Assert.True(a.ToFloatArray().SequenceEqual(b.ToFloatArray()), $"parameter {name} differs after resume");
+        Assert.Equal(("test-mlp", Options), ClassifierTrainer.ReadCheckpointSettings(path));
+        dir.Delete(true);
+    }
+
+    [Fact]
+    public void TrainingLearnsAndTheConfusionMatrixAddsUp()
+    {
+        var (trainer, model) = Create(Options with { Augment = false, Epochs = 3 });
+        var train = Synthetic(128, 4);
+        var test = Synthetic(64, 5);
+        EpochReport? last = null;
+        int batches = 0;
+        for (int e = 0; e < 3; e++) last = trainer.TrainEpoch(train, test, _ => batches++);
+        Assert.Equal(3 * 8, batches);
+        Assert.True(last!.TestAccuracy > 0.9, $"test accuracy {last.TestAccuracy}");
+        var eval = ClassifierTrainer.Evaluate(model, test, numClasses: 4);
+        Assert.Equal(last.TestAccuracy, eval.Accuracy, 12);
+        long total = 0, diagonal = 0;
+        for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) { total += eval.Confusion[i, j]; if (i == j) diagonal += eval.Confusion[i, j]; }
+        Assert.Equal(64, total);
+        Assert.Equal(eval.Accuracy, (double)diagonal / total, 12);
+        Assert.Equal([0.05, 0.025, 0.0125], trainer.History.Select(h => h.LearningRate));
+    }
+
+    [Fact]
+    public void BadOptionsAreRejected()
+    {
+        Assert.Throws<ArgumentException>(() => Create(Options with { Optimizer = "adamw-ish" }));
+        Assert.Throws<ArgumentException>(() => Create(Options with { Schedule = "cosine-ish" }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Create(Options with { BatchSize = 0 }));
+    }
+}
