@@ -40,7 +40,8 @@ public static class BufferPool
                 }
                 Misses++;
             }
-            return GC.AllocateUninitializedArray<T>(length);
+            // A fresh array must be zeroed when asked: AllocateUninitializedArray may hand out dirty memory.
+            return clear ? new T[length] : GC.AllocateUninitializedArray<T>(length);
         }
         return new T[length];
     }

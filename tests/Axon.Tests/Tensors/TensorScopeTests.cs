@@ -109,4 +109,20 @@ public class TensorScopeTests
         BufferPool.Return(small);
         Assert.NotSame(small, BufferPool.Rent<float>(10, clear: false));
     }
+
+    [Fact]
+    public void AClearedRentIsZeroEvenWhenThePoolMisses()
+    {
+        // Dirty the GC heap with large uninitialised arrays full of NaN, then ask for a cleared array of a length
+        // no one pooled: it must be zero (it once came from GC.AllocateUninitializedArray, i.e. possibly dirty).
+        const int n = 200_003;
+        for (int i = 0; i < 20; i++) GC.AllocateUninitializedArray<double>(n).AsSpan().Fill(double.NaN);
+        GC.Collect();
+        for (int i = 0; i < 20; i++)
+        {
+            var a = BufferPool.Rent<double>(n, clear: true);
+            Assert.True(a.All(v => v == 0), "Rent(clear: true) returned a dirty array.");
+            a.AsSpan().Fill(double.NaN);
+        }
+    }
 }

@@ -1,0 +1,72 @@
+namespace Axon;
+
+// Batch normalisation (fused forward and backward).
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// Batch normalisation as PyTorch's batch_norm over input [N, C, *] (statistics per channel C over N and the trailing
+    /// dimensions): y = (x - mean) / sqrt(var + eps) * weight + bias. In training the batch mean and biased variance are
+    /// used, and the running statistics (when given) are updated in place, unrecorded:
+    /// running = (1 - momentum) running + momentum stat, with the unbiased variance M / (M - 1) var for running_var.
+    /// Otherwise the running statistics are used. Backward (training): gx = weight / sqrt(var + eps) (gy - mean(gy) - xhat mean(gy xhat));
+    /// gweight = sum(gy xhat); gbias = sum(gy).
+    /// </summary>
+    public static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight = null, Tensor? bias = null, bool training = false, double momentum = 0.1, double eps = 1e-5)
+    {
+        const string op = "BatchNorm";
+        if (input.Rank < 2) throw new ArgumentException($"{op}: expected an input [N, C, *] with at least 2 dimensions, got {ShapeUtil.Format(input.shape)}.", nameof(input));
+        if (!input.DType.IsFloatingPoint()) throw new ArgumentException($"{op}: expected a floating-point input, got {input.DType.TorchName()}.", nameof(input));
+        int c = input.shape[1];
+        foreach (var (t, name) in new[] { (runningMean, "running_mean"), (runningVar, "running_var"), (weight, "weight"), (bias, "bias") })
+        {
+            if (t is null) continue;
+            if (t.Rank != 1 || t.shape[0] != c)
+                throw new ArgumentException($"{op}: expected {name} of shape [{c}] for input {ShapeUtil.Format(input.shape)}, got {ShapeUtil.Format(t.shape)}.");
+            if (t.DType != input.DType) throw new ArgumentException($"{op}: {name} is {t.DType.TorchName()} but the input is {input.DType.TorchName()}.");
+        }
+        if (!(eps > 0)) throw new ArgumentOutOfRangeException(nameof(eps), eps, $"{op}: eps must be positive.");
+        if (!training && (runningMean is null || runningVar is null))
+            throw new ArgumentException($"{op}: evaluation mode needs running_mean and running_var (or use batch statistics with training: true).");
+
+        var xc = input.ContiguousData();
+        double[] mean, invstd;
+        if (training)
+        {
+            long m = input.NumEl / Math.Max(c, 1);
+            if (m <= 1) throw new ArgumentException($"{op}: expected more than 1 value per channel when training, got input size {ShapeUtil.Format(input.shape)}.", nameof(input));
+            var (bm, bv) = Compute.BatchStats(xc);
+            mean = bm;
+            invstd = bv.Select(v => 1 / Math.Sqrt(v + eps)).ToArray();
+            using (GradMode.NoGrad())
+            {
+                if (runningMean is not null) UpdateRunning(runningMean, bm, momentum, 1);
+                if (runningVar is not null) UpdateRunning(runningVar, bv, momentum, (double)m / (m - 1));
+            }
+        }
+        else
+        {
+            mean = runningMean!.ToDoubleArray();
+            invstd = runningVar!.ToDoubleArray().Select(v => 1 / Math.Sqrt(v + eps)).ToArray();
+        }
+
+        var y = Compute.BatchNormApply(xc, mean, invstd, weight, bias);
+        var inputs = new List<Tensor> { input };
+        if (weight is not null) inputs.Add(weight);
+        if (bias is not null) inputs.Add(bias);
+        y.Record(op, [.. inputs], g =>
+        {
+            var (gx, gw, gb) = Compute.BatchNormBackward(xc, g, mean, invstd, weight, training, input.requiresGrad, weight?.requiresGrad ?? false, bias?.requiresGrad ?? false);
+            var result = new List<Tensor?> { gx };
+            if (weight is not null) result.Add(gw);
+            if (bias is not null) result.Add(gb);
+            return [.. result];
+        });
+        return y;
+    }
+
+    private static void UpdateRunning(Tensor running, double[] stat, double momentum, double factor)
+    {
+        for (int i = 0; i < stat.Length; i++)
+            running.SetDouble((1 - momentum) * running.GetDouble(i) + momentum * stat[i] * factor, i);
+    }
+}

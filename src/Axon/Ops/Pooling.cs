@@ -1,0 +1,91 @@
+using Axon.Kernels;
+
+namespace Axon;
+
+// 2-D max, average and adaptive average pooling; backward beside each.
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// 2-D max pooling as PyTorch's max_pool2d: input [N, C, H, W] or [C, H, W]; each output is the maximum of its
+    /// kernel window (stride defaults to the kernel size; padding, at most half the kernel, is never chosen).
+    /// Output size floor((H + 2p - d (k - 1) - 1) / s) + 1, or ceil with <paramref name="ceilMode"/>. Kernel 3 with
+    /// stride 2 gives overlapping pooling (Krizhevsky et al. 2012). Backward: each output gradient goes to its argmax.
+    /// </summary>
+    public static Tensor MaxPool2d(Tensor input, Size2 kernelSize, Size2? stride = null, Size2? padding = null, Size2? dilation = null, bool ceilMode = false)
+        => MaxPool2dCore(input, kernelSize, stride, padding, dilation, ceilMode, withIndices: false).Values;
+
+    /// <summary>Max pooling that also returns the argmax of each window as int64 flat indices ih * W + iw within its plane (PyTorch's return_indices).</summary>
+    public static (Tensor Values, Tensor Indices) MaxPool2dWithIndices(Tensor input, Size2 kernelSize, Size2? stride = null, Size2? padding = null, Size2? dilation = null, bool ceilMode = false)
+    {
+        var (v, i) = MaxPool2dCore(input, kernelSize, stride, padding, dilation, ceilMode, withIndices: true);
+        return (v, i!);
+    }
+
+    private static (Tensor Values, Tensor? Indices) MaxPool2dCore(Tensor input, Size2 kernelSize, Size2? stride, Size2? padding, Size2? dilation, bool ceilMode, bool withIndices)
+    {
+        var x4 = PoolInput(input, "MaxPool2d");
+        var w = PoolWindow(x4, input, "MaxPool2d", kernelSize, stride ?? kernelSize, padding ?? 0, dilation ?? 1, ceilMode);
+        var xc = x4.ContiguousData();
+        bool record = NeedsGrad(x4);
+        var (y, idx) = Compute.MaxPool2d(xc, w, withIndices || record);
+        var shape = x4.shape;
+        y.Record("MaxPool2d", [x4], g => [Compute.MaxPool2dBackward(g, idx!, shape, w)]);
+        if (input.Rank == 3) return (y.Squeeze(0), idx?.SqueezeView(0));
+        return (y, idx);
+    }
+
+    /// <summary>
+    /// 2-D average pooling as PyTorch's avg_pool2d: the mean of each kernel window (stride defaults to the kernel size).
+    /// With <paramref name="countIncludePad"/> (the default) padded zeros count in the divisor; otherwise only input elements.
+    /// Backward: each output gradient, divided by its divisor, is spread over its window.
+    /// </summary>
+    public static Tensor AvgPool2d(Tensor input, Size2 kernelSize, Size2? stride = null, Size2? padding = null, bool ceilMode = false, bool countIncludePad = true)
+    {
+        var x4 = PoolInput(input, "AvgPool2d");
+        var w = PoolWindow(x4, input, "AvgPool2d", kernelSize, stride ?? kernelSize, padding ?? 0, 1, ceilMode);
+        var y = Compute.AvgPool2d(x4.ContiguousData(), w, countIncludePad, adaptive: false);
+        var shape = x4.shape;
+        y.Record("AvgPool2d", [x4], g => [Compute.AvgPool2dBackward(g, shape, w, countIncludePad, adaptive: false)]);
+        return input.Rank == 3 ? y.Squeeze(0) : y;
+    }
+
+    /// <summary>
+    /// Adaptive average pooling to <paramref name="outputSize"/> (PyTorch's adaptive_avg_pool2d): output cell (i, j) averages
+    /// rows floor(i H / Ho) .. ceil((i + 1) H / Ho) - 1 and the matching columns. Output size 1 is global average pooling.
+    /// </summary>
+    public static Tensor AdaptiveAvgPool2d(Tensor input, Size2 outputSize)
+    {
+        var x4 = PoolInput(input, "AdaptiveAvgPool2d");
+        if (outputSize.H <= 0 || outputSize.W <= 0)
+            throw new ArgumentOutOfRangeException(nameof(outputSize), $"AdaptiveAvgPool2d: the output size must be positive, got {outputSize.ToPairString()}.");
+        int h = x4.shape[2], wd = x4.shape[3];
+        if (h == 0 || wd == 0) throw new ArgumentException($"AdaptiveAvgPool2d: expected an input with non-zero height and width, got {ShapeUtil.Format(input.shape)}.", nameof(input));
+        var w = new Window2d(x4.shape[1], h, wd, 1, 1, 1, 1, 0, 0, 1, 1, outputSize.H, outputSize.W);
+        var y = Compute.AvgPool2d(x4.ContiguousData(), w, countIncludePad: true, adaptive: true);
+        var shape = x4.shape;
+        y.Record("AdaptiveAvgPool2d", [x4], g => [Compute.AvgPool2dBackward(g, shape, w, countIncludePad: true, adaptive: true)]);
+        return input.Rank == 3 ? y.Squeeze(0) : y;
+    }
+
+    private static Tensor PoolInput(Tensor input, string op)
+    {
+        if (input.Rank is not (3 or 4))
+            throw new ArgumentException($"{op}: expected a 3-D (unbatched) or 4-D (batched) input [N, C, H, W], got {ShapeUtil.Format(input.shape)}.", nameof(input));
+        if (!input.DType.IsFloatingPoint()) throw new ArgumentException($"{op}: expected a floating-point input, got {input.DType.TorchName()}.", nameof(input));
+        return input.Rank == 3 ? input.Unsqueeze(0) : input;
+    }
+
+    private static Window2d PoolWindow(Tensor x4, Tensor input, string op, Size2 k, Size2 s, Size2 p, Size2 d, bool ceilMode)
+    {
+        if (k.H <= 0 || k.W <= 0) throw new ArgumentOutOfRangeException(nameof(k), $"{op}: kernel size must be positive, got {k.ToPairString()}.");
+        if (s.H <= 0 || s.W <= 0) throw new ArgumentOutOfRangeException(nameof(s), $"{op}: stride must be positive, got {s.ToPairString()}.");
+        if (d.H <= 0 || d.W <= 0) throw new ArgumentOutOfRangeException(nameof(d), $"{op}: dilation must be positive, got {d.ToPairString()}.");
+        if (p.H < 0 || p.W < 0 || p.H > k.H / 2 || p.W > k.W / 2)
+            throw new ArgumentException($"{op}: pad should be at most half of kernel size, but got padding {p.ToPairString()} with kernel size {k.ToPairString()}.");
+        int h = x4.shape[2], wd = x4.shape[3];
+        int oh = ConvOutputSize(h, k.H, s.H, p.H, d.H, ceilMode), ow = ConvOutputSize(wd, k.W, s.W, p.W, d.W, ceilMode);
+        if (oh <= 0 || ow <= 0)
+            throw new ArgumentException($"{op}: given input size {ShapeUtil.Format(input.shape)}, the calculated output size {oh} x {ow} is too small (kernel {k.ToPairString()}, stride {s.ToPairString()}, padding {p.ToPairString()}, dilation {d.ToPairString()}).", nameof(input));
+        return new Window2d(x4.shape[1], h, wd, k.H, k.W, s.H, s.W, p.H, p.W, d.H, d.W, oh, ow);
+    }
+}

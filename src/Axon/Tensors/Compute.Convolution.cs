@@ -1,0 +1,183 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using Axon.Kernels;
+
+namespace Axon;
+
+/// <summary>Hyper-parameters of a 2-D convolution after validation: strides, the four paddings, dilations, groups.</summary>
+internal readonly record struct Conv2dParams(int StrideH, int StrideW, int PadTop, int PadBottom, int PadLeft, int PadRight, int DilationH, int DilationW, int Groups)
+{
+    public int OutH(int h, int kh) => (h + PadTop + PadBottom - DilationH * (kh - 1) - 1) / StrideH + 1;
+
+    public int OutW(int w, int kw) => (w + PadLeft + PadRight - DilationW * (kw - 1) - 1) / StrideW + 1;
+}
+
+// 2-D convolution (cross-correlation) lowered to GEMM with im2col, no autograd.
+internal static partial class Compute
+{
+    /// <summary>
+    /// Largest column matrix (in elements) built at once: samples are unfolded side by side into one
+    /// [C kh kw, B Ho Wo] matrix so that one GEMM per group serves B samples, and chunks of samples run on different
+    /// threads. 256 Ki elements (1 MiB of float) keeps the matrix near the L2 between im2col and the GEMM; it measured
+    /// faster than both one sample per GEMM and the whole batch in one GEMM on the lecture CNN's layers.
+    /// 1 gives the per-sample lowering.
+    /// </summary>
+    internal static int ConvColumnBudget { get; set; } = 1 << 18;
+
+    private static Window2d ConvWindow(int c, int h, int w, int kh, int kw, in Conv2dParams p, int outH, int outW) =>
+        new(c, h, w, kh, kw, p.StrideH, p.StrideW, p.PadTop, p.PadLeft, p.DilationH, p.DilationW, outH, outW);
+
+    /// <summary>Samples per column matrix for a per-sample column block of <paramref name="perSample"/> elements.</summary>
+    private static int ConvChunk(int n, long perSample) => (int)Math.Clamp(ConvColumnBudget / Math.Max(perSample, 1), 1, Math.Max(n, 1));
+
+    /// <summary>y = conv(x, w) + b for contiguous x [N, C, H, W] and w [O, C/G, kh, kw]; returns [N, O, Ho, Wo].</summary>
+    public static Tensor Conv2d(Tensor x, Tensor w, Tensor? b, in Conv2dParams p)
+    {
+        int n = x.ShapeArray[0], h = x.ShapeArray[2], wd = x.ShapeArray[3], o = w.ShapeArray[0], kh = w.ShapeArray[2], kw = w.ShapeArray[3];
+        int outH = p.OutH(h, kh), outW = p.OutW(wd, kw);
+        var y = Tensor.Empty([n, o, outH, outW], x.DType);
+        if (x.DType == DType.Float32) Conv2dForward(x.Data<float>(), x.Offset, x.ShapeArray, w.Data<float>(), w.Offset, w.ShapeArray, b?.ContiguousData().AsSpan<float>().ToArray(), p, y.Data<float>());
+        else Conv2dForward(x.Data<double>(), x.Offset, x.ShapeArray, w.Data<double>(), w.Offset, w.ShapeArray, b?.ContiguousData().AsSpan<double>().ToArray(), p, y.Data<double>());
+        return y;
+    }
+
+    private static void Conv2dForward<T>(T[] x, int xOff, int[] xs, T[] w, int wOff, int[] ws, T[]? bias, Conv2dParams p, T[] y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = xs[0], c = xs[1], h = xs[2], wd = xs[3], o = ws[0], cg = ws[1], kh = ws[2], kw = ws[3];
+        int g = p.Groups, og = o / g, outH = p.OutH(h, kh), outW = p.OutW(wd, kw), l = outH * outW, k = cg * kh * kw;
+        var win = ConvWindow(c, h, wd, kh, kw, p, outH, outW);
+        int chunk = ConvChunk(n, (long)win.ColRows * l), chunks = (n + chunk - 1) / chunk;
+        // Chunks are independent: split them over the threads, each with its own column buffer.
+        int parts = Math.Min(chunks, KernelThreads.Count);
+        KernelThreads.For(parts, part =>
+        {
+            var cols = BufferPool.Rent<T>(win.ColRows * chunk * l, clear: false);
+            var ybuf = chunk > 1 ? BufferPool.Rent<T>(o * chunk * l, clear: false) : null;
+            try
+            {
+                for (int ci = chunks * part / parts; ci < chunks * (part + 1) / parts; ci++)
+                {
+                    int n0 = ci * chunk, bsz = Math.Min(chunk, n - n0), ld = bsz * l;
+                    UnfoldSamples(x, xOff, n0, bsz, win, cols, ld);
+                    // Per group: Y_g [og, ld] = W_g [og, k] x cols_g [k, ld]; with one sample Y_g is the output itself.
+                    var dst = ybuf ?? y;
+                    int dstOff = ybuf is null ? n0 * o * l : 0;
+                    for (int gi = 0; gi < g; gi++)
+                        Gemm.Multiply(false, false, og, ld, k, T.One, w.AsSpan(wOff + gi * og * k), k, cols.AsSpan(gi * k * ld), ld, T.Zero, dst.AsSpan(dstOff + gi * og * ld), ld);
+                    for (int s = 0; s < bsz; s++)
+                        for (int oc = 0; oc < o; oc++)
+                        {
+                            var to = y.AsSpan(((n0 + s) * o + oc) * l, l);
+                            if (ybuf is not null) ybuf.AsSpan(oc * ld + s * l, l).CopyTo(to);
+                            if (bias is not null) TensorPrimitives.Add(to, bias[oc], to);
+                        }
+                }
+            }
+            finally
+            {
+                BufferPool.Return(cols);
+                if (ybuf is not null) BufferPool.Return(ybuf);
+            }
+        });
+    }
+
+    /// <summary>Unfolds samples n0..n0+count of x side by side into cols (sample s at column s * Ho * Wo), in parallel over samples.</summary>
+    private static void UnfoldSamples<T>(T[] x, int xOff, int n0, int count, Window2d win, T[] cols, int ld) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int sampleSize = win.Channels * win.PlaneSize, l = win.OutPlaneSize;
+        int parts = Math.Min(count, KernelThreads.Count);
+        KernelThreads.For(parts, part =>
+        {
+            int s0 = (int)((long)count * part / parts), s1 = (int)((long)count * (part + 1) / parts);
+            for (int s = s0; s < s1; s++)
+                Im2Col.Unfold<T>(x.AsSpan(xOff + (n0 + s) * sampleSize, sampleSize), win, cols.AsSpan(s * l), ld);
+        });
+    }
+
+    /// <summary>
+    /// Gradients of the convolution: gx = col2im(W^T gY), gw = sum over samples of gY cols^T, gb = sum of gY over
+    /// samples and positions. x and w contiguous; null for the ones not wanted.
+    /// </summary>
+    public static (Tensor? Gx, Tensor? Gw, Tensor? Gb) Conv2dBackward(Tensor x, Tensor w, Tensor gy, in Conv2dParams p, bool needX, bool needW, bool needB)
+    {
+        var g = gy.ContiguousData();
+        Tensor? gx = needX ? Tensor.Empty(x.GetShape(), x.DType, clear: true) : null;
+        Tensor? gw = needW ? Tensor.Empty(w.GetShape(), w.DType, clear: true) : null;
+        Tensor? gb = needB ? Tensor.Empty([w.ShapeArray[0]], w.DType, clear: true) : null;
+        if (x.DType == DType.Float32)
+            Conv2dBackward(x.Data<float>(), x.Offset, x.ShapeArray, w.Data<float>(), w.Offset, w.ShapeArray, g.Data<float>(), g.Offset, p, gx?.Data<float>(), gw?.Data<float>(), gb?.Data<float>());
+        else
+            Conv2dBackward(x.Data<double>(), x.Offset, x.ShapeArray, w.Data<double>(), w.Offset, w.ShapeArray, g.Data<double>(), g.Offset, p, gx?.Data<double>(), gw?.Data<double>(), gb?.Data<double>());
+        return (gx, gw, gb);
+    }
+
+    private static void Conv2dBackward<T>(T[] x, int xOff, int[] xs, T[] w, int wOff, int[] ws, T[] gy, int gyOff, Conv2dParams p, T[]? gx, T[]? gw, T[]? gb)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = xs[0], c = xs[1], h = xs[2], wd = xs[3], o = ws[0], cg = ws[1], kh = ws[2], kw = ws[3];
+        int g = p.Groups, og = o / g, outH = p.OutH(h, kh), outW = p.OutW(wd, kw), l = outH * outW, k = cg * kh * kw;
+        if (gb is not null)
+            for (int s = 0; s < n; s++)
+                for (int oc = 0; oc < o; oc++) gb[oc] += TensorPrimitives.Sum<T>(gy.AsSpan(gyOff + (s * o + oc) * l, l));
+        if (gx is null && gw is null) return;
+        var win = ConvWindow(c, h, wd, kh, kw, p, outH, outW);
+        int chunk = ConvChunk(n, (long)win.ColRows * l), chunks = (n + chunk - 1) / chunk;
+        int parts = Math.Min(chunks, KernelThreads.Count);
+        // Each part accumulates the weight gradient of its chunks; part 0 into gw, the others into partial sums added
+        // in part order afterwards (the partition depends only on the sizes and the thread count: deterministic).
+        var partials = new T[]?[parts];
+        KernelThreads.For(parts, part =>
+        {
+            var cols = BufferPool.Rent<T>(win.ColRows * chunk * l, clear: false);
+            var gbuf = chunk > 1 ? BufferPool.Rent<T>(o * chunk * l, clear: false) : null;
+            var gwPart = gw is null ? null : part == 0 ? gw : partials[part] = BufferPool.Rent<T>(gw.Length, clear: true);
+            bool first = true;
+            try
+            {
+                for (int ci = chunks * part / parts; ci < chunks * (part + 1) / parts; ci++)
+                {
+                    int n0 = ci * chunk, bsz = Math.Min(chunk, n - n0), ld = bsz * l;
+                    // gY of the chunk as [O, B Ho Wo] (the layout of the forward's GEMM output).
+                    T[] gm = gy;
+                    int gmOff = gyOff + n0 * o * l;
+                    if (gbuf is not null)
+                    {
+                        for (int s = 0; s < bsz; s++)
+                            for (int oc = 0; oc < o; oc++)
+                                gy.AsSpan(gyOff + ((n0 + s) * o + oc) * l, l).CopyTo(gbuf.AsSpan(oc * ld + s * l, l));
+                        gm = gbuf;
+                        gmOff = 0;
+                    }
+                    if (gwPart is not null)
+                    {
+                        UnfoldSamples(x, xOff, n0, bsz, win, cols, ld);
+                        // gW_g [og, k] += gY_g [og, ld] x cols_g^T [ld, k]
+                        for (int gi = 0; gi < g; gi++)
+                            Gemm.Multiply(false, true, og, k, ld, T.One, gm.AsSpan(gmOff + gi * og * ld), ld, cols.AsSpan(gi * k * ld), ld, first ? T.Zero : T.One, gwPart.AsSpan(gi * og * k), k);
+                        first = false;
+                    }
+                    if (gx is not null)
+                    {
+                        // dcols_g [k, ld] = W_g^T [k, og] x gY_g [og, ld], folded back onto each sample's input gradient.
+                        for (int gi = 0; gi < g; gi++)
+                            Gemm.Multiply(true, false, k, ld, og, T.One, w.AsSpan(wOff + gi * og * k), k, gm.AsSpan(gmOff + gi * og * ld), ld, T.Zero, cols.AsSpan(gi * k * ld), ld);
+                        int sampleSize = c * h * wd;
+                        for (int s = 0; s < bsz; s++)
+                            Im2Col.Fold<T>(cols.AsSpan(s * l), ld, win, gx.AsSpan((n0 + s) * sampleSize, sampleSize));
+                    }
+                }
+            }
+            finally
+            {
+                BufferPool.Return(cols);
+                if (gbuf is not null) BufferPool.Return(gbuf);
+            }
+        });
+        if (gw is null) return;
+        for (int part = 1; part < parts; part++)
+        {
+            TensorPrimitives.Add(gw, partials[part]!, gw);
+            BufferPool.Return(partials[part]!);
+        }
+    }
+}
