@@ -70,7 +70,7 @@ public static class Gemm
     internal static long SmallWork { get; set; } = 32 * 32 * 32;
 
     /// <summary>Minimum multiply-adds per thread before work is split across threads.</summary>
-    internal const long MinWorkPerThread = 64 * 64 * 64;
+    internal static long MinWorkPerThread { get; set; } = 64 * 64 * 64;
 
     internal static GemmPath ResolvePath()
     {
