@@ -70,7 +70,10 @@ public static class Gemm
     internal static long SmallWork { get; set; } = 32 * 32 * 32;
 
     /// <summary>Minimum multiply-adds per thread before work is split across threads.</summary>
-    internal static long MinWorkPerThread { get; set; } = 64 * 64 * 64;
+    internal static long MinWorkPerThread { get; set; } = 128 * 128 * 128;
+
+    /// <summary>Partitions per thread when work is split (more pieces balance better but repack more).</summary>
+    internal static int PartsPerThread { get; set; } = 1;
 
     internal static GemmPath ResolvePath()
     {
@@ -102,7 +105,10 @@ public static class Gemm
         int threads = (int)Math.Clamp(work / MinWorkPerThread, 1, KernelThreads.Count);
         bool splitN = n >= m;
         int dim = splitN ? n : m, unit = splitN ? nr : mr;
-        int chunk = (int)Math.Min(dim, ((dim + threads - 1) / threads + unit - 1) / unit * (long)unit);
+        // Cut into PartsPerThread pieces per thread; the cut depends only on the sizes and the thread count.
+        // One piece per thread measured best (more pieces balance a busy core but repack A or B more often).
+        int pieces = threads == 1 ? 1 : threads * PartsPerThread;
+        int chunk = (int)Math.Min(dim, ((dim + pieces - 1) / pieces + unit - 1) / unit * (long)unit);
         int parts = (dim + chunk - 1) / chunk;
 
         fixed (T* pa = a)

@@ -36,7 +36,19 @@ internal static unsafe class GemmMicroKernel
         Vector512<T> c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default;
         Vector512<T> cc0 = default, cc1 = default, cd0 = default, cd1 = default;
         int w = Vector512<T>.Count;
-        for (int p = 0; p < kc; p++)
+        if (Sse.IsSupported)
+        {
+            // Pull the C tile toward L1 while the k loop runs (its lines are touched only after the loop).
+            T* pf = c;
+            for (int i = 0; i < Mr512; i++, pf += ldc)
+            {
+                Sse.Prefetch0(pf);
+                Sse.Prefetch0((byte*)pf + 64);
+                Sse.Prefetch0((byte*)pf + 127);
+            }
+        }
+        int p = 0;
+        for (; p + 2 <= kc; p += 2)
         {
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + w);
@@ -55,8 +67,45 @@ internal static unsafe class GemmMicroKernel
             x = Vector512.Create(a[11]); cb0 = Fma(x, b0, cb0); cb1 = Fma(x, b1, cb1);
             x = Vector512.Create(a[12]); cc0 = Fma(x, b0, cc0); cc1 = Fma(x, b1, cc1);
             x = Vector512.Create(a[13]); cd0 = Fma(x, b0, cd0); cd1 = Fma(x, b1, cd1);
-            a += Mr512;
-            b += 2 * w;
+            b0 = Vector512.Load(b + 2 * w);
+            b1 = Vector512.Load(b + 3 * w);
+
+            x = Vector512.Create(a[Mr512 + 0]); c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
+            x = Vector512.Create(a[Mr512 + 1]); c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
+            x = Vector512.Create(a[Mr512 + 2]); c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
+            x = Vector512.Create(a[Mr512 + 3]); c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
+            x = Vector512.Create(a[Mr512 + 4]); c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
+            x = Vector512.Create(a[Mr512 + 5]); c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
+            x = Vector512.Create(a[Mr512 + 6]); c60 = Fma(x, b0, c60); c61 = Fma(x, b1, c61);
+            x = Vector512.Create(a[Mr512 + 7]); c70 = Fma(x, b0, c70); c71 = Fma(x, b1, c71);
+            x = Vector512.Create(a[Mr512 + 8]); c80 = Fma(x, b0, c80); c81 = Fma(x, b1, c81);
+            x = Vector512.Create(a[Mr512 + 9]); c90 = Fma(x, b0, c90); c91 = Fma(x, b1, c91);
+            x = Vector512.Create(a[Mr512 + 10]); ca0 = Fma(x, b0, ca0); ca1 = Fma(x, b1, ca1);
+            x = Vector512.Create(a[Mr512 + 11]); cb0 = Fma(x, b0, cb0); cb1 = Fma(x, b1, cb1);
+            x = Vector512.Create(a[Mr512 + 12]); cc0 = Fma(x, b0, cc0); cc1 = Fma(x, b1, cc1);
+            x = Vector512.Create(a[Mr512 + 13]); cd0 = Fma(x, b0, cd0); cd1 = Fma(x, b1, cd1);
+            a += 2 * Mr512;
+            b += 4 * w;
+        }
+        if (p < kc)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + w);
+            Vector512<T> x;
+            x = Vector512.Create(a[0]); c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
+            x = Vector512.Create(a[1]); c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
+            x = Vector512.Create(a[2]); c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
+            x = Vector512.Create(a[3]); c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
+            x = Vector512.Create(a[4]); c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
+            x = Vector512.Create(a[5]); c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
+            x = Vector512.Create(a[6]); c60 = Fma(x, b0, c60); c61 = Fma(x, b1, c61);
+            x = Vector512.Create(a[7]); c70 = Fma(x, b0, c70); c71 = Fma(x, b1, c71);
+            x = Vector512.Create(a[8]); c80 = Fma(x, b0, c80); c81 = Fma(x, b1, c81);
+            x = Vector512.Create(a[9]); c90 = Fma(x, b0, c90); c91 = Fma(x, b1, c91);
+            x = Vector512.Create(a[10]); ca0 = Fma(x, b0, ca0); ca1 = Fma(x, b1, ca1);
+            x = Vector512.Create(a[11]); cb0 = Fma(x, b0, cb0); cb1 = Fma(x, b1, cb1);
+            x = Vector512.Create(a[12]); cc0 = Fma(x, b0, cc0); cc1 = Fma(x, b1, cc1);
+            x = Vector512.Create(a[13]); cd0 = Fma(x, b0, cd0); cd1 = Fma(x, b1, cd1);
         }
 
         int nr = 2 * w;
