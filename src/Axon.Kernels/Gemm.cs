@@ -93,7 +93,8 @@ public static class Gemm
             ScaleC(m, n, beta, c, ldc);
             return;
         }
-        if ((long)m * n * k <= SmallWork)
+        // Types other than float and double (e.g. Half) have no vector micro-kernel: unpacked path.
+        if ((long)m * n * k <= SmallWork || (typeof(T) != typeof(float) && typeof(T) != typeof(double)))
         {
             Small(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;

@@ -106,6 +106,19 @@ public sealed class GemmTests
     }
 
     [Fact]
+    public void MultiplyHandlesOtherFloatingTypes()
+    {
+        Half[] a = [(Half)1, (Half)2, (Half)3, (Half)4], b = [(Half)5, (Half)6, (Half)7, (Half)8], c = new Half[4];
+        Gemm.Multiply(false, true, 2, 2, 2, Half.One, a, 2, b, 2, Half.Zero, c, 2);
+        Assert.Equal(new[] { (Half)17, (Half)23, (Half)39, (Half)53 }, c);
+        // Above the small-problem size too (no vector micro-kernel exists for Half).
+        var ones = Enumerable.Repeat(Half.One, 40 * 40).ToArray();
+        var big = new Half[40 * 40];
+        Gemm.Multiply(false, false, 40, 40, 40, Half.One, ones, 40, ones, 40, Half.Zero, big, 40);
+        Assert.All(big, x => Assert.Equal((Half)40, x));
+    }
+
+    [Fact]
     public void ZeroDepthOrZeroAlphaScalesC()
     {
         var c = new float[] { float.NaN, float.NaN, 2, 4 };
