@@ -26,9 +26,11 @@ namespace Axon.Kernels;
 /// given thread count (and, by construction, across thread counts).
 /// </para>
 /// <para>
-/// Roofline (AMD EPYC Zen 5 class, 2 cores, AVX-512 with two 512-bit FMA pipes): measured FMA peak is about
-/// 265 GFLOP/s float and 132 GFLOP/s double per core. Packed GEMM needs O(1/KC) bytes per flop, so it is compute
-/// bound. Measured single-thread SGEMM for square 256..2048 and DGEMM: see bench/results/gemm.md.
+/// Roofline (AMD EPYC, Zen 5 class, 2 cores, two 512-bit FMA pipes per core): measured FMA peak (PeakFlops
+/// benchmark) is about 258-265 GFLOP/s float and 130 GFLOP/s double per core. A packed KC = 256 slice does 2 * KC
+/// flops per loaded element of C, so GEMM is compute bound above n of a few dozen. Measured single thread
+/// (best of repeated runs on a shared machine, bench/results/gemm.md): SGEMM 208-228 GFLOP/s (80-88 % of peak)
+/// and DGEMM 98-110 GFLOP/s (75-84 %) for square 256..2048.
 /// </para>
 /// </remarks>
 public static class Gemm
