@@ -65,7 +65,7 @@ public static class Gemm
     /// <summary>Rows of a packed A block, in bytes of the block (MC x KC stays in L2); rounded to the tile height.</summary>
     internal static int McBytes { get; set; } = 448 * 1024;
 
-    /// <summary>Columns of a packed B block (KC x NC stays in L3); rounded to the tile width.</summary>
+    /// <summary>Columns of a packed float B block (KC x NC, 4 MiB, stays in L3); halved for double; rounded to the tile width.</summary>
     internal static int Nc { get; set; } = 4096;
 
     /// <summary>Problems with m * n * k at or below this take the unpacked path.</summary>
@@ -174,7 +174,7 @@ public static class Gemm
             int kcMax = Math.Min(Kc, K);
             int mcMax = Math.Max(Mr, McBytes / (kcMax * sizeof(T)) / Mr * Mr);
             mcMax = Math.Min(mcMax, (m + Mr - 1) / Mr * Mr);
-            int ncMax = Math.Min(Math.Max(Nr, Nc / Nr * Nr), (n + Nr - 1) / Nr * Nr);
+            int ncMax = Math.Min(Math.Max(Nr, Nc * sizeof(float) / sizeof(T) / Nr * Nr), (n + Nr - 1) / Nr * Nr);
             T* packA = PackBuffers<T>.A((nint)mcMax * kcMax);
             T* packB = PackBuffers<T>.B((nint)ncMax * kcMax);
 
