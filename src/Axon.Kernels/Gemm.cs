@@ -16,8 +16,8 @@ namespace Axon.Kernels;
 /// into NR-wide micro-panels (kept in L2/L3); for each MC-tall row block, op(A) is packed into MR-tall micro-panels
 /// (kept in L2); a register-tiled FMA micro-kernel then sweeps MR x NR tiles of C, streaming one B micro-panel
 /// (KC x NR, L1 resident) against the A micro-panels. Tiles: AVX-512 14 x 32 floats / 14 x 16 doubles,
-/// AVX2 6 x 16 / 6 x 8, portable 4 x 2 Vector&lt;T&gt; (see <see cref="GemmMicroKernel"/>). Problems below a
-/// small size take an unpacked row-update path.
+/// AVX2 6 x 16 / 6 x 8, portable 4 x 2 Vector&lt;T&gt; (see <see cref="GemmMicroKernel"/>). Small problems and
+/// matrix-vector-like shapes (m or n at most 4) take an unpacked path (GemmSmall.cs).
 /// </para>
 /// <para>
 /// Threads: the larger of m and n is cut into at most <see cref="KernelThreads.Count"/> fixed contiguous ranges
@@ -33,7 +33,7 @@ namespace Axon.Kernels;
 /// and DGEMM 98-110 GFLOP/s (75-84 %) for square 256..2048.
 /// </para>
 /// </remarks>
-public static class Gemm
+public static partial class Gemm
 {
     /// <summary>Single-precision GEMM. <paramref name="lda"/>, <paramref name="ldb"/>, <paramref name="ldc"/> are row strides of the stored matrices.</summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
@@ -71,6 +71,9 @@ public static class Gemm
     /// <summary>Problems with m * n * k at or below this take the unpacked path.</summary>
     internal static long SmallWork { get; set; } = 32 * 32 * 32;
 
+    /// <summary>Problems with m (or n, when A is not transposed) at or below this take the unpacked path.</summary>
+    internal static int SkinnyMax { get; set; } = 4;
+
     /// <summary>Minimum multiply-adds per thread before work is split across threads.</summary>
     internal static long MinWorkPerThread { get; set; } = 128 * 128 * 128;
 
@@ -95,10 +98,16 @@ public static class Gemm
             ScaleC(m, n, beta, c, ldc);
             return;
         }
-        // Types other than float and double (e.g. Half) have no vector micro-kernel: unpacked path.
-        if ((long)m * n * k <= SmallWork || (typeof(T) != typeof(float) && typeof(T) != typeof(double)))
+        // Types other than float and double (e.g. Half) have no vector micro-kernel: unpacked path. So do tiny
+        // problems and matrix-vector-like shapes, where packing would cost more than it saves.
+        if ((long)m * n * k <= SmallWork || m <= SkinnyMax || (typeof(T) != typeof(float) && typeof(T) != typeof(double)))
         {
             Small(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        if (n <= SkinnyMax && !transA)
+        {
+            SkinnyColumns(transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
 
@@ -221,7 +230,7 @@ public static class Gemm
     }
 
     // Reused, 64-byte aligned packing buffers, one pair per thread (kernel worker threads are long-lived).
-    private static unsafe class PackBuffers<T> where T : unmanaged
+    internal static unsafe class PackBuffers<T> where T : unmanaged
     {
         [ThreadStatic] private static T[]? a, b;
 
@@ -236,40 +245,6 @@ public static class Gemm
                 buffer = GC.AllocateUninitializedArray<T>((int)(length + pad), pinned: true);
             nint address = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
             return (T*)((address + 63) & ~(nint)63);
-        }
-    }
-
-    // C = beta * C, with beta == 0 overwriting (never reading) C.
-    private static void ScaleC<T>(int m, int n, T beta, Span<T> c, int ldc) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        for (int i = 0; i < m; i++)
-        {
-            var row = c.Slice(i * ldc, n);
-            if (beta == T.Zero) row.Clear();
-            else if (beta != T.One) TensorPrimitives.Multiply(row, beta, row);
-        }
-    }
-
-    // Unpacked path for small problems: each row of C is scaled by beta, then updated with alpha * A[i, p] * B[p, :].
-    private static void Small<T>(bool transA, bool transB, int m, int n, int k, T alpha, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ScaleC(m, n, beta, c, ldc);
-        for (int i = 0; i < m; i++)
-        {
-            var row = c.Slice(i * ldc, n);
-            for (int p = 0; p < k; p++)
-            {
-                T s = alpha * (transA ? a[p * lda + i] : a[i * lda + p]);
-                if (!transB)
-                {
-                    TensorPrimitives.FusedMultiplyAdd(b.Slice(p * ldb, n), s, row, row);
-                }
-                else
-                {
-                    for (int j = 0; j < n; j++) row[j] = T.FusedMultiplyAdd(s, b[j * ldb + p], row[j]);
-                }
-            }
         }
     }
 

@@ -15,8 +15,8 @@ public sealed class KernelGlobalsCollection
 [Collection(KernelGlobalsCollection.Name)]
 public sealed class GemmTests
 {
-    // One way to run a GEMM: micro-kernel family, thread count, and whether small problems are forced through
-    // the packed path (SmallWork = -1) and split across threads however small (MinWorkPerThread = 1).
+    // One way to run a GEMM: micro-kernel family, thread count, and whether small and skinny problems are forced
+    // through the packed path (SmallWork = -1, SkinnyMax = 0) and split across threads however small.
     internal sealed record Variant(GemmPath Path, int Threads, bool ForcePacked, bool TinyBlocks);
 
     private static IEnumerable<Variant> Variants()
@@ -40,6 +40,7 @@ public sealed class GemmTests
         var data = new TheoryData<int, int, int>
         {
             { 1, 1, 1 }, { 7, 13, 5 }, { 257, 129, 65 }, { 1, 300, 1 }, { 300, 1, 7 }, { 33, 17, 129 },
+            { 3, 200, 150 }, { 150, 2, 200 }, // matrix-vector-like: the unpacked skinny paths
         };
         var rnd = new Random(20261123);
         for (int i = 0; i < 6; i++) data.Add(rnd.Next(1, 90), rnd.Next(1, 90), rnd.Next(1, 90));
@@ -243,6 +244,7 @@ public sealed class GemmTests
             var c = (T[])C0.Clone();
             int threads = KernelThreads.Count, kc = Gemm.Kc, mcBytes = Gemm.McBytes, nc = Gemm.Nc;
             long small = Gemm.SmallWork, minWork = Gemm.MinWorkPerThread;
+            int skinny = Gemm.SkinnyMax;
             var path = Gemm.Path;
             try
             {
@@ -251,6 +253,7 @@ public sealed class GemmTests
                 if (v.ForcePacked)
                 {
                     Gemm.SmallWork = -1;
+                    Gemm.SkinnyMax = 0;
                     Gemm.MinWorkPerThread = 1;
                 }
                 if (v.TinyBlocks)
@@ -264,7 +267,7 @@ public sealed class GemmTests
             finally
             {
                 (KernelThreads.Count, Gemm.Kc, Gemm.McBytes, Gemm.Nc) = (threads, kc, mcBytes, nc);
-                (Gemm.SmallWork, Gemm.MinWorkPerThread, Gemm.Path) = (small, minWork, path);
+                (Gemm.SmallWork, Gemm.MinWorkPerThread, Gemm.Path, Gemm.SkinnyMax) = (small, minWork, path, skinny);
             }
             return c;
         }
