@@ -260,12 +260,14 @@ public static partial class Gemm
     // The stored operand is rows x cols with row stride ld; it needs ld >= cols and (rows - 1) * ld + cols elements.
     private static void CheckOperand(string name, string ldName, bool trans, int rows, int cols, int length, int ld, int m, int n, int k)
     {
-        string shape = $"{name} stored [{rows}, {cols}]{(trans ? " (transposed)" : "")} for m={m}, n={n}, k={k}";
         if (ld < Math.Max(1, cols))
-            throw new ArgumentException($"{ldName}={ld} is too small: {shape} needs {ldName} >= {Math.Max(1, cols)}.", ldName);
+            throw new ArgumentException($"{ldName}={ld} is too small: {Shape()} needs {ldName} >= {Math.Max(1, cols)}.", ldName);
         long needed = rows == 0 || cols == 0 ? 0 : (long)(rows - 1) * ld + cols;
         if (length < needed)
-            throw new ArgumentException($"{name} is too short: {shape} with {ldName}={ld} needs at least {needed} elements, got {length}.", name.ToLowerInvariant());
+            throw new ArgumentException($"{name} is too short: {Shape()} with {ldName}={ld} needs at least {needed} elements, got {length}.", name.ToLowerInvariant());
+
+        // Built only when throwing: validation runs on every call and must not allocate.
+        string Shape() => $"{name} stored [{rows}, {cols}]{(trans ? " (transposed)" : "")} for m={m}, n={n}, k={k}";
     }
 }
 

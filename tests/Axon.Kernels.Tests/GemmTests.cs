@@ -96,6 +96,32 @@ public sealed class GemmTests
     }
 
     [Fact]
+    public void SteadyStateCallsDoNotAllocate()
+    {
+        int saved = KernelThreads.Count;
+        try
+        {
+            KernelThreads.Count = 1;
+            var a = new float[120 * 130];
+            var b = new float[130 * 140];
+            var c = new float[120 * 140];
+            void Call()
+            {
+                Gemm.Sgemm(false, true, 120, 140, 130, 1, a, 130, b, 130, 0.5f, c, 140); // packed
+                Gemm.Sgemm(true, false, 2, 140, 130, 1, a, 2, b, 140, 0, c, 140); // unpacked, few rows
+            }
+            for (int i = 0; i < 5; i++) Call();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10; i++) Call();
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        finally
+        {
+            KernelThreads.Count = saved;
+        }
+    }
+
+    [Fact]
     public void MultiplyDispatchesToTypedKernels()
     {
         float[] a = [1, 2, 3, 4], b = [5, 6, 7, 8], c = new float[4];
