@@ -20,8 +20,8 @@ namespace Axon.Kernels;
 /// matrix-vector-like shapes (m or n at most 4) take an unpacked path (GemmSmall.cs).
 /// </para>
 /// <para>
-/// Threads: the larger of m and n is cut into at most <see cref="KernelThreads.Count"/> fixed contiguous ranges
-/// aligned to the tile size; each thread packs its own panels into reused per-thread buffers. Every element of C
+/// Threads: m (or n, when that repacks less) is cut into at most <see cref="KernelThreads.Count"/> fixed contiguous
+/// ranges aligned to the tile size; each thread packs its own panels into reused per-thread buffers. Every element of C
 /// is produced by the same sequence of operations whatever the partition, so results are bit-identical for a
 /// given thread count (and, by construction, across thread counts).
 /// </para>
@@ -115,7 +115,10 @@ public static partial class Gemm
         (int mr, int nr) = Tile<T>(path);
         long work = (long)m * n * k;
         int threads = (int)Math.Clamp(work / MinWorkPerThread, 1, KernelThreads.Count);
-        bool splitN = n >= m;
+        // Each partition packs the whole of the operand along the other dimension: splitting m repacks B,
+        // splitting n repacks A. Repack the cheaper one (contiguous copies are ~3x cheaper than the strided
+        // scatter that non-transposed A / transposed B need), as long as the split dimension has a tile per thread.
+        bool splitN = (long)m * (transA ? 1 : 3) < (long)n * (transB ? 3 : 1) || m < threads * mr;
         int dim = splitN ? n : m, unit = splitN ? nr : mr;
         // Cut into PartsPerThread pieces per thread; the cut depends only on the sizes and the thread count.
         // One piece per thread measured best (more pieces balance a busy core but repack A or B more often).
