@@ -1,9 +1,25 @@
+using System.Runtime.ExceptionServices;
+
 namespace Axon.Kernels;
+
+/// <summary>A unit of partitioned kernel work, run once per partition by <see cref="KernelThreads.For{TBody}(int, ref TBody)"/>.</summary>
+public interface IPartitionBody
+{
+    /// <summary>Runs partition <paramref name="part"/>. Partitions must be independent (write disjoint outputs).</summary>
+    void Run(int part);
+}
 
 /// <summary>
 /// The one place that runs kernel work in parallel. Work is split into fixed partitions that depend
-/// only on the problem size and <see cref="Count"/>, so a given thread count gives bit-identical results.
+/// only on the problem size and <see cref="Count"/>, so a given thread count gives bit-identical results:
+/// which thread runs a partition never changes what the partition computes.
 /// </summary>
+/// <remarks>
+/// Uses a small pool of dedicated background threads (created on first use, <see cref="Count"/> - 1 of them;
+/// the calling thread runs partitions too). A dispatch allocates nothing. Only one parallel region runs at a
+/// time: a call made while another is in flight (nested, or from another thread) runs its partitions serially
+/// on the caller, which gives the same results.
+/// </remarks>
 public static class KernelThreads
 {
     private static int count = Environment.ProcessorCount;
@@ -18,7 +34,109 @@ public static class KernelThreads
     /// <summary>Runs body(p) for each partition p in [0, parts), in parallel when <see cref="Count"/> &gt; 1.</summary>
     public static void For(int parts, Action<int> body)
     {
-        if (parts <= 1 || count == 1) { for (int p = 0; p < parts; p++) body(p); return; }
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = count }, body);
+        ArgumentNullException.ThrowIfNull(body);
+        var wrapper = new ActionBody(body);
+        For(parts, ref wrapper);
+    }
+
+    /// <summary>
+    /// Runs body.Run(p) for each partition p in [0, parts), in parallel when <see cref="Count"/> &gt; 1,
+    /// without allocating. Returns when every partition has finished; the first exception is rethrown.
+    /// </summary>
+    public static void For<TBody>(int parts, ref TBody body) where TBody : struct, IPartitionBody
+    {
+        int threads = Math.Min(count, parts);
+        if (threads <= 1 || Interlocked.CompareExchange(ref busy, 1, 0) != 0)
+        {
+            for (int p = 0; p < parts; p++) body.Run(p);
+            return;
+        }
+        try
+        {
+            EnsureWorkers(threads - 1);
+            Slot<TBody>.Body = body;
+            job = Slot<TBody>.Runner;
+            jobParts = parts;
+            next = 0;
+            failure = null;
+            pending = threads - 1;
+            done.Reset();
+            for (int w = 0; w < threads - 1; w++) workers[w]!.Release();
+            RunParts();
+            done.Wait();
+            Slot<TBody>.Body = default;
+            job = null;
+            failure?.Throw();
+        }
+        finally
+        {
+            Volatile.Write(ref busy, 0);
+        }
+    }
+
+    // ---- pool internals ----
+
+    private static class Slot<TBody> where TBody : struct, IPartitionBody
+    {
+        public static TBody Body;
+        public static readonly Action<int> Runner = static p => Body.Run(p);
+    }
+
+    private readonly struct ActionBody(Action<int> action) : IPartitionBody
+    {
+        public void Run(int part) => action(part);
+    }
+
+    private static readonly ManualResetEventSlim done = new(false, 2000);
+    private static SemaphoreSlim?[] workers = [];
+    private static int busy;
+    private static Action<int>? job;
+    private static int jobParts;
+    private static int next;
+    private static int pending;
+    private static ExceptionDispatchInfo? failure;
+
+    private static void EnsureWorkers(int needed)
+    {
+        if (workers.Length >= needed) return;
+        var grown = new SemaphoreSlim?[needed];
+        Array.Copy(workers, grown, workers.Length);
+        for (int w = workers.Length; w < needed; w++)
+        {
+            var worker = new SemaphoreSlim(0);
+            grown[w] = worker;
+            var thread = new Thread(() => WorkerLoop(worker)) { IsBackground = true, Name = $"Axon kernel worker {w + 1}" };
+            thread.Start();
+        }
+        workers = grown;
+    }
+
+    private static void WorkerLoop(SemaphoreSlim wake)
+    {
+        while (true)
+        {
+            wake.Wait();
+            RunParts();
+            if (Interlocked.Decrement(ref pending) == 0) done.Set();
+        }
+    }
+
+    // Partitions are handed out first come, first served; each computes the same thing wherever it runs.
+    private static void RunParts()
+    {
+        var body = job!;
+        int parts = jobParts;
+        int p;
+        while ((p = Interlocked.Increment(ref next) - 1) < parts)
+        {
+            try
+            {
+                body(p);
+            }
+            catch (Exception ex)
+            {
+                Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(ex), null);
+            }
+        }
     }
 }

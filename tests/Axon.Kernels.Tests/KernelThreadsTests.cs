@@ -1,0 +1,74 @@
+using Axon.Kernels;
+
+namespace Axon.Kernels.Tests;
+
+[Collection(KernelGlobalsCollection.Name)]
+public sealed class KernelThreadsTests
+{
+    [Theory]
+    [InlineData(1, 5)]
+    [InlineData(2, 1)]
+    [InlineData(2, 7)]
+    [InlineData(3, 64)]
+    public void EveryPartitionRunsExactlyOnce(int threads, int parts)
+    {
+        int saved = KernelThreads.Count;
+        try
+        {
+            KernelThreads.Count = threads;
+            for (int round = 0; round < 20; round++)
+            {
+                var hits = new int[parts];
+                KernelThreads.For(parts, p => Interlocked.Increment(ref hits[p]));
+                Assert.All(hits, h => Assert.Equal(1, h));
+            }
+        }
+        finally
+        {
+            KernelThreads.Count = saved;
+        }
+    }
+
+    [Fact]
+    public void NestedCallsRunSeriallyAndComplete()
+    {
+        int saved = KernelThreads.Count;
+        try
+        {
+            KernelThreads.Count = 2;
+            var hits = new int[4 * 3];
+            KernelThreads.For(4, outer => KernelThreads.For(3, inner => Interlocked.Increment(ref hits[outer * 3 + inner])));
+            Assert.All(hits, h => Assert.Equal(1, h));
+        }
+        finally
+        {
+            KernelThreads.Count = saved;
+        }
+    }
+
+    [Fact]
+    public void ExceptionsReachTheCaller()
+    {
+        int saved = KernelThreads.Count;
+        try
+        {
+            KernelThreads.Count = 2;
+            var ex = Assert.Throws<InvalidOperationException>(() => KernelThreads.For(8, p =>
+            {
+                if (p == 5) throw new InvalidOperationException("part 5");
+            }));
+            Assert.Equal("part 5", ex.Message);
+            // The pool is still usable afterwards.
+            int sum = 0;
+            KernelThreads.For(8, p => Interlocked.Add(ref sum, p));
+            Assert.Equal(28, sum);
+        }
+        finally
+        {
+            KernelThreads.Count = saved;
+        }
+    }
+
+    [Fact]
+    public void CountRejectsLessThanOne() => Assert.Throws<ArgumentOutOfRangeException>(() => KernelThreads.Count = 0);
+}
