@@ -1,0 +1,28 @@
+using Axon.Nn;
+
+namespace Axon.Models;
+
+/// <summary>The image classifiers by name, as the command line knows them. All take [N, 1, 28, 28] and return [N, classes] logits.</summary>
+public static class ModelZoo
+{
+    private static readonly Dictionary<string, (string Description, Func<int, Generator?, Module> Create)> Models = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["lecture-cnn"] = ("the lectures' MNIST CNN (2 conv + 2 linear layers)", (c, g) => new LectureCnn(c, generator: g)),
+        ["lenet5"] = ("LeNet-5 (tanh, average pooling)", (c, g) => new LeNet5(c, g)),
+        ["mlp"] = ("MLP 784-256-256-10 with ReLU", (c, g) => new Sequential(new Flatten(), new Linear(784, 256, generator: g), new ReLU(), new Linear(256, 256, generator: g), new ReLU(), new Linear(256, c, generator: g))),
+        ["vgg-small"] = ("small VGG-style CNN with batch norm (widths 32-64-128)", (c, g) => new SmallVgg(c, generator: g)),
+        ["resnet-small"] = ("ResNet with basic blocks 2-2-2, widths 32-64-128", (c, g) => ResNet.Small(c, g)),
+        ["resnet18"] = ("ResNet-18 layout (2-2-2-2 basic blocks, widths 64-512) for 28x28 inputs", (c, g) => ResNet.ResNet18(c, g)),
+    };
+
+    /// <summary>The known model names with one-line descriptions.</summary>
+    public static IReadOnlyList<(string Name, string Description)> Names => Models.Select(kv => (kv.Key, kv.Value.Description)).ToList();
+
+    /// <summary>Creates a model by name; unknown names get an error listing the known ones.</summary>
+    public static Module Create(string name, int numClasses = 10, Generator? generator = null)
+    {
+        if (!Models.TryGetValue(name, out var entry))
+            throw new ArgumentException($"Unknown model '{name}'. Known models: {string.Join(", ", Models.Keys)}.", nameof(name));
+        return entry.Create(numClasses, generator);
+    }
+}

@@ -1,0 +1,94 @@
+using Axon.IO;
+using Axon.Nn;
+using Axon.Optim;
+
+namespace Axon.Models.Tests;
+
+public class ModelZooTests
+{
+    public static TheoryData<string> Names => new(ModelZoo.Names.Select(n => n.Name).Where(n => n != "resnet18"));
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void EveryModelMapsImagesToTenLogits(string name)
+    {
+        var model = ModelZoo.Create(name, generator: new Generator(1));
+        model.Eval();
+        var y = model.Forward(Tensor.Randn([3, 1, 28, 28], new Generator(2)));
+        Assert.Equal([3, 10], y.GetShape());
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void EveryModelOverfitsOneBatch(string name)
+    {
+        var g = new Generator(3);
+        var model = ModelZoo.Create(name, generator: g);
+        var x = Tensor.Randn([8, 1, 28, 28], g);
+        var y = Tensor.FromArray(new long[] { 0, 1, 2, 3, 4, 5, 6, 7 });
+        var opt = new Sgd(model.Parameters(), lr: name == "lenet5" ? 0.1 : 0.05, momentum: 0.9);
+        double first = 0, last = 0;
+        for (int step = 0; step < 60; step++)
+        {
+            using var scope = new TensorScope();
+            opt.ZeroGrad();
+            var loss = Functional.CrossEntropy(model.Forward(x), y);
+            loss.Backward();
+            opt.Step();
+            if (step == 0) first = loss.Item();
+            last = loss.Item();
+        }
+        Assert.True(last < 0.1 * first, $"{name}: loss {first:F3} -> {last:F3}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void SaveThenLoadGivesIdenticalOutputs(string name)
+    {
+        var a = ModelZoo.Create(name, generator: new Generator(4));
+        var b = ModelZoo.Create(name, generator: new Generator(5));
+        var path = Path.Combine(Path.GetTempPath(), $"axon-zoo-{name}-{Environment.ProcessId}.safetensors");
+        a.Save(path);
+        b.Load(path);
+        File.Delete(path);
+        a.Eval(); b.Eval();
+        var x = Tensor.Randn([2, 1, 28, 28], new Generator(6));
+        Assert.Equal(a.Forward(x).ToFloatArray(), b.Forward(x).ToFloatArray());
+    }
+
+    [Fact]
+    public void LectureCnnHasTheLectureShapesAndKeys()
+    {
+        var model = new LectureCnn();
+        Assert.Equal(
+            ["features.0.weight", "features.0.bias", "features.3.weight", "features.3.bias", "classifier.0.weight", "classifier.0.bias", "classifier.2.weight", "classifier.2.bias"],
+            model.StateDict().Select(kv => kv.Key));
+        var summary = model.Summary([1, 1, 28, 28]);
+        Assert.Contains("[1, 32, 24, 24]", summary, StringComparison.Ordinal);
+        Assert.Contains("[1, 32, 8, 8]", summary, StringComparison.Ordinal);
+        Assert.Contains("[1, 64, 2, 2]", summary, StringComparison.Ordinal);
+        Assert.Contains($"Total params: {32 * 25 + 32 + 64 * 800 + 64 + 256 * 256 + 256 + 2570:N0}", summary, StringComparison.Ordinal);
+        Assert.Contains("(0): Conv2d(1, 32, kernel_size=(5, 5), stride=(1, 1))", model.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ResNetUsesTorchvisionKeysAndProjectionShortcuts()
+    {
+        var keys = ResNet.Small().StateDict().Select(kv => kv.Key).ToList();
+        Assert.Contains("layer1.0.conv1.weight", keys);
+        Assert.Contains("layer1.0.bn1.running_var", keys);
+        Assert.Contains("layer2.0.downsample.0.weight", keys);   // stride 2 and width 32 -> 64: projection
+        Assert.DoesNotContain("layer1.0.downsample.0.weight", keys);  // same width, stride 1: identity
+        Assert.Contains("fc.weight", keys);
+        // torchvision's ResNet-18 has 11,689,512 parameters; ours swaps its 7x7x3 stem (9,408) for 3x3x1 (576)
+        // and its 1000-class head (513,000) for 10 classes (5,130).
+        Assert.Equal(11_689_512 - 9_408 + 576 - 513_000 + 5_130, ResNet.ResNet18().ParameterCount());
+    }
+
+    [Fact]
+    public void UnknownModelNamesListTheKnownOnes()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => ModelZoo.Create("alexnet"));
+        Assert.Contains("lecture-cnn", ex.Message, StringComparison.Ordinal);
+    }
+}
