@@ -53,6 +53,70 @@ internal static class Plots
         SaveAtomically(path, tmp => multiplot.SavePng(tmp, panelSize * panels.Count, panelSize));
     }
 
+    /// <summary>A confusion matrix (rows: true class, columns: predicted) as a heat map with counts, and per-class accuracy in the labels.</summary>
+    public static void ConfusionMatrix(string path, long[,] counts, IReadOnlyList<string> classNames, string title)
+    {
+        int k = counts.GetLength(0);
+        var plot = new Plot();
+        var normalised = new double[k, k];
+        for (int i = 0; i < k; i++)
+        {
+            long total = 0;
+            for (int j = 0; j < k; j++) total += counts[i, j];
+            // Heatmap rows are drawn bottom-up; flip so the first class is at the top like a printed matrix.
+            for (int j = 0; j < k; j++) normalised[k - 1 - i, j] = total == 0 ? 0 : (double)counts[i, j] / total;
+        }
+        var heat = plot.Add.Heatmap(normalised);
+        heat.Colormap = new ScottPlot.Colormaps.Blues();
+        heat.Extent = new CoordinateRect(-0.5, k - 0.5, -0.5, k - 0.5);
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++)
+            {
+                var text = plot.Add.Text(counts[i, j].ToString(System.Globalization.CultureInfo.InvariantCulture), j, k - 1 - i);
+                text.LabelAlignment = Alignment.MiddleCenter;
+                text.LabelFontSize = 11;
+                text.LabelFontColor = normalised[k - 1 - i, j] > 0.5 ? Colors.White : Colors.Black;
+            }
+        var ticks = Enumerable.Range(0, k).Select(i => (double)i).ToArray();
+        plot.Axes.Bottom.SetTicks(ticks, classNames.ToArray());
+        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        plot.Axes.Left.SetTicks(ticks, classNames.Reverse().ToArray());
+        plot.Axes.Bottom.Label.Text = "predicted class";
+        plot.Axes.Left.Label.Text = "true class";
+        plot.Title(title);
+        plot.Axes.SetLimits(-0.5, k - 0.5, -0.5, k - 0.5);
+        SaveAtomically(path, tmp => plot.SavePng(tmp, 800, 760));
+    }
+
+    /// <summary>Loss and accuracy per epoch, train and test, in two panels.</summary>
+    public static void Curves(string path, IReadOnlyList<(int Epoch, double TrainLoss, double TestLoss, double TrainAccuracy, double TestAccuracy)> history, string title)
+    {
+        double[] epochs = history.Select(h => (double)h.Epoch).ToArray();
+        var loss = new Plot();
+        var a = loss.Add.Scatter(epochs, history.Select(h => h.TrainLoss).ToArray());
+        a.LegendText = "train";
+        var b = loss.Add.Scatter(epochs, history.Select(h => h.TestLoss).ToArray());
+        b.LegendText = "test";
+        loss.Title($"{title}: loss");
+        loss.Axes.Bottom.Label.Text = "epoch";
+        loss.ShowLegend();
+        var acc = new Plot();
+        var c = acc.Add.Scatter(epochs, history.Select(h => 100 * h.TrainAccuracy).ToArray());
+        c.LegendText = "train";
+        var d = acc.Add.Scatter(epochs, history.Select(h => 100 * h.TestAccuracy).ToArray());
+        d.LegendText = "test";
+        acc.Title($"{title}: accuracy (%)");
+        acc.Axes.Bottom.Label.Text = "epoch";
+        acc.ShowLegend(Edge.Bottom);
+        var multiplot = new Multiplot();
+        multiplot.RemovePlot(multiplot.GetPlot(0));
+        multiplot.AddPlot(loss);
+        multiplot.AddPlot(acc);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        SaveAtomically(path, tmp => multiplot.SavePng(tmp, 1100, 450));
+    }
+
     /// <summary>Runs <paramref name="write"/> on a temporary file beside <paramref name="path"/> and renames it into place.</summary>
     public static void SaveAtomically(string path, Action<string> write)
     {

@@ -1,0 +1,123 @@
+using System.CommandLine;
+using System.Globalization;
+using Axon.Data;
+using Axon.IO;
+using Axon.Models;
+using Axon.Models.Training;
+using Axon.Nn;
+using SkiaSharp;
+using Spectre.Console;
+
+namespace Axon.Cli;
+
+/// <summary><c>axon eval</c>, <c>axon predict</c> and <c>axon summary</c>: using a saved or named model.</summary>
+internal static class ModelCommands
+{
+    private static readonly Option<string?> ModelOption = new("--model") { Description = "Model architecture (default: the one recorded in the file)." };
+
+    /// <summary>Creates the architecture a weights file or training checkpoint was saved from, and loads it.</summary>
+    public static (Module Model, string Name) LoadModel(string path, string? modelName)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file.", path);
+        var metadata = Safetensors.Load(path).Metadata;
+        bool isCheckpoint = metadata.ContainsKey("axon.epoch");
+        modelName ??= metadata.TryGetValue("model", out var recorded) ? recorded
+            : throw new ArgumentException($"{path}: the file does not say which model it holds; pass --model ({string.Join(", ", ModelZoo.Names.Select(n => n.Name))}).");
+        var model = ModelZoo.Create(modelName, FashionMnist.ClassNames.Count);
+        if (isCheckpoint) Checkpoint.Load(path, model);
+        else model.Load(path);
+        model.Eval();
+        return (model, modelName);
+    }
+
+    public static Command Eval()
+    {
+        var file = new Argument<string>("file") { Description = "A model.safetensors or checkpoint.safetensors written by axon train." };
+        var dataDir = new Option<string?>("--data-dir") { Description = $"Directory with the Fashion-MNIST IDX files (default {FashionMnist.DefaultDirectory})." };
+        var command = new Command("eval", "Score a saved model on the Fashion-MNIST test set.") { file, ModelOption, dataDir };
+        command.SetAction(p => Cli.Guard(() =>
+        {
+            var (model, name) = LoadModel(p.GetValue(file)!, p.GetValue(ModelOption));
+            var test = FashionMnist.Load(p.GetValue(dataDir), train: false);
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/] on {test.Count} test images.");
+            Report.Confusion(ClassifierTrainer.Evaluate(model, test), FashionMnist.ClassNames);
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Reads images to classify: PNG files (28x28, converted to grey) or IDX image files ([N, 28, 28] uint8).</summary>
+    public static List<(string Name, byte[] Pixels)> ReadImages(IEnumerable<string> paths)
+    {
+        var images = new List<(string, byte[])>();
+        foreach (var path in paths)
+        {
+            if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file.", path);
+            if (path.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
+            {
+                using var bitmap = SKBitmap.Decode(path) ?? throw new InvalidDataException($"{path}: not a readable PNG image.");
+                if (bitmap.Width != FashionMnist.ImageSize || bitmap.Height != FashionMnist.ImageSize)
+                    throw new InvalidDataException($"{path}: the image is {bitmap.Width}x{bitmap.Height}; Fashion-MNIST models take 28x28 grey images.");
+                var pixels = new byte[FashionMnist.Pixels];
+                for (int y = 0; y < 28; y++)
+                    for (int x = 0; x < 28; x++)
+                    {
+                        var c = bitmap.GetPixel(x, y);
+                        pixels[y * 28 + x] = (byte)Math.Round(0.299 * c.Red + 0.587 * c.Green + 0.114 * c.Blue);
+                    }
+                images.Add((path, pixels));
+                continue;
+            }
+            var idx = Idx.Read(path);
+            var shape = idx.GetShape();
+            if (idx.ElementType != IdxElementType.UInt8 || !(shape is [_, 28, 28] or [28, 28]))
+                throw new InvalidDataException($"{path}: expected uint8 images of shape [N, 28, 28], got {idx.ElementType} [{string.Join(", ", shape)}].");
+            int n = shape.Length == 3 ? shape[0] : 1;
+            for (int i = 0; i < n; i++) images.Add(($"{path}[{i}]", idx.Data.AsSpan(i * 784, 784).ToArray()));
+        }
+        return images;
+    }
+
+    public static Command Predict()
+    {
+        var file = new Argument<string>("file") { Description = "A model.safetensors or checkpoint.safetensors written by axon train." };
+        var inputs = new Argument<string[]>("images") { Description = "PNG files (28x28) or IDX image files.", Arity = ArgumentArity.OneOrMore };
+        var top = new Option<int>("--top") { Description = "How many classes to show per image.", DefaultValueFactory = _ => 3 };
+        var command = new Command("predict", "Classify images with a saved model, printing the top classes with probabilities.") { file, inputs, ModelOption, top };
+        command.SetAction(p => Cli.Guard(() =>
+        {
+            int k = Math.Clamp(p.GetValue(top), 1, 10);
+            var (model, _) = LoadModel(p.GetValue(file)!, p.GetValue(ModelOption));
+            var images = ReadImages(p.GetValue(inputs)!);
+            var dataset = new FashionMnist([.. images.SelectMany(i => i.Pixels)], new byte[images.Count]);
+            var table = new Table().AddColumn("image");
+            for (int r = 1; r <= k; r++) table.AddColumn($"#{r}");
+            using var noGrad = GradMode.NoGrad();
+            var (x, _) = dataset.GetBatch(Enumerable.Range(0, images.Count).ToArray());
+            var probs = model.Forward(x).Softmax(1).ToDoubleArray();
+            for (int i = 0; i < images.Count; i++)
+            {
+                var ranked = Enumerable.Range(0, 10).OrderByDescending(c => probs[i * 10 + c]).Take(k);
+                table.AddRow([Markup.Escape(images[i].Name), .. ranked.Select(c => Markup.Escape($"{FashionMnist.ClassNames[c]} {probs[i * 10 + c].ToString("P1", CultureInfo.InvariantCulture)}"))]);
+            }
+            AnsiConsole.Write(table);
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command Summary()
+    {
+        var name = new Argument<string>("model") { Description = "Model name: " + string.Join(", ", ModelZoo.Names.Select(n => n.Name)) + "." };
+        var command = new Command("summary", "Print a model's layers, output shapes and parameter counts.") { name };
+        command.SetAction(p => Cli.Guard(() =>
+        {
+            var model = ModelZoo.Create(p.GetValue(name)!);
+            Console.WriteLine(model);
+            Console.WriteLine();
+            Console.WriteLine(model.Summary([1, 1, 28, 28]));
+            return 0;
+        }));
+        return command;
+    }
+}
