@@ -29,8 +29,9 @@ namespace Axon.Kernels;
 /// Roofline (AMD EPYC, Zen 5 class, 2 cores, two 512-bit FMA pipes per core): measured FMA peak (PeakFlops
 /// benchmark) is about 258-265 GFLOP/s float and 130 GFLOP/s double per core. A packed KC = 256 slice does 2 * KC
 /// flops per loaded element of C, so GEMM is compute bound above n of a few dozen. Measured single thread
-/// (best of repeated runs on a shared machine, bench/results/gemm.md): SGEMM 208-228 GFLOP/s (80-88 % of peak)
-/// and DGEMM 98-110 GFLOP/s (75-84 %) for square 256..2048.
+/// (best of 5 BenchmarkDotNet runs on a shared machine, bench/results/gemm.md): SGEMM 214-231 GFLOP/s (82-89 % of
+/// peak) and DGEMM 108-117 GFLOP/s (81-88 %) for square 256..2048; 2 threads with both cores free: SGEMM
+/// 389-456 GFLOP/s (75-87 % of the 2-core peak), DGEMM 201-219 GFLOP/s (75-82 %).
 /// </para>
 /// </remarks>
 public static partial class Gemm
