@@ -63,19 +63,24 @@ internal static class Plots
         {
             long total = 0;
             for (int j = 0; j < k; j++) total += counts[i, j];
-            // Heatmap rows are drawn bottom-up; flip so the first class is at the top like a printed matrix.
-            for (int j = 0; j < k; j++) normalised[k - 1 - i, j] = total == 0 ? 0 : (double)counts[i, j] / total;
+            for (int j = 0; j < k; j++) normalised[i, j] = total == 0 ? 0 : (double)counts[i, j] / total;
         }
-        var heat = plot.Add.Heatmap(normalised);
-        heat.Colormap = new ScottPlot.Colormaps.Blues();
-        heat.Extent = new CoordinateRect(-0.5, k - 0.5, -0.5, k - 0.5);
+        // One exact rectangle per cell (row i drawn at y = k - 1 - i so the first class is at the top).
+        var colormap = new ScottPlot.Colormaps.Viridis();  // dark for rare, bright yellow for frequent
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++)
+            {
+                var cell = plot.Add.Rectangle(j - 0.5, j + 0.5, k - 1.5 - i, k - 0.5 - i);
+                cell.FillColor = colormap.GetColor(normalised[i, j]);
+                cell.LineWidth = 0;
+            }
         for (int i = 0; i < k; i++)
             for (int j = 0; j < k; j++)
             {
                 var text = plot.Add.Text(counts[i, j].ToString(System.Globalization.CultureInfo.InvariantCulture), j, k - 1 - i);
                 text.LabelAlignment = Alignment.MiddleCenter;
                 text.LabelFontSize = 11;
-                text.LabelFontColor = normalised[k - 1 - i, j] > 0.5 ? Colors.White : Colors.Black;
+                text.LabelFontColor = normalised[i, j] > 0.6 ? Colors.Black : Colors.White;
             }
         var ticks = Enumerable.Range(0, k).Select(i => (double)i).ToArray();
         plot.Axes.Bottom.SetTicks(ticks, classNames.ToArray());
