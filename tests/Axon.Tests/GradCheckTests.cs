@@ -9,7 +9,7 @@ public class GradCheckTests
     /// <summary>e^x recorded with a custom (possibly wrong) backward.</summary>
     private static Tensor ExpWith(Tensor x, Func<Tensor, Tensor, Tensor> backward)
     {
-        var y = Compute.Unary(x, UnaryOp.Exp, "Exp");
+        var y = Compute.Unary(x, UnaryOp.Exp);
         return y.Record("TestExp", [x], g => [backward(g, y)]);
     }
 

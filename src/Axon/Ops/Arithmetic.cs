@@ -88,7 +88,7 @@ public sealed partial class Tensor
     public Tensor Neg()
     {
         var x = this;
-        return Compute.Unary(x, UnaryOp.Neg, "Neg").Record("Neg", [x], g => [-g]);
+        return Compute.Unary(x, UnaryOp.Neg).Record("Neg", [x], g => [-g]);
     }
 
     /// <summary>this + s.</summary>

@@ -6,7 +6,7 @@ public sealed partial class Tensor
     private Tensor UnaryRecorded(UnaryOp op, string name, Func<Tensor, Tensor, Tensor, Tensor> backward)
     {
         var x = this;
-        var y = Compute.Unary(x, op, name);
+        var y = Compute.Unary(x, op);
         return y.Record(name, [x], g => [backward(g, x, y)]);
     }
 

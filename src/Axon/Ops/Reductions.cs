@@ -115,7 +115,7 @@ public sealed partial class Tensor
         int d = ShapeUtil.NormDim(dim, Rank, "LogSumExp");
         var m = Compute.MaxDim(this, d, keepDim: true, max: true).Values;
         // An all -inf (or inf) row would give inf - inf = NaN; shifting by 0 there is exact.
-        var fixedM = Compute.Where(Compute.Unary(m, UnaryOp.Abs, "Abs").Lt(double.PositiveInfinity), m, ZerosLike(m));
+        var fixedM = Compute.Where(Compute.Unary(m, UnaryOp.Abs).Lt(double.PositiveInfinity), m, ZerosLike(m));
         var r = (this - fixedM).Exp().Sum(d, keepDim: true).Log() + fixedM;
         return keepDim ? r : r.Squeeze(d);
     }

@@ -158,7 +158,7 @@ internal static partial class Compute
     }
 
     /// <summary>out = op(x) for a floating-point tensor (contiguous result).</summary>
-    public static Tensor Unary(Tensor x, UnaryOp op, string name)
+    public static Tensor Unary(Tensor x, UnaryOp op)
     {
         if (x.DType == DType.Int64)
         {
@@ -169,7 +169,6 @@ internal static partial class Compute
         var result = Tensor.Empty(x.GetShape(), x.DType);
         if (x.DType == DType.Float32) UnarySpan<float>(src.AsSpan<float>(), result.AsSpan<float>(), op);
         else UnarySpan<double>(src.AsSpan<double>(), result.AsSpan<double>(), op);
-        _ = name;
         return result;
     }
 

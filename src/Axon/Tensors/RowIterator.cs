@@ -52,9 +52,6 @@ internal struct RowIterator
     /// <summary>Length of each row.</summary>
     public int InnerLength { get; }
 
-    /// <summary>Number of rows.</summary>
-    public readonly long RowCount => remaining + (started ? 1 : 0);
-
     /// <summary>Stride along the row for operand <paramref name="k"/>.</summary>
     public readonly int InnerStride(int k) => innerStrides[k];
 
