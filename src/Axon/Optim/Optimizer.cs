@@ -114,8 +114,30 @@ public abstract class Optimizer
         return s;
     }
 
+    /// <summary>The state of <paramref name="parameter"/>, created empty the first time (for kernels shared between optimisers).</summary>
+    internal ParameterState StateOf(Tensor parameter) => GetOrCreateState(parameter);
+
     /// <summary>Creates a state tensor outside any <see cref="TensorScope"/> (so a scoped training step does not dispose it).</summary>
     protected static Tensor CreateStateTensor(Func<Tensor> create) => TensorScope.Unscoped(create);
+
+    /// <summary>
+    /// The state tensor <paramref name="name"/> of a parameter, created the first time (outside any <see cref="TensorScope"/>)
+    /// with the shape and dtype of <paramref name="parameter"/>, filled with <paramref name="fill"/>.
+    /// </summary>
+    protected static Tensor StateTensor(ParameterState state, string name, Tensor parameter, double fill = 0)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (!state.Tensors.TryGetValue(name, out var t))
+        {
+            t = NewStateTensor(parameter, fill);
+            state.Tensors[name] = t;
+        }
+        return t;
+    }
+
+    // A separate method so that the closure is allocated only when a tensor is created, not on every step.
+    private static Tensor NewStateTensor(Tensor parameter, double fill) =>
+        TensorScope.Unscoped(() => Tensor.Full(parameter.ShapeArray, fill, parameter.DType));
 
     /// <summary>
     /// A snapshot of the groups' hyper-parameters and of every parameter's state (tensors are copies), which
@@ -224,6 +246,16 @@ public abstract class Optimizer
     {
         if (!(value >= 0) || double.IsInfinity(value))
             throw new ArgumentOutOfRangeException(paramName, value, $"Invalid {what}: {value.ToString(CultureInfo.InvariantCulture)}{(groupIndex is int g ? FormattableString.Invariant($" (parameter group {g})") : "")}; it must be finite and non-negative.");
+    }
+
+    /// <summary>Checks that a value lies in [<paramref name="low"/>, <paramref name="high"/>] (or [low, high) when <paramref name="highExclusive"/>).</summary>
+    protected static void CheckInRange(double value, string paramName, string what, double low, double high, bool highExclusive, int? groupIndex = null)
+    {
+        if (!(value >= low) || !(highExclusive ? value < high : value <= high))
+        {
+            string range = FormattableString.Invariant($"[{low}, {high}{(highExclusive ? ")" : "]")}");
+            throw new ArgumentOutOfRangeException(paramName, value, $"Invalid {what}: {value.ToString(CultureInfo.InvariantCulture)}{(groupIndex is int g ? FormattableString.Invariant($" (parameter group {g})") : "")}; it must be in {range}.");
+        }
     }
 
     /// <summary>Throws when the gradient's shape or dtype does not match its parameter, and returns it as a contiguous tensor.</summary>

@@ -1,0 +1,199 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace Axon.Optim;
+
+/// <summary>
+/// Adam and AMSGrad with L2 weight decay added to the gradient, as torch.optim.Adam (PyTorch 1.13, single-tensor
+/// implementation). The algorithm, from PyTorch's documentation (γ lr, β₁ β₂ betas, ε eps, λ weight decay):
+/// <code>
+/// m_0 ← 0, v_0 ← 0, v_0^max ← 0
+/// for t = 1 to ... do
+///     if maximize:  g_t ← −∇_θ f_t(θ_{t-1})
+///     else:         g_t ←  ∇_θ f_t(θ_{t-1})
+///     if λ ≠ 0:     g_t ← g_t + λ θ_{t-1}
+///     m_t ← β₁ m_{t-1} + (1 − β₁) g_t
+///     v_t ← β₂ v_{t-1} + (1 − β₂) g_t²
+///     if amsgrad:   v_t^max ← max(v_{t-1}^max, v_t);   v̂_t ← v_t^max
+///     else:         v̂_t ← v_t
+///     θ_t ← θ_{t-1} − γ/(1 − β₁^t) · m_t / (√v̂_t / √(1 − β₂^t) + ε)
+/// return θ_t
+/// </code>
+/// The last line is PyTorch's arrangement of θ_t ← θ_{t-1} − γ m̂_t / (√(v̂_t/(1 − β₂^t)) + ε) with m̂_t = m_t/(1 − β₁^t):
+/// ε is added after the bias correction of √v̂_t. Each parameter counts its own steps ("step" in its state); parameters
+/// whose <see cref="Tensor.Grad"/> is null are skipped. State (PyTorch's names): <c>exp_avg</c> m, <c>exp_avg_sq</c> v,
+/// <c>max_exp_avg_sq</c> v^max (AMSGrad only), created at a parameter's first step; after that a step allocates nothing.
+/// <para>Hyper-parameters live in each <see cref="ParamGroup"/> under the keys <c>lr</c>, <c>beta1</c>, <c>beta2</c>
+/// (PyTorch's <c>betas</c> tuple), <c>eps</c>, <c>weight_decay</c>, <c>amsgrad</c>, <c>maximize</c> (booleans as 0/1).</para>
+/// </summary>
+public sealed class Adam : Optimizer
+{
+    /// <summary>Key of β₁, the decay of the first moment (PyTorch's <c>betas[0]</c>).</summary>
+    public const string Beta1Key = "beta1";
+
+    /// <summary>Key of β₂, the decay of the second moment (PyTorch's <c>betas[1]</c>).</summary>
+    public const string Beta2Key = "beta2";
+
+    /// <summary>Key of ε, added to the denominator.</summary>
+    public const string EpsKey = "eps";
+
+    /// <summary>Key of the AMSGrad flag (0 or 1).</summary>
+    public const string AmsGradKey = "amsgrad";
+
+    /// <summary>Key of the maximize flag (0 or 1).</summary>
+    public const string MaximizeKey = "maximize";
+
+    /// <summary>Name of the first moment m in <see cref="ParameterState.Tensors"/>.</summary>
+    public const string ExpAvgKey = "exp_avg";
+
+    /// <summary>Name of the second moment v in <see cref="ParameterState.Tensors"/>.</summary>
+    public const string ExpAvgSqKey = "exp_avg_sq";
+
+    /// <summary>Name of the running maximum of v (AMSGrad) in <see cref="ParameterState.Tensors"/>.</summary>
+    public const string MaxExpAvgSqKey = "max_exp_avg_sq";
+
+    /// <summary>Name of the per-parameter step counter in <see cref="ParameterState.Scalars"/>.</summary>
+    public const string StepKey = "step";
+
+    /// <summary>Creates Adam over <paramref name="parameters"/>.</summary>
+    /// <param name="parameters">The tensors to optimise.</param>
+    /// <param name="lr">Learning rate γ (≥ 0).</param>
+    /// <param name="beta1">Decay β₁ of the running mean of the gradient, in [0, 1).</param>
+    /// <param name="beta2">Decay β₂ of the running mean of its square, in [0, 1).</param>
+    /// <param name="eps">ε added to the denominator (≥ 0).</param>
+    /// <param name="weightDecay">L2 penalty λ added to the gradient as λθ (≥ 0).</param>
+    /// <param name="amsGrad">Use AMSGrad (normalise by the running maximum of v).</param>
+    /// <param name="maximize">Ascend the objective instead of descending it.</param>
+    public Adam(IEnumerable<Tensor> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0, bool amsGrad = false, bool maximize = false)
+        : base(parameters, MakeDefaults(lr, beta1, beta2, eps, weightDecay, amsGrad, maximize))
+    {
+    }
+
+    /// <summary>Creates Adam over several parameter groups; the other arguments are the defaults for options a group does not set.</summary>
+    public Adam(IEnumerable<ParamGroup> groups, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0, bool amsGrad = false, bool maximize = false)
+        : base(groups, MakeDefaults(lr, beta1, beta2, eps, weightDecay, amsGrad, maximize))
+    {
+    }
+
+    internal static Dictionary<string, double> MakeDefaults(double lr, double beta1, double beta2, double eps, double weightDecay, bool amsGrad, bool maximize)
+    {
+        Validate(lr, beta1, beta2, eps, weightDecay, null);
+        return new()
+        {
+            [ParamGroup.LrKey] = lr,
+            [Beta1Key] = beta1,
+            [Beta2Key] = beta2,
+            [EpsKey] = eps,
+            [ParamGroup.WeightDecayKey] = weightDecay,
+            [AmsGradKey] = amsGrad ? 1 : 0,
+            [MaximizeKey] = maximize ? 1 : 0,
+        };
+    }
+
+    internal static void Validate(double lr, double beta1, double beta2, double eps, double weightDecay, int? group)
+    {
+        CheckNonNegative(lr, nameof(lr), "learning rate", group);
+        CheckInRange(beta1, nameof(beta1), "beta parameter at index 0", 0, 1, highExclusive: true, group);
+        CheckInRange(beta2, nameof(beta2), "beta parameter at index 1", 0, 1, highExclusive: true, group);
+        CheckNonNegative(eps, nameof(eps), "epsilon value", group);
+        CheckNonNegative(weightDecay, nameof(weightDecay), "weight_decay value", group);
+    }
+
+    /// <inheritdoc/>
+    protected override void ValidateGroup(ParamGroup group, int index) =>
+        Validate(group.Lr, group[Beta1Key], group[Beta2Key], group[EpsKey], group.WeightDecay, index);
+
+    /// <inheritdoc/>
+    public override void Step() => StepAll(this, decoupled: false);
+
+    /// <summary>The Step of Adam (L2 decay in the gradient) and AdamW (decoupled decay θ ← θ(1 − γλ) first).</summary>
+    internal static void StepAll(Optimizer opt, bool decoupled)
+    {
+        var groups = opt.ParamGroups;
+        for (int gi = 0; gi < groups.Count; gi++)
+        {
+            var group = groups[gi];
+            double lr = group.Lr, beta1 = group[Beta1Key], beta2 = group[Beta2Key], eps = group[EpsKey], weightDecay = group.WeightDecay;
+            bool amsgrad = Flag(group, AmsGradKey), maximize = Flag(group, MaximizeKey);
+            var ps = group.ParameterList;
+            for (int i = 0; i < ps.Count; i++)
+            {
+                var p = ps[i];
+                if (p.Grad is null) continue;
+                var grad = CheckedGrad(p, p.Grad);
+                var s = opt.StateOf(p);
+                var m = StateTensor(s, ExpAvgKey, p);                              // m_0 ← 0
+                var v = StateTensor(s, ExpAvgSqKey, p);                            // v_0 ← 0
+                var vmax = amsgrad ? StateTensor(s, MaxExpAvgSqKey, p) : null;     // v_0^max ← 0
+                double t = (s.Scalars.TryGetValue(StepKey, out var prev) ? prev : 0) + 1;
+                s.Scalars[StepKey] = t;
+                double stepSize = lr / (1 - Math.Pow(beta1, t));                   // γ / (1 − β₁^t)
+                double bc2Sqrt = Math.Sqrt(1 - Math.Pow(beta2, t));                // √(1 − β₂^t)
+                // AdamW: θ ← θ (1 − γλ) before the moments; Adam: g ← g + λθ.
+                double l2 = decoupled ? 0 : weightDecay, shrink = decoupled ? 1 - lr * weightDecay : 1;
+                if (p.DType == DType.Float32)
+                    Update(p.AsSpan<float>(), grad.AsSpan<float>(), m.AsSpan<float>(), v.AsSpan<float>(), vmax is null ? default : vmax.AsSpan<float>(),
+                        (float)beta1, (float)beta2, (float)eps, (float)l2, (float)shrink, (float)stepSize, (float)bc2Sqrt, amsgrad, maximize);
+                else
+                    Update(p.AsSpan<double>(), grad.AsSpan<double>(), m.AsSpan<double>(), v.AsSpan<double>(), vmax is null ? default : vmax.AsSpan<double>(),
+                        beta1, beta2, eps, l2, shrink, stepSize, bc2Sqrt, amsgrad, maximize);
+                if (!ReferenceEquals(grad, p.Grad)) grad.Dispose();
+            }
+        }
+    }
+
+    /// <summary>One fused pass of the algorithm box over a parameter (vmax is empty without AMSGrad).</summary>
+    private static void Update<T>(Span<T> p, ReadOnlySpan<T> grad, Span<T> m, Span<T> v, Span<T> vmax, T beta1, T beta2, T eps, T l2, T shrink, T stepSize, T bc2Sqrt, bool amsgrad, bool maximize)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        bool decay = l2 != T.Zero, scale = shrink != T.One;
+        T b1c = T.One - beta1, b2c = T.One - beta2, neg = -stepSize;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && p.Length >= Vector<T>.Count)
+        {
+            var vp = MemoryMarshal.Cast<T, Vector<T>>(p);
+            var vg = MemoryMarshal.Cast<T, Vector<T>>(grad);
+            var vm = MemoryMarshal.Cast<T, Vector<T>>(m);
+            var vv = MemoryMarshal.Cast<T, Vector<T>>(v);
+            var vx = amsgrad ? MemoryMarshal.Cast<T, Vector<T>>(vmax) : default;
+            Vector<T> wl2 = new(l2), wsh = new(shrink), vb1 = new(beta1), vb2 = new(beta2), vb1c = new(b1c), vb2c = new(b2c), ve = new(eps), vbc2 = new(bc2Sqrt), vneg = new(neg);
+            for (int k = 0; k < vp.Length; k++)
+            {
+                var g = maximize ? -vg[k] : vg[k];                 // g_t ← ±∇f(θ_{t-1})
+                var w = vp[k];
+                if (decay) g += wl2 * w;                            // g_t ← g_t + λ θ_{t-1}
+                if (scale) w *= wsh;                                // AdamW: θ ← θ (1 − γλ)
+                var mk = vm[k] * vb1 + vb1c * g;                    // m_t ← β₁ m_{t-1} + (1 − β₁) g_t
+                var vk = vv[k] * vb2 + vb2c * g * g;                // v_t ← β₂ v_{t-1} + (1 − β₂) g_t²
+                vm[k] = mk;
+                vv[k] = vk;
+                if (amsgrad)
+                {
+                    vk = Vector.Max(vx[k], vk);                     // v_t^max ← max(v_{t-1}^max, v_t)
+                    vx[k] = vk;
+                }
+                var denom = Vector.SquareRoot(vk) / vbc2 + ve;      // √v̂_t / √(1 − β₂^t) + ε
+                vp[k] = w + vneg * (mk / denom);                    // θ_t ← θ − γ/(1 − β₁^t) · m_t / denom
+            }
+            i = vp.Length * Vector<T>.Count;
+        }
+        for (; i < p.Length; i++)
+        {
+            var g = maximize ? -grad[i] : grad[i];
+            var w = p[i];
+            if (decay) g += l2 * w;
+            if (scale) w *= shrink;
+            var mk = m[i] * beta1 + b1c * g;
+            var vk = v[i] * beta2 + b2c * g * g;
+            m[i] = mk;
+            v[i] = vk;
+            if (amsgrad)
+            {
+                vk = T.Max(vmax[i], vk);
+                vmax[i] = vk;
+            }
+            var denom = T.Sqrt(vk) / bc2Sqrt + eps;
+            p[i] = w + neg * (mk / denom);
+        }
+    }
+}
