@@ -5,6 +5,7 @@ using Axon.IO;
 using Axon.Kernels;
 using Axon.Models;
 using Axon.Models.Training;
+using Axon.Optim;
 using Spectre.Console;
 
 namespace Axon.Cli;
@@ -25,8 +26,8 @@ internal static class TrainCommand
         model.AcceptOnlyFromAmong([.. ModelZoo.Names.Select(n => n.Name)]);
         var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => defaults.Epochs };
         var batch = new Option<int>("--batch-size") { Description = "Mini-batch size.", DefaultValueFactory = _ => defaults.BatchSize };
-        var optimizer = new Option<string>("--optimizer") { Description = "sgd or asgd (averaged SGD).", DefaultValueFactory = _ => defaults.Optimizer };
-        optimizer.AcceptOnlyFromAmong("sgd", "asgd");
+        var optimizer = new Option<string>("--optimizer") { Description = "Optimiser: " + string.Join(", ", OptimizerFactory.Names) + " (asgd is the lecture's averaged SGD).", DefaultValueFactory = _ => defaults.Optimizer };
+        optimizer.AcceptOnlyFromAmong([.. OptimizerFactory.Names]);
         var lr = new Option<double>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
         var momentum = new Option<double>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => defaults.Momentum };
         var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum." };

@@ -75,6 +75,19 @@ public class ClassifierTrainerTests
         Assert.Equal([0.05, 0.025, 0.0125], trainer.History.Select(h => h.LearningRate));
     }
 
+    [Theory]
+    [InlineData("adam", 0.003)]
+    [InlineData("rmsprop", 0.001)]
+    [InlineData("asgd", 0.05)]
+    public void EveryOptimiserByNameTrains(string optimizer, double lr)
+    {
+        var (trainer, _) = Create(Options with { Optimizer = optimizer, LearningRate = lr, Augment = false, Schedule = "none" });
+        EpochReport? last = null;
+        for (int e = 0; e < 3; e++) last = trainer.TrainEpoch(Synthetic(128, 4), Synthetic(64, 5));
+        Assert.Equal(optimizer == "asgd" ? "AveragedSgd" : optimizer == "adam" ? "Adam" : "RmsProp", trainer.Optimizer.GetType().Name);
+        Assert.True(last!.TestAccuracy > 0.9, $"{optimizer}: test accuracy {last.TestAccuracy}");
+    }
+
     [Fact]
     public void BadOptionsAreRejected()
     {

@@ -11,7 +11,7 @@ namespace Axon.Models.Training;
 /// <summary>How to train an image classifier (the <c>axon train</c> options).</summary>
 /// <param name="Epochs">Number of passes over the training set.</param>
 /// <param name="BatchSize">Mini-batch size.</param>
-/// <param name="Optimizer">"sgd" (momentum, Nesterov, weight decay) or "asgd" (averaged SGD; evaluation uses the average).</param>
+/// <param name="Optimizer">Any of <see cref="OptimizerFactory.Names"/>: sgd (momentum, Nesterov, weight decay), asgd (the lecture's averaged SGD; evaluation uses the average), torch-asgd, adagrad, rmsprop, adam, adamw, adadelta. Momentum applies to sgd and rmsprop; the others use PyTorch's defaults for their own settings.</param>
 /// <param name="LearningRate">Initial learning rate.</param>
 /// <param name="Momentum">SGD momentum.</param>
 /// <param name="WeightDecay">L2 weight decay.</param>
@@ -87,12 +87,13 @@ public sealed class ClassifierTrainer
         ModelGenerator = modelGenerator;
         Options = options;
         dataGenerator = new Generator(options.Seed + 1);
-        Optimizer = options.Optimizer.ToLowerInvariant() switch
+        Optimizer = OptimizerFactory.Create(options.Optimizer, model.Parameters(), new OptimizerSettings
         {
-            "sgd" => new Sgd(model.Parameters(), lr: options.LearningRate, momentum: options.Momentum, weightDecay: options.WeightDecay, nesterov: options.Nesterov),
-            "asgd" => new AveragedSgd(model.Parameters(), lr: options.LearningRate, weightDecay: options.WeightDecay),
-            _ => throw new ArgumentException($"Unknown optimiser '{options.Optimizer}' (expected sgd or asgd).", nameof(options)),
-        };
+            Lr = options.LearningRate,
+            Momentum = options.Momentum,
+            Nesterov = options.Nesterov,
+            WeightDecay = options.WeightDecay,
+        });
         Scheduler = options.Schedule.ToLowerInvariant() switch
         {
             "none" => null,
