@@ -9,6 +9,7 @@ namespace Axon.Optim;
 /// <item>L2: Ω(θ) = Σ_k ‖W^(k)‖_F² = Σ w², gradient 2λw. (PyTorch's <c>weight_decay</c> λ' adds λ'w to the gradient,
 /// i.e. it equals this penalty with λ = λ'/2.)</item>
 /// <item>L1 (LASSO): Ω(θ) = Σ |w|, gradient λ sign(w) (0 at w = 0), which drives weights to exactly zero.</item>
+/// <item>Elastic net: λ₁ Σ |w| + λ₂ Σ w², sparse like L1 while keeping L2's grouping of correlated weights.</item>
 /// </list>
 /// As the lecture says, only the weights are penalised, not the biases: the overloads taking named parameters
 /// (or a <see cref="Module"/>) skip parameters named <c>bias</c> / <c>*.bias</c> unless a predicate says otherwise.
@@ -49,6 +50,21 @@ public static class Regularization
         return L2Penalty(module.NamedParameters(), lambda, includeBiases ? _ => true : null);
     }
 
+    /// <summary>Elastic net λ₁ Σ |w| + λ₂ Σ w² over <paramref name="parameters"/> (those for which <paramref name="include"/> holds, when given).</summary>
+    public static Tensor ElasticNetPenalty(IEnumerable<Tensor> parameters, double l1, double l2, Func<Tensor, bool>? include = null) =>
+        Penalty(Filter(parameters, include), l1, l2);
+
+    /// <summary>Elastic net λ₁ Σ |w| + λ₂ Σ w² over named parameters accepted by <paramref name="include"/> (default: every name but biases).</summary>
+    public static Tensor ElasticNetPenalty(IEnumerable<(string Name, Tensor Parameter)> namedParameters, double l1, double l2, Func<string, bool>? include = null) =>
+        Penalty(Filter(namedParameters, include), l1, l2);
+
+    /// <summary>Elastic net λ₁ Σ |w| + λ₂ Σ w² over the module's parameters, biases skipped unless <paramref name="includeBiases"/>.</summary>
+    public static Tensor ElasticNetPenalty(Module module, double l1, double l2, bool includeBiases = false)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return ElasticNetPenalty(module.NamedParameters(), l1, l2, includeBiases ? _ => true : null);
+    }
+
     private static List<Tensor> Filter(IEnumerable<Tensor> parameters, Func<Tensor, bool>? include)
     {
         ArgumentNullException.ThrowIfNull(parameters);
@@ -62,9 +78,22 @@ public static class Regularization
         return [.. named.Where(np => include(np.Name)).Select(np => np.Parameter)];
     }
 
+    private static Tensor Penalty(List<Tensor> parameters, double l1, double l2)
+    {
+        CheckWeight(l1, nameof(l1));
+        CheckWeight(l2, nameof(l2));
+        if (parameters.Count == 0) return Tensor.Scalar(0);
+        return Penalty(parameters, l1, l1: true) + Penalty(parameters, l2, l1: false);
+    }
+
+    private static void CheckWeight(double lambda, string name)
+    {
+        if (!(lambda >= 0) || double.IsInfinity(lambda)) throw new ArgumentOutOfRangeException(name, lambda, $"The penalty weight {name} must be finite and non-negative.");
+    }
+
     private static Tensor Penalty(List<Tensor> parameters, double lambda, bool l1)
     {
-        if (!(lambda >= 0) || double.IsInfinity(lambda)) throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "The penalty weight lambda must be finite and non-negative.");
+        CheckWeight(lambda, nameof(lambda));
         if (parameters.Count == 0) return Tensor.Scalar(0);
         Tensor? total = null;
         foreach (var p in parameters)
@@ -73,5 +102,62 @@ public static class Regularization
             total = total is null ? term : total + term;
         }
         return total! * lambda;
+    }
+}
+
+/// <summary>
+/// The max-norm constraint of the dropout paper (Srivastava et al. 2014) and Keras's <c>max_norm</c>: after each update,
+/// every unit's incoming weight vector w is rescaled to norm c when ‖w‖₂ &gt; c (w ← w · c / (‖w‖₂ + 1e-7), as
+/// torch.renorm), so weights stay bounded even with large learning rates. Apply it after <c>optimizer.Step()</c>.
+/// </summary>
+public static class MaxNormConstraint
+{
+    /// <summary>
+    /// Renormalises, in place and unrecorded, each slice <c>weight.select(dim, i)</c> whose L2 norm exceeds
+    /// <paramref name="maxNorm"/>, as <c>torch.renorm(weight, 2, dim, maxNorm)</c>. With <paramref name="dim"/> 0 the slices are
+    /// the units of a Linear [out, in] or Conv2d [out, in, kh, kw] weight (each output unit's incoming weights).
+    /// </summary>
+    /// <returns>The number of slices that were rescaled.</returns>
+    public static int Apply(Tensor weight, double maxNorm, int dim = 0)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        if (!(maxNorm >= 0) || double.IsInfinity(maxNorm)) throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "maxNorm must be finite and non-negative.");
+        if (!weight.DType.IsFloatingPoint()) throw new ArgumentException($"MaxNormConstraint needs a floating-point tensor, got {weight.DType.TorchName()}.", nameof(weight));
+        if (weight.Rank == 0) throw new ArgumentException("MaxNormConstraint needs a tensor with at least one dimension.", nameof(weight));
+        int d = ShapeUtil.NormDim(dim, weight.Rank, "MaxNormConstraint");
+        int outer = 1, inner = 1, n = weight.Size(d);
+        for (int i = 0; i < d; i++) outer *= weight.Size(i);
+        for (int i = d + 1; i < weight.Rank; i++) inner *= weight.Size(i);
+        var v = weight.ToDoubleArray();
+        var sq = new double[n];
+        for (int o = 0; o < outer; o++)
+            for (int k = 0; k < n; k++)
+                for (int j = 0, b = (o * n + k) * inner; j < inner; j++) sq[k] += v[b + j] * v[b + j];
+        int rescaled = 0;
+        var factor = new double[n];
+        for (int k = 0; k < n; k++)
+        {
+            double norm = Math.Sqrt(sq[k]);
+            factor[k] = norm > maxNorm ? maxNorm / (norm + 1e-7) : 1;
+            if (norm > maxNorm) rescaled++;
+        }
+        if (rescaled == 0) return 0;
+        for (int o = 0; o < outer; o++)
+            for (int k = 0; k < n; k++)
+                for (int j = 0, b = (o * n + k) * inner; j < inner; j++) v[b + j] *= factor[k];
+        using var values = TensorScope.Unscoped(() => Tensor.FromArray(v, weight.GetShape()));
+        using (GradMode.NoGrad()) weight.CopyFrom(values);
+        return rescaled;
+    }
+
+    /// <summary>Applies <see cref="Apply(Tensor, double, int)"/> (dim 0) to every parameter of <paramref name="module"/> with at least two dimensions (weights, not biases).</summary>
+    /// <returns>The number of units rescaled in all.</returns>
+    public static int Apply(Module module, double maxNorm)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        int total = 0;
+        foreach (var p in module.Parameters())
+            if (p.Rank >= 2) total += Apply(p, maxNorm);
+        return total;
     }
 }
