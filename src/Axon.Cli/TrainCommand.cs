@@ -32,8 +32,8 @@ internal static class TrainCommand
         var momentum = new Option<double>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => defaults.Momentum };
         var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum." };
         var weightDecay = new Option<double>("--weight-decay") { Description = "L2 weight decay.", DefaultValueFactory = _ => defaults.WeightDecay };
-        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: none, step, exp or inverse-time.", DefaultValueFactory = _ => defaults.Schedule };
-        schedule.AcceptOnlyFromAmong("none", "step", "exp", "inverse-time");
+        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: " + string.Join(", ", ClassifierTrainer.Schedules) + ".", DefaultValueFactory = _ => defaults.Schedule };
+        schedule.AcceptOnlyFromAmong([.. ClassifierTrainer.Schedules]);
         var stepSize = new Option<int>("--step-size") { Description = "Epochs between decays (step schedule).", DefaultValueFactory = _ => defaults.StepSize };
         var gamma = new Option<double>("--gamma") { Description = "Decay factor of the schedule.", DefaultValueFactory = _ => defaults.Gamma };
         var augment = new Option<bool>("--augment") { Description = "Random crop, horizontal flip and random erasing on training batches." };

@@ -89,6 +89,18 @@ public class ClassifierTrainerTests
     }
 
     [Fact]
+    public void WarmupCosineWarmsUpThenAnnealsToZero()
+    {
+        var (trainer, _) = Create(Options with { Schedule = "warmup-cosine", Epochs = 10, LearningRate = 0.1, Augment = false });
+        var lrs = new List<double>();
+        for (int e = 0; e < 10; e++) { lrs.Add(trainer.Optimizer.ParamGroups[0].Lr); trainer.TrainEpoch(Synthetic(32, 6), null); }
+        Assert.Equal(0.01, lrs[0], 12);                 // epoch 1: warm-up starts at a tenth
+        Assert.Equal(0.1, lrs[1], 12);                  // epoch 2: full rate, the cosine starts
+        Assert.Equal(0.05 * (1 + Math.Cos(Math.PI * 4 / 9)), lrs[5], 9);
+        Assert.True(lrs.Skip(1).Zip(lrs.Skip(2)).All(p => p.First > p.Second));
+    }
+
+    [Fact]
     public void BadOptionsAreRejected()
     {
         Assert.Throws<ArgumentException>(() => Create(Options with { Optimizer = "adamw-ish" }));

@@ -16,7 +16,7 @@ namespace Axon.Models.Training;
 /// <param name="Momentum">SGD momentum.</param>
 /// <param name="WeightDecay">L2 weight decay.</param>
 /// <param name="Nesterov">Nesterov momentum.</param>
-/// <param name="Schedule">"none", "step" (multiply by Gamma every StepSize epochs), "exp" (by Gamma each epoch) or "inverse-time" (lr0 / (1 + Gamma t)).</param>
+/// <param name="Schedule">Per-epoch schedule: "none", "step" (multiply by Gamma every StepSize epochs), "exp" (by Gamma each epoch), "inverse-time" (lr0 / (1 + Gamma t)), "cosine" (cosine annealing to 0 over the epochs) or "warmup-cosine" (linear warm-up over the first tenth, then cosine).</param>
 /// <param name="StepSize">Epochs between decays of the step schedule.</param>
 /// <param name="Gamma">Decay factor of the schedule.</param>
 /// <param name="Augment">Random crop (padding 2), horizontal flip and random erasing on training batches.</param>
@@ -100,8 +100,20 @@ public sealed class ClassifierTrainer
             "step" => new StepLR(Optimizer, options.StepSize, options.Gamma),
             "exp" => new ExponentialLR(Optimizer, options.Gamma),
             "inverse-time" => new InverseTimeLR(Optimizer, options.Gamma),
-            _ => throw new ArgumentException($"Unknown schedule '{options.Schedule}' (expected none, step, exp or inverse-time).", nameof(options)),
+            "cosine" => new CosineAnnealingLR(Optimizer, options.Epochs),
+            "warmup-cosine" => WarmupCosine(Optimizer, options.Epochs),
+            _ => throw new ArgumentException($"Unknown schedule '{options.Schedule}' (expected {string.Join(", ", Schedules)}).", nameof(options)),
         };
+    }
+
+    /// <summary>The schedule names <see cref="TrainerOptions.Schedule"/> accepts.</summary>
+    public static IReadOnlyList<string> Schedules { get; } = ["none", "step", "exp", "inverse-time", "cosine", "warmup-cosine"];
+
+    /// <summary>Linear warm-up from a tenth of the rate over the first tenth of the epochs (at least one), then cosine annealing to zero.</summary>
+    private static SequentialLR WarmupCosine(Optimizer optimizer, int epochs)
+    {
+        int warm = Math.Max(1, epochs / 10);
+        return new SequentialLR(optimizer, [new LinearLR(optimizer, 0.1, 1.0, warm), new CosineAnnealingLR(optimizer, Math.Max(1, epochs - warm))], [warm]);
     }
 
     /// <summary>The model being trained.</summary>
