@@ -1,3 +1,4 @@
+using Axon.Models.Training;
 using ScottPlot;
 
 namespace Axon.Cli;
@@ -94,32 +95,70 @@ internal static class Plots
         SaveAtomically(path, tmp => plot.SavePng(tmp, 800, 760));
     }
 
-    /// <summary>Loss and accuracy per epoch, train and test, in two panels.</summary>
-    public static void Curves(string path, IReadOnlyList<(int Epoch, double TrainLoss, double TestLoss, double TrainAccuracy, double TestAccuracy)> history, string title)
+    /// <summary>Loss and accuracy per epoch (train, validation when held out, test) in two panels.</summary>
+    public static void Curves(string path, IReadOnlyList<EpochReport> history, string title)
     {
         double[] epochs = history.Select(h => (double)h.Epoch).ToArray();
-        var loss = new Plot();
-        var a = loss.Add.Scatter(epochs, history.Select(h => h.TrainLoss).ToArray());
-        a.LegendText = "train";
-        var b = loss.Add.Scatter(epochs, history.Select(h => h.TestLoss).ToArray());
-        b.LegendText = "test";
-        loss.Title($"{title}: loss");
-        loss.Axes.Bottom.Label.Text = "epoch";
-        loss.ShowLegend();
-        var acc = new Plot();
-        var c = acc.Add.Scatter(epochs, history.Select(h => 100 * h.TrainAccuracy).ToArray());
-        c.LegendText = "train";
-        var d = acc.Add.Scatter(epochs, history.Select(h => 100 * h.TestAccuracy).ToArray());
-        d.LegendText = "test";
-        acc.Title($"{title}: accuracy (%)");
-        acc.Axes.Bottom.Label.Text = "epoch";
-        acc.ShowLegend(Edge.Bottom);
+        bool heldOut = history.Any(h => h.HeldOut);
+        Plot Panel(string what, Func<EpochReport, double> train, Func<EpochReport, double> validation, Func<EpochReport, double> test, Edge? legend)
+        {
+            var plot = new Plot();
+            void Series(string label, Func<EpochReport, double> value)
+            {
+                var ys = history.Select(value).ToArray();
+                if (ys.All(double.IsNaN)) return;
+                plot.Add.Scatter(epochs, ys).LegendText = label;
+            }
+            Series("train", train);
+            if (heldOut) Series("validation", validation);
+            Series("test", test);
+            plot.Title($"{title}: {what}");
+            plot.Axes.Bottom.Label.Text = "epoch";
+            if (legend is Edge edge) plot.ShowLegend(edge);
+            else plot.ShowLegend();
+            return plot;
+        }
         var multiplot = new Multiplot();
         multiplot.RemovePlot(multiplot.GetPlot(0));
-        multiplot.AddPlot(loss);
-        multiplot.AddPlot(acc);
+        multiplot.AddPlot(Panel("loss", h => h.TrainLoss, h => h.ValidationLoss, h => h.TestLoss, null));
+        multiplot.AddPlot(Panel("accuracy (%)", h => 100 * h.TrainAccuracy, h => 100 * h.ValidationAccuracy, h => 100 * h.TestAccuracy, Edge.Bottom));
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
         SaveAtomically(path, tmp => multiplot.SavePng(tmp, 1100, 450));
+    }
+
+    /// <summary>The range test's loss (raw and smoothed) against the learning rate on a log axis, with the suggested rate marked.</summary>
+    public static void LrFind(string path, LrFinderResult result, string title)
+    {
+        var plot = new Plot();
+        double[] logLr = result.Points.Select(p => Math.Log10(p.LearningRate)).ToArray();
+        var raw = plot.Add.Scatter(logLr, result.Points.Select(p => p.Loss).ToArray());
+        raw.LegendText = "loss";
+        raw.MarkerSize = 0;
+        raw.LineWidth = 1;
+        raw.Color = raw.Color.WithAlpha(0.35);
+        var smooth = plot.Add.Scatter(logLr, result.Points.Select(p => p.SmoothedLoss).ToArray());
+        smooth.LegendText = "smoothed loss";
+        smooth.MarkerSize = 0;
+        smooth.LineWidth = 2;
+        var line = plot.Add.VerticalLine(Math.Log10(result.SuggestedLr));
+        line.LegendText = $"suggested lr {result.SuggestedLr.ToString("G2", System.Globalization.CultureInfo.InvariantCulture)}";
+        line.LinePattern = LinePattern.Dashed;
+        // A log axis: the data are log10(lr), the ticks show the powers of ten with minor ticks in between.
+        var ticks = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = v => "1e" + Math.Round(v).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        plot.Axes.Bottom.TickGenerator = ticks;
+        plot.Axes.Bottom.Label.Text = "learning rate (log scale)";
+        plot.Axes.Left.Label.Text = "training loss";
+        // Keep the exploding tail from flattening the curve: the y axis stops at 1.5 times the first smoothed loss.
+        double first = result.Points[0].SmoothedLoss, highest = result.Points.Max(p => p.Loss);
+        plot.Axes.SetLimitsY(0, Math.Max(Math.Min(highest, 1.5 * first), 1e-3) * 1.05);
+        plot.Title(title);
+        plot.ShowLegend();
+        SaveAtomically(path, tmp => plot.SavePng(tmp, 800, 500));
     }
 
     /// <summary>Runs <paramref name="write"/> on a temporary file beside <paramref name="path"/> and renames it into place.</summary>

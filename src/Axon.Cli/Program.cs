@@ -4,6 +4,7 @@ using Axon.Cli;
 var root = new RootCommand("axon: neural networks in pure C#. Train, evaluate and use Fashion-MNIST classifiers; run the lectures' labs.")
 {
     TrainCommand.Create(),
+    LrFindCommand.Create(),
     ModelCommands.Eval(),
     ModelCommands.Predict(),
     ModelCommands.Summary(),

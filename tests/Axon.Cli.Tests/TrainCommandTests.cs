@@ -36,7 +36,7 @@ public sealed class TrainCommandTests : IDisposable
 
     private static int Invoke(params string[] args)
     {
-        var root = new RootCommand { TrainCommand.Create(), ModelCommands.Eval(), ModelCommands.Predict(), ModelCommands.Summary() };
+        var root = new RootCommand { TrainCommand.Create(), LrFindCommand.Create(), ModelCommands.Eval(), ModelCommands.Predict(), ModelCommands.Summary() };
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = TextWriter.Null, Error = TextWriter.Null });
     }
 
@@ -95,6 +95,97 @@ public sealed class TrainCommandTests : IDisposable
         // A checkpoint for another architecture is refused with a clear message.
         var wrong = Record.Exception(() => ModelCommands.LoadModel(model, "lecture-cnn"));
         Assert.Contains("missing keys", wrong!.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs the command with Spectre.Console writing to a string, and returns the exit code and the text.</summary>
+    private static (int Code, string Text) Capture(params string[] args)
+    {
+        var writer = new StringWriter();
+        var saved = Spectre.Console.AnsiConsole.Console;
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+        {
+            Out = new Spectre.Console.AnsiConsoleOutput(writer),
+            Ansi = Spectre.Console.AnsiSupport.No,
+            ColorSystem = Spectre.Console.ColorSystemSupport.NoColors,
+            Interactive = Spectre.Console.InteractionSupport.No,
+        });
+        console.Profile.Width = 400;
+        Spectre.Console.AnsiConsole.Console = console;
+        try
+        {
+            return (Invoke(args), writer.ToString());
+        }
+        finally
+        {
+            Spectre.Console.AnsiConsole.Console = saved;
+        }
+    }
+
+    [Fact]
+    public void TrainTakesEveryOptimiserScheduleAndRegulariserByName()
+    {
+        var (code, text) = Capture("train", "--model", "mlp", "--epochs", "3", "--batch-size", "32", "--data-dir", Data, "--output", Run, "--threads", "1",
+            "--optimizer", "adam", "--lr", "0.002", "--beta1", "0.85", "--beta2", "0.99", "--eps", "1e-7", "--amsgrad", "--weight-decay", "0",
+            "--schedule", "plateau", "--patience", "0", "--factor", "0.5", "--validation", "0.25", "--top-k", "3",
+            "--l1", "1e-5", "--l2", "1e-4", "--clip-norm", "5", "--clip-value", "1", "--max-norm", "3", "--early-stopping", "2");
+        Assert.True(code == 0, text);
+        Assert.Contains("180 training / 60 validation / 60 test images", text, StringComparison.Ordinal);
+        Assert.Contains("adam lr 0.002, beta1 0.85, beta2 0.99, eps 1E-07, amsgrad, l1 1E-05, l2 0.0001, clip-norm 5, clip-value 1, max-norm 3", text, StringComparison.Ordinal);
+        Assert.Matches(@"epoch 1: lr 0\.002 .* val loss \d\.\d{4} acc \d+\.\d\d% top-3 \d+\.\d\d%", text);
+        foreach (var f in new[] { "model.safetensors", "checkpoint.safetensors", "best.safetensors", "confusion.png", "curves.png" })
+            Assert.True(File.Exists(Path.Combine(Run, f)), f);
+        var (_, options) = Axon.Models.Training.ClassifierTrainer.ReadCheckpointSettings(Path.Combine(Run, "checkpoint.safetensors"));
+        Assert.Equal((0.85, 0.99, 1e-7, true, "plateau", 0.25, 3, 1e-5, 1e-4, 5.0, 1.0, 3.0, 2),
+            (options.Beta1, options.Beta2, options.Eps, options.AmsGrad, options.Schedule, options.ValidationFraction, options.TopK, options.L1, options.L2, options.GradClipNorm, options.GradClipValue, options.MaxNorm, options.EarlyStoppingPatience));
+        Assert.Equal(0, Invoke("eval", Path.Combine(Run, "best.safetensors"), "--data-dir", Data));
+
+        string cycle = Path.Combine(dir.FullName, "cycle");
+        Assert.Equal(0, Invoke("train", "--model", "mlp", "--epochs", "2", "--data-dir", Data, "--output", cycle, "--threads", "1", "--schedule", "onecycle", "--max-lr", "0.1",
+            "--optimizer", "rmsprop", "--alpha", "0.9", "--centered", "--momentum", "0.5"));
+        Assert.Equal(1, Invoke("train", "--epochs", "3", "--resume", "--data-dir", Data, "--output", cycle));  // a onecycle run cannot be extended
+        Assert.Equal(0, Invoke("train", "--model", "mlp", "--epochs", "1", "--data-dir", Data, "--output", cycle, "--threads", "1", "--optimizer", "adadelta", "--rho", "0.8", "--lr", "1"));
+
+        var (bad, message) = Capture("train", "--model", "mlp", "--epochs", "1", "--data-dir", Data, "--output", Run, "--beta1", "0.9");
+        Assert.Equal(1, bad);
+        Assert.Contains("error: The optimizer sgd has no setting Beta1", message, StringComparison.Ordinal);
+        Assert.Equal(1, Invoke("train", "--model", "mlp", "--data-dir", Data, "--output", Run, "--validation", "1"));
+        Assert.Equal(1, Invoke("train", "--model", "mlp", "--data-dir", Data, "--output", Run, "--schedule", "plateau", "--factor", "2"));
+    }
+
+    [Fact]
+    public void ANanLossStopsTrainingNamingTheStepAndLeavesTheLastGoodCheckpoint()
+    {
+        // The rate is multiplied by 1e30 after the first epoch: the weights overflow in the second.
+        var (code, text) = Capture("train", "--model", "mlp", "--epochs", "3", "--batch-size", "32", "--schedule", "exp", "--gamma", "1e30",
+            "--data-dir", Data, "--output", Run, "--threads", "1");
+        Assert.Equal(1, code);
+        string checkpoint = Path.Combine(Run, "checkpoint.safetensors");
+        Assert.Matches(@"error: Loss became (NaN|infinite) at epoch 2, step (\d+) \(batch (\d+) of 8\); stopping\. The last good checkpoint is .*checkpoint\.safetensors \(end of epoch 1\)\.", text);
+        var m = System.Text.RegularExpressions.Regex.Match(text, @"step (\d+) \(batch (\d+) of 8\)");
+        Assert.Equal(8 + int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture), int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(1, Axon.IO.Checkpoint.ReadInfo(checkpoint).Epoch);
+        Assert.Empty(Directory.GetFiles(Run, "*.tmp*"));
+        Assert.False(File.Exists(Path.Combine(Run, "model.safetensors")));
+        // The checkpoint is intact: it loads, its weights are finite, and eval scores it.
+        var (model, _) = ModelCommands.LoadModel(checkpoint, null);
+        Assert.All(model.Parameters(), p => Assert.True(p.ToFloatArray().All(float.IsFinite)));
+        Assert.Equal(0, Invoke("eval", checkpoint, "--data-dir", Data));
+    }
+
+    [Fact]
+    public void LrFindPrintsASuggestionAndWritesThePlot()
+    {
+        string png = Path.Combine(dir.FullName, "lr.png");
+        var (code, text) = Capture("lr-find", "--model", "mlp", "--steps", "40", "--batch-size", "16", "--start-lr", "1e-4", "--end-lr", "1000",
+            "--data-dir", Data, "--threads", "1", "--plot", png);
+        Assert.True(code == 0, text);
+        Assert.Contains("Suggested learning rate", text, StringComparison.Ordinal);
+        Assert.Contains("The loss exploded at lr", text, StringComparison.Ordinal);
+        Assert.True(new FileInfo(png).Length > 1000);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(png)[..4]);
+        Assert.Empty(Directory.GetFiles(dir.FullName, "*.tmp*"));
+        Assert.Equal(1, Invoke("lr-find", "--model", "mlp", "--start-lr", "0", "--data-dir", Data));
+        Assert.Equal(1, Invoke("lr-find", "--model", "mlp", "--start-lr", "1", "--end-lr", "0.1", "--data-dir", Data));
     }
 
     private static void WritePng(string path, int w, int h)
