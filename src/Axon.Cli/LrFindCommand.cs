@@ -47,7 +47,7 @@ internal static class LrFindCommand
         var (train, _) = TrainCommand.LoadData(dataDir, limit);
         var generator = new Generator(options.Seed);
         var net = ModelZoo.Create(modelName, FashionMnist.ClassNames.Count, generator);
-        AnsiConsole.MarkupLine(Markup.Escape($"Range test of {modelName} on {train.Count} training images: lr {F(finder.StartLr, "G3")} to {F(finder.EndLr, "G3")} over up to {finder.Steps} batches of {options.BatchSize}, {TrainingOptionSet.Describe(options with { LearningRate = finder.StartLr })}."));
+        AnsiConsole.MarkupLine(Markup.Escape($"Range test of {modelName} on {train.Count} training images: lr {F(finder.StartLr, "G3")} to {F(finder.EndLr, "G3")} over up to {finder.Steps} batches of {options.BatchSize}, {TrainingOptionSet.Describe(options, withLr: false)}."));
 
         LrFinderResult result = null!;
         AnsiConsole.Progress()

@@ -94,9 +94,9 @@ internal sealed class TrainingOptionSet
     };
 
     /// <summary>A one-line description of the optimiser and regularisers that are not at their defaults.</summary>
-    public static string Describe(TrainerOptions o)
+    public static string Describe(TrainerOptions o, bool withLr = true)
     {
-        var parts = new List<string> { $"{o.Optimizer} lr {Cli.F(o.LearningRate, "G4")}" };
+        var parts = new List<string> { withLr ? $"{o.Optimizer} lr {Cli.F(o.LearningRate, "G4")}" : o.Optimizer };
         void Add(string name, double? v, double off = 0)
         {
             if (v is double d && d != off) parts.Add($"{name} {Cli.F(d, "G4")}");
