@@ -26,8 +26,8 @@ using Axon.Optim;
 //                    above --target, evaluations included, file loading excluded; gives up after --max-epochs.
 //   gemm             C = A B, square float32 N, row-major; warm-up as above, then timed calls until >= 1 s and >= 5
 //                    calls; median GFLOP/s = 2 N^3 / median call time.
-//   profile          a training step (as train) cut at every layer: each layer's input is a detached leaf (except the
-//                    first layer's, the data), so forward and backward can be timed layer by layer with Backward(grad);
+//   profile          a training step (as train) cut at every layer: each layer's input is a detached leaf (unless no
+//                    gradient flows there: the data, or a Flatten of it), so forward and backward can be timed layer by layer with Backward(grad);
 //                    mean milliseconds per step of each phase over --steps steps (default 50) after the warm-up.
 //   peak             the FMA peak of --threads cores (float), as the GEMM micro-benchmarks measure it.
 var opts = Options.Parse(args);
@@ -287,7 +287,8 @@ internal static class Workloads
             var h = x;
             for (int i = 0; i < layers.Count; i++)
             {
-                inputs[i] = i == 0 ? h : h.Detach().RequiresGrad_();
+                // Cut only where gradients flow: the data (and a Flatten of it) need none, as in the real step.
+                inputs[i] = h.RequiresGrad ? h.Detach().RequiresGrad_() : h;
                 t = Stopwatch.GetTimestamp();
                 outputs[i] = h = layers[i].Forward(inputs[i]);
                 Add("fwd " + names[i], t);
@@ -300,13 +301,13 @@ internal static class Workloads
             loss.Backward();
             Add("loss bwd", t);
             var grad = last.Grad!;
-            for (int i = layers.Count - 1; i >= 0; i--)
+            for (int i = layers.Count - 1; i >= 0 && outputs[i].RequiresGrad; i--)
             {
                 t = Stopwatch.GetTimestamp();
                 outputs[i].Backward(grad);
                 Add("bwd " + names[i], t);
                 grad.Dispose();
-                if (i > 0) grad = inputs[i].Grad!;
+                if (inputs[i].RequiresGrad) grad = inputs[i].Grad!;
             }
             t = Stopwatch.GetTimestamp();
             opt.Step();

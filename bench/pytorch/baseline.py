@@ -221,7 +221,7 @@ def profile(opts, r):
         add("zero_grad", t)
         inputs, outputs, h = [], [], x
         for i, layer in enumerate(layers):
-            inp = h if i == 0 else h.detach().requires_grad_()
+            inp = h.detach().requires_grad_() if h.requires_grad else h
             t = time.perf_counter()
             h = layer(inp)
             add("fwd " + names[i], t)
@@ -236,10 +236,12 @@ def profile(opts, r):
         add("loss bwd", t)
         grad = last.grad
         for i in reversed(range(len(layers))):
+            if not outputs[i].requires_grad:
+                break
             t = time.perf_counter()
             outputs[i].backward(grad)
             add("bwd " + names[i], t)
-            if i > 0:
+            if inputs[i].requires_grad:
                 grad = inputs[i].grad
         t = time.perf_counter()
         opt.step()
