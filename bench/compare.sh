@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Axon against PyTorch, interleaved, one process per workload: builds the end-to-end harness once, then runs
+# bench/compare.py (arguments pass through: --reps N, --tta, --only NAME, --no-write). See BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -c 'import torch' 2>/dev/null || /usr/bin/python3 -c 'import torch' \
+  || { echo "compare.sh: needs Debian's python3-torch (apt-get install python3-torch libopenblas0-pthread)" >&2; exit 1; }
+if ! /usr/bin/python3 -c 'import torch, re; m = open("/proc/self/maps").read(); exit(0 if "openblas" in m else 1)'; then
+  echo "compare.sh: PyTorch is not using OpenBLAS (reference BLAS would make the baseline meaningless): apt-get install libopenblas0-pthread" >&2
+  exit 1
+fi
+dotnet build -c Release -nologo -v q bench/Axon.Bench.EndToEnd/Axon.Bench.EndToEnd.csproj >&2
+exec /usr/bin/python3 bench/compare.py "$@"
