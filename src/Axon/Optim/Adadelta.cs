@@ -29,20 +29,11 @@ public sealed class Adadelta : Optimizer
     /// <summary>Key of the decay ρ of the running averages.</summary>
     public const string RhoKey = "rho";
 
-    /// <summary>Key of ε, added inside both square roots.</summary>
-    public const string EpsKey = "eps";
-
-    /// <summary>Key of the maximize flag (0 or 1).</summary>
-    public const string MaximizeKey = "maximize";
-
     /// <summary>Name of the running mean of the squared gradient v in <see cref="ParameterState.Tensors"/>.</summary>
     public const string SquareAvgKey = "square_avg";
 
     /// <summary>Name of the running mean of the squared update u in <see cref="ParameterState.Tensors"/>.</summary>
     public const string AccDeltaKey = "acc_delta";
-
-    /// <summary>Name of the per-parameter step counter in <see cref="ParameterState.Scalars"/>.</summary>
-    public const string StepKey = "step";
 
     /// <summary>Creates Adadelta over <paramref name="parameters"/>.</summary>
     /// <param name="parameters">The tensors to optimise.</param>

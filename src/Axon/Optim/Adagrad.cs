@@ -31,17 +31,8 @@ public sealed class Adagrad : Optimizer
     /// <summary>Key of the initial value τ of the accumulator.</summary>
     public const string InitialAccumulatorValueKey = "initial_accumulator_value";
 
-    /// <summary>Key of ε, added to the denominator.</summary>
-    public const string EpsKey = "eps";
-
-    /// <summary>Key of the maximize flag (0 or 1).</summary>
-    public const string MaximizeKey = "maximize";
-
     /// <summary>Name of the sum of squared gradients in <see cref="ParameterState.Tensors"/>.</summary>
     public const string SumKey = "sum";
-
-    /// <summary>Name of the per-parameter step counter in <see cref="ParameterState.Scalars"/>.</summary>
-    public const string StepKey = "step";
 
     /// <summary>Creates Adagrad over <paramref name="parameters"/>.</summary>
     /// <param name="parameters">The tensors to optimise.</param>

@@ -34,14 +34,8 @@ public sealed class Adam : Optimizer
     /// <summary>Key of β₂, the decay of the second moment (PyTorch's <c>betas[1]</c>).</summary>
     public const string Beta2Key = "beta2";
 
-    /// <summary>Key of ε, added to the denominator.</summary>
-    public const string EpsKey = "eps";
-
     /// <summary>Key of the AMSGrad flag (0 or 1).</summary>
     public const string AmsGradKey = "amsgrad";
-
-    /// <summary>Key of the maximize flag (0 or 1).</summary>
-    public const string MaximizeKey = "maximize";
 
     /// <summary>Name of the first moment m in <see cref="ParameterState.Tensors"/>.</summary>
     public const string ExpAvgKey = "exp_avg";
@@ -51,9 +45,6 @@ public sealed class Adam : Optimizer
 
     /// <summary>Name of the running maximum of v (AMSGrad) in <see cref="ParameterState.Tensors"/>.</summary>
     public const string MaxExpAvgSqKey = "max_exp_avg_sq";
-
-    /// <summary>Name of the per-parameter step counter in <see cref="ParameterState.Scalars"/>.</summary>
-    public const string StepKey = "step";
 
     /// <summary>Creates Adam over <paramref name="parameters"/>.</summary>
     /// <param name="parameters">The tensors to optimise.</param>

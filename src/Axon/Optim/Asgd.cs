@@ -42,14 +42,8 @@ public sealed class Asgd : Optimizer
     /// <summary>Key of the step t0 after which averaging starts.</summary>
     public const string T0Key = "t0";
 
-    /// <summary>Key of the maximize flag (0 or 1).</summary>
-    public const string MaximizeKey = "maximize";
-
     /// <summary>Name of the running average in <see cref="ParameterState.Tensors"/>.</summary>
     public const string AverageKey = "ax";
-
-    /// <summary>Name of the per-parameter step counter in <see cref="ParameterState.Scalars"/>.</summary>
-    public const string StepKey = "step";
 
     /// <summary>Name of the current rate η in <see cref="ParameterState.Scalars"/>.</summary>
     public const string EtaKey = "eta";

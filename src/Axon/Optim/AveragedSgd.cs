@@ -28,9 +28,6 @@ public sealed class AveragedSgd : Optimizer
     /// <summary>Name of the running average in <see cref="ParameterState.Tensors"/> (PyTorch's ASGD calls it "ax").</summary>
     public const string AverageKey = "ax";
 
-    /// <summary>Name of the per-parameter step counter in <see cref="ParameterState.Scalars"/>.</summary>
-    public const string StepKey = "step";
-
     private bool swapped;
 
     /// <summary>Creates averaged SGD over <paramref name="parameters"/>.</summary>

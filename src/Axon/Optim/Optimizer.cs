@@ -16,6 +16,18 @@ namespace Axon.Optim;
 /// </remarks>
 public abstract class Optimizer
 {
+    /// <summary>Key of ε, the small constant of the adaptive optimisers (a <see cref="ParamGroup"/> option).</summary>
+    public const string EpsKey = "eps";
+
+    /// <summary>Key of the maximize flag, 0 or 1 (a <see cref="ParamGroup"/> option).</summary>
+    public const string MaximizeKey = "maximize";
+
+    /// <summary>Key of the momentum factor (a <see cref="ParamGroup"/> option of SGD and RMSprop).</summary>
+    public const string MomentumKey = "momentum";
+
+    /// <summary>Name of the per-parameter step counter in <see cref="ParameterState.Scalars"/>.</summary>
+    public const string StepKey = "step";
+
     private const string NumParamsKey = "num_params";
     private readonly List<ParamGroup> groups = [];
     private readonly Dictionary<Tensor, ParameterState> state = new(ReferenceEqualityComparer.Instance);

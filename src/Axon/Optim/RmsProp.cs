@@ -36,17 +36,8 @@ public sealed class RmsProp : Optimizer
     /// <summary>Key of the smoothing constant α.</summary>
     public const string AlphaKey = "alpha";
 
-    /// <summary>Key of ε, added to the denominator.</summary>
-    public const string EpsKey = "eps";
-
-    /// <summary>Key of the momentum factor μ.</summary>
-    public const string MomentumKey = "momentum";
-
     /// <summary>Key of the centered flag (0 or 1).</summary>
     public const string CenteredKey = "centered";
-
-    /// <summary>Key of the maximize flag (0 or 1).</summary>
-    public const string MaximizeKey = "maximize";
 
     /// <summary>Name of the running mean of the squared gradient v in <see cref="ParameterState.Tensors"/>.</summary>
     public const string SquareAvgKey = "square_avg";
@@ -56,9 +47,6 @@ public sealed class RmsProp : Optimizer
 
     /// <summary>Name of the running mean of the gradient g^ave (centered) in <see cref="ParameterState.Tensors"/>.</summary>
     public const string GradAvgKey = "grad_avg";
-
-    /// <summary>Name of the per-parameter step counter in <see cref="ParameterState.Scalars"/>.</summary>
-    public const string StepKey = "step";
 
     /// <summary>Creates RMSprop over <paramref name="parameters"/>.</summary>
     /// <param name="parameters">The tensors to optimise.</param>

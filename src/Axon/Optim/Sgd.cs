@@ -28,17 +28,11 @@ namespace Axon.Optim;
 /// </summary>
 public sealed class Sgd : Optimizer
 {
-    /// <summary>Key of the momentum factor μ.</summary>
-    public const string MomentumKey = "momentum";
-
     /// <summary>Key of the dampening τ.</summary>
     public const string DampeningKey = "dampening";
 
     /// <summary>Key of the Nesterov flag (0 or 1).</summary>
     public const string NesterovKey = "nesterov";
-
-    /// <summary>Key of the maximize flag (0 or 1).</summary>
-    public const string MaximizeKey = "maximize";
 
     /// <summary>Name of the momentum buffer in <see cref="ParameterState.Tensors"/> (as PyTorch's).</summary>
     public const string MomentumBufferKey = "momentum_buffer";
