@@ -1,15 +1,22 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Axon.Kernels;
 
 /// <summary>
 /// 2-D pooling over planes: spans hold [Channels, Height, Width] in and [Channels, OutH, OutW] out (a batch is
 /// simply more planes). Max pooling records, per output, the flat index ih * Width + iw of the chosen input
-/// within its plane (PyTorch's indices), which is all its backward needs. Backward kernels accumulate into the
-/// input gradient, which the caller clears first.
+/// within its plane (PyTorch's indices), which is all its backward needs. Backward kernels overwrite the input
+/// gradient (each plane is cleared, then the output gradients are added in), so the caller need not clear it.
 /// </summary>
-public static class Pooling
+/// <remarks>
+/// float32 max and average pooling run vectorised over output columns (Pooling.Float.cs); float64 and the geometries
+/// those paths do not cover run the scalar loops here. Both give the same bits: the fast paths do per output exactly
+/// the operations of the scalar loops, in the same order.
+/// </remarks>
+public static partial class Pooling
 {
     /// <summary>
     /// Max pooling: each output is the maximum of its window (padding is never chosen; NaN wins, as in PyTorch).
@@ -24,6 +31,11 @@ public static class Pooling
         int outW = w.OutW;
         // Stride 1 (e.g. a 3x3 max filter): whole output rows at once, vectorised over ow.
         bool rows = w.StrideW == 1 && outW >= Vector<T>.Count;
+        if (typeof(T) == typeof(float) && !rows && FloatPathFits(w))
+        {
+            MaxForwardFloat(MemoryMarshal.Cast<T, float>(input), w, MemoryMarshal.Cast<T, float>(output), indices);
+            return;
+        }
         for (int c = 0; c < w.Channels; c++)
         {
             var plane = input.Slice(c * w.PlaneSize, w.PlaneSize);
@@ -112,18 +124,29 @@ public static class Pooling
         if (!idx.IsEmpty) idx[ow] = at;
     }
 
-    /// <summary>Max pooling backward: adds each output gradient to the input its index names.</summary>
+    /// <summary>
+    /// Max pooling backward: clears each plane of <paramref name="gradInput"/>, then adds each output gradient to the
+    /// input its index names (in output order, so overlapping windows sum the same way every time).
+    /// </summary>
     public static void MaxBackward<T>(ReadOnlySpan<T> gradOutput, ReadOnlySpan<long> indices, in Window2d w, Span<T> gradInput) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(gradInput.Length, gradOutput.Length, w, "MaxBackward");
-        int outPlane = w.OutPlaneSize;
+        if (indices.Length < w.Channels * w.OutPlaneSize) throw new ArgumentException("Pooling.MaxBackward: indices must be as long as the output gradient.", nameof(indices));
+        int outPlane = w.OutPlaneSize, inPlane = w.PlaneSize;
+        ref T go = ref MemoryMarshal.GetReference(gradOutput);
+        ref long at = ref MemoryMarshal.GetReference(indices);
         for (int c = 0; c < w.Channels; c++)
         {
-            var g = gradInput.Slice(c * w.PlaneSize, w.PlaneSize);
+            // Clearing here, plane by plane, keeps the plane in cache for the scatter that follows.
+            var plane = gradInput.Slice(c * inPlane, inPlane);
+            plane.Clear();
+            ref T g = ref MemoryMarshal.GetReference(plane);
             for (int o = c * outPlane, end = o + outPlane; o < end; o++)
             {
-                long i = indices[o];
-                if (i >= 0) g[(int)i] += gradOutput[o];
+                long i = Unsafe.Add(ref at, o);
+                if (i < 0) continue;   // a window with no input element
+                if (i >= inPlane) throw new ArgumentException($"Pooling.MaxBackward: index {i} lies outside its plane of {inPlane} elements.", nameof(indices));
+                Unsafe.Add(ref g, (nint)i) += Unsafe.Add(ref go, o);
             }
         }
     }
@@ -145,37 +168,64 @@ public static class Pooling
     public static void AvgForward<T>(ReadOnlySpan<T> input, in Window2d w, bool countIncludePad, Span<T> output) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(input.Length, output.Length, w, "AvgForward");
+        // The float path reproduces TensorPrimitives.Sum's order for rows of up to 3 elements (see AvgFold). Below
+        // 8 outputs a row it measured no faster than this loop (LeNet's 5-wide maps), so those stay here.
+        if (typeof(T) == typeof(float) && w.KernelW <= 3 && w.DilationW == 1 && w.DilationH == 1 && FloatPathFits(w)
+            && InteriorColumns(w) is var (lo, hi) && hi - lo >= 8)
+        {
+            AvgForwardFloat(MemoryMarshal.Cast<T, float>(input), w, countIncludePad, MemoryMarshal.Cast<T, float>(output));
+            return;
+        }
         for (int c = 0; c < w.Channels; c++)
         {
             var plane = input.Slice(c * w.PlaneSize, w.PlaneSize);
             for (int oh = 0; oh < w.OutH; oh++)
                 for (int ow = 0; ow < w.OutW; ow++)
-                {
-                    var (h0, h1, w0, w1, count) = AvgWindow(w, oh, ow, countIncludePad);
-                    T s = T.Zero;
-                    if (w1 > w0)
-                        for (int ih = h0; ih < h1; ih++) s += TensorPrimitives.Sum(plane.Slice(ih * w.Width + w0, w1 - w0));
-                    output[(c * w.OutH + oh) * w.OutW + ow] = count > 0 ? s / T.CreateChecked(count) : T.Zero;
-                }
+                    output[(c * w.OutH + oh) * w.OutW + ow] = AvgScalar(plane, w, oh, ow, countIncludePad);
         }
     }
 
-    /// <summary>Average pooling backward: spreads each output gradient / divisor over its window.</summary>
+    // One average-pool output: the row sums (TensorPrimitives.Sum) added to zero in row order, over the divisor.
+    private static T AvgScalar<T>(ReadOnlySpan<T> plane, in Window2d w, int oh, int ow, bool countIncludePad) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (h0, h1, w0, w1, count) = AvgWindow(w, oh, ow, countIncludePad);
+        T s = T.Zero;
+        if (w1 > w0)
+            for (int ih = h0; ih < h1; ih++) s += TensorPrimitives.Sum(plane.Slice(ih * w.Width + w0, w1 - w0));
+        return count > 0 ? s / T.CreateChecked(count) : T.Zero;
+    }
+
+    /// <summary>
+    /// Average pooling backward: clears each plane of <paramref name="gradInput"/>, then spreads each output gradient /
+    /// divisor over its window. Windows that do not overlap (stride at least the kernel) write their share directly.
+    /// </summary>
     public static void AvgBackward<T>(ReadOnlySpan<T> gradOutput, in Window2d w, bool countIncludePad, Span<T> gradInput) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(gradInput.Length, gradOutput.Length, w, "AvgBackward");
+        bool disjoint = w.StrideH >= w.KernelH && w.StrideW >= w.KernelW;
+        int width = w.Width;
         for (int c = 0; c < w.Channels; c++)
         {
             var plane = gradInput.Slice(c * w.PlaneSize, w.PlaneSize);
+            plane.Clear();
+            ref T p = ref MemoryMarshal.GetReference(plane);
             for (int oh = 0; oh < w.OutH; oh++)
                 for (int ow = 0; ow < w.OutW; ow++)
                 {
                     var (h0, h1, w0, w1, count) = AvgWindow(w, oh, ow, countIncludePad);
                     if (count == 0 || w1 <= w0) continue;
                     T g = gradOutput[(c * w.OutH + oh) * w.OutW + ow] / T.CreateChecked(count);
+                    if (disjoint)
+                    {
+                        // Each input gets at most this one share; 0 + g is what adding it to the cleared plane gives (-0 becomes +0).
+                        T v = T.Zero + g;
+                        for (int ih = h0; ih < h1; ih++)
+                            for (int iw = w0; iw < w1; iw++) Unsafe.Add(ref p, ih * width + iw) = v;
+                        continue;
+                    }
                     for (int ih = h0; ih < h1; ih++)
                     {
-                        var row = plane.Slice(ih * w.Width + w0, w1 - w0);
+                        var row = plane.Slice(ih * width + w0, w1 - w0);
                         TensorPrimitives.Add(row, g, row);
                     }
                 }
@@ -207,13 +257,14 @@ public static class Pooling
         }
     }
 
-    /// <summary>Adaptive average pooling backward.</summary>
+    /// <summary>Adaptive average pooling backward: clears each plane of <paramref name="gradInput"/>, then spreads each output gradient over its window.</summary>
     public static void AdaptiveAvgBackward<T>(ReadOnlySpan<T> gradOutput, in Window2d w, Span<T> gradInput) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(gradInput.Length, gradOutput.Length, w, "AdaptiveAvgBackward");
         for (int c = 0; c < w.Channels; c++)
         {
             var plane = gradInput.Slice(c * w.PlaneSize, w.PlaneSize);
+            plane.Clear();
             for (int oh = 0; oh < w.OutH; oh++)
             {
                 var (h0, h1) = AdaptiveRange(oh, w.Height, w.OutH);

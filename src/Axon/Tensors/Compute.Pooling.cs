@@ -49,19 +49,19 @@ internal static partial class Compute
     public static Tensor MaxPool2dBackward(Tensor gy, Tensor indices, int[] inputShape, Window2d w)
     {
         var g = gy.ContiguousData();
-        var gx = Tensor.Empty((int[])inputShape.Clone(), gy.DType, clear: true);
+        var gx = Tensor.Empty((int[])inputShape.Clone(), gy.DType);   // the kernels clear each plane themselves
         int planes = inputShape[0] * inputShape[1], inPlane = w.PlaneSize, outPlane = w.OutPlaneSize, go = g.Offset;
         long[] ia = indices.Data<long>();
         int io = indices.Offset;
         if (gy.DType == DType.Float32)
         {
             float[] ga = g.Data<float>(), xa = gx.Data<float>();
-            ForPlanes(planes, outPlane, (p0, count) => Pooling.MaxBackward<float>(ga.AsSpan(go + p0 * outPlane, count * outPlane), ia.AsSpan(io + p0 * outPlane, count * outPlane), Planes(w, count), xa.AsSpan(p0 * inPlane, count * inPlane)));
+            ForPlanes(planes, inPlane + outPlane, (p0, count) => Pooling.MaxBackward<float>(ga.AsSpan(go + p0 * outPlane, count * outPlane), ia.AsSpan(io + p0 * outPlane, count * outPlane), Planes(w, count), xa.AsSpan(p0 * inPlane, count * inPlane)));
         }
         else
         {
             double[] ga = g.Data<double>(), xa = gx.Data<double>();
-            ForPlanes(planes, outPlane, (p0, count) => Pooling.MaxBackward<double>(ga.AsSpan(go + p0 * outPlane, count * outPlane), ia.AsSpan(io + p0 * outPlane, count * outPlane), Planes(w, count), xa.AsSpan(p0 * inPlane, count * inPlane)));
+            ForPlanes(planes, inPlane + outPlane, (p0, count) => Pooling.MaxBackward<double>(ga.AsSpan(go + p0 * outPlane, count * outPlane), ia.AsSpan(io + p0 * outPlane, count * outPlane), Planes(w, count), xa.AsSpan(p0 * inPlane, count * inPlane)));
         }
         return gx;
     }
@@ -101,7 +101,7 @@ internal static partial class Compute
     public static Tensor AvgPool2dBackward(Tensor gy, int[] inputShape, Window2d w, bool countIncludePad, bool adaptive)
     {
         var g = gy.ContiguousData();
-        var gx = Tensor.Empty((int[])inputShape.Clone(), gy.DType, clear: true);
+        var gx = Tensor.Empty((int[])inputShape.Clone(), gy.DType);   // the kernels clear each plane themselves
         int planes = inputShape[0] * inputShape[1], inPlane = w.PlaneSize, outPlane = w.OutPlaneSize, go = g.Offset;
         int work = Math.Max(outPlane * w.KernelH * w.KernelW, inPlane);
         if (gy.DType == DType.Float32)
