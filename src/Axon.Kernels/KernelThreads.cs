@@ -61,7 +61,12 @@ public static class KernelThreads
             failure = null;
             pending = threads - 1;
             done.Reset();
-            for (int w = 0; w < threads - 1; w++) workers[w]!.Release();
+            int gen = generation + 1;
+            for (int w = 0; w < threads - 1; w++) workers[w].Assigned = gen;
+            // Publishing the generation releases the job to the polling workers; sleeping ones are woken.
+            Interlocked.Exchange(ref generation, gen);
+            for (int w = 0; w < threads - 1; w++)
+                if (Interlocked.Exchange(ref workers[w].Sleeping, 0) == 1) workers[w].Wake.Release();
             RunParts();
             done.Wait();
             Slot<TBody>.Body = default;
@@ -88,37 +93,91 @@ public static class KernelThreads
     }
 
     private static readonly ManualResetEventSlim done = new(false, 2000);
-    private static SemaphoreSlim?[] workers = [];
+    private static Worker[] workers = [];
     private static int busy;
+    private static int generation;
     private static Action<int>? job;
     private static int jobParts;
     private static int next;
     private static int pending;
     private static ExceptionDispatchInfo? failure;
+    private static long idleSpinTicks = System.Diagnostics.Stopwatch.Frequency / 10_000; // 100 µs
+
+    /// <summary>
+    /// How long an idle worker keeps polling for the next parallel region before it sleeps (default 100 µs; zero
+    /// sleeps at once). A training step runs its parallel regions tens of microseconds apart, and waking a sleeping
+    /// thread costs about as much as a small region, so a short poll pays; a longer one only burns the core.
+    /// </summary>
+    public static TimeSpan IdleSpin
+    {
+        get => TimeSpan.FromSeconds((double)Volatile.Read(ref idleSpinTicks) / System.Diagnostics.Stopwatch.Frequency);
+        set => Volatile.Write(ref idleSpinTicks, value >= TimeSpan.Zero
+            ? (long)(value.TotalSeconds * System.Diagnostics.Stopwatch.Frequency)
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "The idle spin cannot be negative."));
+    }
+
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Workers live as long as the process.")]
+    private sealed class Worker
+    {
+        public readonly SemaphoreSlim Wake = new(0);
+
+        /// <summary>The generation of the last region this worker was given a share of.</summary>
+        public int Assigned;
+
+        /// <summary>1 while the worker sleeps on <see cref="Wake"/> (or is about to): the dispatcher must release it.</summary>
+        public int Sleeping;
+    }
 
     private static void EnsureWorkers(int needed)
     {
         if (workers.Length >= needed) return;
-        var grown = new SemaphoreSlim?[needed];
+        var grown = new Worker[needed];
         Array.Copy(workers, grown, workers.Length);
         for (int w = workers.Length; w < needed; w++)
         {
-            var worker = new SemaphoreSlim(0);
+            // The worker starts from the generation before the region being dispatched, which it may be given.
+            int start = generation;
+            var worker = new Worker { Assigned = start };
             grown[w] = worker;
-            var thread = new Thread(() => WorkerLoop(worker)) { IsBackground = true, Name = $"Axon kernel worker {w + 1}" };
+            var thread = new Thread(() => WorkerLoop(worker, start)) { IsBackground = true, Name = $"Axon kernel worker {w + 1}" };
             thread.Start();
         }
         workers = grown;
     }
 
-    private static void WorkerLoop(SemaphoreSlim wake)
+    private static void WorkerLoop(Worker self, int seen)
     {
         while (true)
         {
-            wake.Wait();
+            int gen = WaitForGeneration(self, seen);
+            seen = gen;
+            // A worker not given a share of this region (fewer parts than threads) only moves on.
+            if (Volatile.Read(ref self.Assigned) != gen) continue;
             RunParts();
             if (Interlocked.Decrement(ref pending) == 0) done.Set();
         }
+    }
+
+    /// <summary>Polls for a generation newer than <paramref name="seen"/> for <see cref="IdleSpin"/>, then sleeps until woken.</summary>
+    private static int WaitForGeneration(Worker self, int seen)
+    {
+        long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + Volatile.Read(ref idleSpinTicks);
+        int gen;
+        while ((gen = Volatile.Read(ref generation)) == seen)
+        {
+            if (System.Diagnostics.Stopwatch.GetTimestamp() >= deadline)
+            {
+                Interlocked.Exchange(ref self.Sleeping, 1);
+                // A region published after the flag was set finds it and releases the semaphore; one published between
+                // the poll and the flag is caught by this re-check. If the dispatcher already took the flag back, its
+                // release is pending and must be consumed.
+                if (Volatile.Read(ref generation) == seen || Interlocked.Exchange(ref self.Sleeping, 0) == 0)
+                    self.Wake.Wait();
+                return Volatile.Read(ref generation);
+            }
+            Thread.SpinWait(8);
+        }
+        return gen;
     }
 
     // Partitions are handed out first come, first served; each computes the same thing wherever it runs.

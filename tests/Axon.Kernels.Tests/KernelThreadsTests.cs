@@ -69,6 +69,40 @@ public sealed class KernelThreadsTests
         }
     }
 
+    [Theory]
+    [InlineData(0)] // workers sleep after every region: exercises the wake-up handshake
+    [InlineData(2)] // polls that sometimes expire between regions
+    [InlineData(100)] // the default: workers mostly catch the next region while polling
+    public void BackToBackRegionsNeverLoseOrRepeatAPartition(int spinMicroseconds)
+    {
+        int saved = KernelThreads.Count;
+        var savedSpin = KernelThreads.IdleSpin;
+        try
+        {
+            KernelThreads.IdleSpin = TimeSpan.FromTicks(spinMicroseconds * TimeSpan.TicksPerMicrosecond);
+            var rng = new Random(7);
+            var hits = new int[8];
+            for (int round = 0; round < 4000; round++)
+            {
+                // More threads than parts leaves some workers out of a region; they must not run or count it.
+                KernelThreads.Count = 1 + rng.Next(4);
+                int parts = 1 + rng.Next(hits.Length);
+                Array.Clear(hits);
+                KernelThreads.For(parts, p => Interlocked.Increment(ref hits[p]));
+                for (int p = 0; p < hits.Length; p++) Assert.Equal(p < parts ? 1 : 0, hits[p]);
+                if (round % 500 == 0) Thread.Sleep(1); // let every worker fall asleep now and then
+            }
+        }
+        finally
+        {
+            KernelThreads.Count = saved;
+            KernelThreads.IdleSpin = savedSpin;
+        }
+    }
+
+    [Fact]
+    public void IdleSpinRejectsNegativeValues() => Assert.Throws<ArgumentOutOfRangeException>(() => KernelThreads.IdleSpin = TimeSpan.FromTicks(-1));
+
     [Fact]
     public void CountRejectsLessThanOne() => Assert.Throws<ArgumentOutOfRangeException>(() => KernelThreads.Count = 0);
 }

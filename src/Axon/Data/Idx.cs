@@ -154,6 +154,9 @@ public static class Idx
 
     private const int InitialChunk = 1 << 20;
 
+    /// <summary>Deflate's largest expansion (258-byte matches coded in 2 bits), rounded up.</summary>
+    private const long MaxDeflateRatio = 1032;
+
     /// <summary>Size in bytes of one element of <paramref name="type"/>, or 0 for an unknown code.</summary>
     public static int ElementSize(IdxElementType type) => type switch
     {
@@ -192,8 +195,29 @@ public static class Idx
         // Put the two bytes back in front of the rest.
         Stream source = new PrefixedStream(first[..got].ToArray(), stream);
         if (!gzip) return Parse(new Reader(source, name, gzip: false), name, maxBytes);
+        long? isize = GzipSizeHint(stream);
         using var unzip = new GZipStream(source, CompressionMode.Decompress, leaveOpen: true);
-        return Parse(new Reader(unzip, name, gzip: true), name, maxBytes);
+        return Parse(new Reader(unzip, name, gzip: true, isize), name, maxBytes);
+    }
+
+    /// <summary>
+    /// The gzip trailer's ISIZE (uncompressed length mod 2^32) of a seekable stream, read without moving its position;
+    /// null when the stream cannot seek or is too short. Only a hint: it is used to size the buffer when it agrees
+    /// with the IDX header, and what actually arrives is still checked.
+    /// </summary>
+    private static long? GzipSizeHint(Stream stream)
+    {
+        if (!stream.CanSeek) return null;
+        long at = stream.Position;
+        if (stream.Length - at < 8) return null;
+        Span<byte> trailer = stackalloc byte[4];
+        stream.Seek(-4, SeekOrigin.End);
+        int got = stream.ReadAtLeast(trailer, 4, throwOnEndOfStream: false);
+        stream.Seek(at, SeekOrigin.Begin);
+        if (got != 4) return null;
+        long isize = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        // Deflate expands at most about 1032:1, so a forged trailer cannot claim more than the file could hold.
+        return isize <= MaxDeflateRatio * (stream.Length - at) ? isize : null;
     }
 
     private static IdxArray Parse(Reader reader, string name, long maxBytes)
@@ -234,8 +258,12 @@ public static class Idx
         if (reader.RemainingHint is long remaining && remaining != length)
             throw Error(name, remaining < length ? $"truncated: {declaration} but the file holds {remaining}" : $"{remaining - length} trailing byte{(remaining - length == 1 ? "" : "s")}: {declaration} but the file holds {remaining}");
 
-        // Grow the buffer only as data arrives: a lying header cannot make us allocate what is not there.
-        var data = new byte[Math.Min(length, InitialChunk)];
+        // Grow the buffer only as data arrives: a lying header cannot make us allocate what is not there. When the gzip
+        // trailer's size agrees with the header (header bytes + payload, mod 2^32), allocate the payload at once: the
+        // doubling would otherwise hold two large arrays at the peak (a truncated stream is still caught below).
+        long headerBytes = 4 + 4L * rank;
+        bool sized = reader.DecompressedSizeHint is long isize && isize == ((headerBytes + length) & 0xFFFF_FFFFL);
+        var data = new byte[sized ? length : Math.Min(length, InitialChunk)];
         int filled = 0;
         while (true)
         {
@@ -265,11 +293,14 @@ public static class Idx
         new($"{name}: {problem}.", inner);
 
     /// <summary>Reads from the (possibly decompressing) stream, turning decompression failures into named errors.</summary>
-    private sealed class Reader(Stream stream, string name, bool gzip)
+    private sealed class Reader(Stream stream, string name, bool gzip, long? decompressedSizeHint = null)
     {
         private long position;
 
         public bool Gzip => gzip;
+
+        /// <summary>The gzip trailer's ISIZE, when it could be read: the decompressed length mod 2^32.</summary>
+        public long? DecompressedSizeHint => decompressedSizeHint;
 
         /// <summary>Bytes left in a raw seekable stream, when known.</summary>
         public long? RemainingHint

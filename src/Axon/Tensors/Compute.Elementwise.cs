@@ -56,19 +56,9 @@ internal static partial class Compute
             int od = it.Offset(0), oa = it.Offset(1), ob = it.Offset(2);
             if (sd == 1 && sa == 1 && sb == 1)
             {
-                ReadOnlySpan<T> x = a.AsSpan(oa, n), y = b.AsSpan(ob, n);
-                Span<T> z = d.AsSpan(od, n);
-                switch (op)
-                {
-                    case BinaryOp.Add: Elementwise.Add(x, y, z); continue;
-                    case BinaryOp.Sub: Elementwise.Subtract(x, y, z); continue;
-                    case BinaryOp.Mul: Elementwise.Multiply(x, y, z); continue;
-                    case BinaryOp.Div: Elementwise.Divide(x, y, z); continue;
-                    case BinaryOp.Max: Elementwise.Maximum(x, y, z); continue;
-                    case BinaryOp.Min: Elementwise.Minimum(x, y, z); continue;
-                    case BinaryOp.Pow: Elementwise.Pow(x, y, z); continue;
-                    default: Elementwise.Compare(x, y, ToComparison(op), z); continue;
-                }
+                if (ParallelParts(n) > 1) ParallelBinary(a, oa, b, ob, d, od, n, op);
+                else BinarySpan<T>(a.AsSpan(oa, n), b.AsSpan(ob, n), d.AsSpan(od, n), op);
+                continue;
             }
             if (sd == 1 && sa == 1 && sb == 0)
             {
@@ -98,6 +88,21 @@ internal static partial class Compute
                 }
             }
             for (int i = 0; i < n; i++) d[od + i * sd] = Apply(op, a[oa + i * sa], b[ob + i * sb]);
+        }
+    }
+
+    private static void BinarySpan<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> z, BinaryOp op) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: Elementwise.Add(x, y, z); break;
+            case BinaryOp.Sub: Elementwise.Subtract(x, y, z); break;
+            case BinaryOp.Mul: Elementwise.Multiply(x, y, z); break;
+            case BinaryOp.Div: Elementwise.Divide(x, y, z); break;
+            case BinaryOp.Max: Elementwise.Maximum(x, y, z); break;
+            case BinaryOp.Min: Elementwise.Minimum(x, y, z); break;
+            case BinaryOp.Pow: Elementwise.Pow(x, y, z); break;
+            default: Elementwise.Compare(x, y, ToComparison(op), z); break;
         }
     }
 
@@ -167,7 +172,13 @@ internal static partial class Compute
         }
         var src = x.ContiguousData();
         var result = Tensor.Empty(x.GetShape(), x.DType);
-        if (x.DType == DType.Float32) UnarySpan<float>(src.AsSpan<float>(), result.AsSpan<float>(), op);
+        int n = result.NumEl;
+        if (ParallelParts(n) > 1)
+        {
+            if (x.DType == DType.Float32) ParallelUnary(src.Data<float>(), src.Offset, result.Data<float>(), result.Offset, n, op);
+            else ParallelUnary(src.Data<double>(), src.Offset, result.Data<double>(), result.Offset, n, op);
+        }
+        else if (x.DType == DType.Float32) UnarySpan<float>(src.AsSpan<float>(), result.AsSpan<float>(), op);
         else UnarySpan<double>(src.AsSpan<double>(), result.AsSpan<double>(), op);
         return result;
     }
@@ -264,7 +275,13 @@ internal static partial class Compute
     {
         var xs = x.ContiguousData(); var gs = g.ContiguousData();
         var r = Tensor.Empty(x.GetShape(), x.DType);
-        if (x.DType == DType.Float32) Elementwise.ReluBackward(xs.AsSpan<float>(), gs.AsSpan<float>(), r.AsSpan<float>());
+        int n = r.NumEl;
+        if (ParallelParts(n) > 1)
+        {
+            if (x.DType == DType.Float32) ParallelReluBackward(xs.Data<float>(), xs.Offset, gs.Data<float>(), gs.Offset, r.Data<float>(), r.Offset, n);
+            else ParallelReluBackward(xs.Data<double>(), xs.Offset, gs.Data<double>(), gs.Offset, r.Data<double>(), r.Offset, n);
+        }
+        else if (x.DType == DType.Float32) Elementwise.ReluBackward(xs.AsSpan<float>(), gs.AsSpan<float>(), r.AsSpan<float>());
         else Elementwise.ReluBackward(xs.AsSpan<double>(), gs.AsSpan<double>(), r.AsSpan<double>());
         return r;
     }

@@ -216,6 +216,48 @@ public class IdxTests
     }
 
     [Fact]
+    public void GzipTrailerSizeLetsTheReaderAllocateThePayloadOnce()
+    {
+        // 6 MiB of payload: growing by doubling from 1 MiB would allocate 1 + 2 + 4 + 6 MiB; with the trailer's ISIZE
+        // agreeing with the header, one 6 MiB array (plus the inflater's small buffers).
+        const int n = 6 << 20;
+        var payload = Pattern(n);
+        using var dir = new TempDir();
+        string path = dir.File("big-idx1-ubyte.gz");
+        File.WriteAllBytes(path, Gzip([.. Header(0x08, n), .. payload]));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var array = Idx.Read(path);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(payload, array.Data);
+        Assert.True(allocated < n + (1 << 20), $"allocated {allocated} bytes for a {n}-byte payload");
+        // Without a seekable stream there is no trailer to read: the buffer grows, and the result is the same.
+        using var stream = new NonSeekable(File.ReadAllBytes(path));
+        before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Equal(payload, Idx.Read(stream, "big").Data);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before > 2L * n, "the non-seekable read grows its buffer");
+    }
+
+    [Fact]
+    public void ForgedGzipTrailerIsOnlyAHint()
+    {
+        // A header declaring 1e9 bytes and a trailer forged to agree: the file is far too small to inflate to that,
+        // so the hint is ignored, nothing large is allocated, and the truncation is still reported.
+        var gz = Gzip([.. Header(0x08, 1000, 1000, 1000), 1, 2, 3]);
+        BinaryPrimitives.WriteUInt32LittleEndian(gz.AsSpan(gz.Length - 4), 1_000_000_016u);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var msg = ReadError(gz, "forged.gz");
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 << 20, "a forged trailer must not make the reader allocate the declared size");
+        Assert.True(msg.Contains("truncated", StringComparison.Ordinal) || msg.Contains("corrupt gzip data", StringComparison.Ordinal), msg);
+
+        // A trailer that agrees with a plausible header but the data is cut short: the sized buffer is allocated, and
+        // the read still fails with the truncation named.
+        var cut = Gzip([.. Header(0x08, 4000), .. Pattern(1000)]);
+        BinaryPrimitives.WriteUInt32LittleEndian(cut.AsSpan(cut.Length - 4), 4008u);
+        var msg2 = ReadError(cut, "cut.gz");
+        Assert.True(msg2.Contains("truncated: header declares 4000 = 4000 bytes of data", StringComparison.Ordinal) || msg2.Contains("corrupt gzip data", StringComparison.Ordinal), msg2);
+    }
+
+    [Fact]
     public void CustomLimitApplies()
     {
         using var stream = new MemoryStream([.. Header(0x08, 10, 10), .. new byte[100]]);

@@ -1,0 +1,74 @@
+using System.Numerics;
+using Axon.Kernels;
+
+namespace Axon;
+
+// Large contiguous element-wise ops split over the kernel threads. One core streams about 30 GB/s through a
+// binary op; two together get more of the memory bandwidth, and an activation of a convolution's output
+// (a million elements) is large enough to pay for the hand-off. Each element is computed by the same kernel
+// whichever partition it falls in, so results do not depend on the thread count.
+internal static partial class Compute
+{
+    /// <summary>Elements per partition below which an element-wise op is not split (256 KiB of float).</summary>
+    internal static int ParallelElementwiseGrain { get; set; } = 1 << 16;
+
+    /// <summary>Partitions for an element-wise op over <paramref name="n"/> elements: 1 (serial) for small ones.</summary>
+    private static int ParallelParts(int n) => Math.Clamp(n / ParallelElementwiseGrain, 1, KernelThreads.Count);
+
+    /// <summary>Start of partition <paramref name="p"/> of <paramref name="parts"/> over n elements, on a 64-byte multiple.</summary>
+    private static int PartStart(int n, int p, int parts) => p == parts ? n : (int)((long)n * p / parts) & ~15;
+
+    private static void ParallelUnary<T>(T[] x, int xo, T[] d, int dOff, int n, UnaryOp op) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var body = new UnaryBody<T>(x, xo, d, dOff, n, ParallelParts(n), op);
+        KernelThreads.For(body.Parts, ref body);
+    }
+
+    private static void ParallelBinary<T>(T[] a, int ao, T[] b, int bo, T[] d, int dOff, int n, BinaryOp op) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var body = new BinaryBody<T>(a, ao, b, bo, d, dOff, n, ParallelParts(n), op);
+        KernelThreads.For(body.Parts, ref body);
+    }
+
+    private static void ParallelReluBackward<T>(T[] x, int xo, T[] g, int go, T[] d, int dOff, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var body = new ReluBackwardBody<T>(x, xo, g, go, d, dOff, n, ParallelParts(n));
+        KernelThreads.For(body.Parts, ref body);
+    }
+
+    private readonly struct UnaryBody<T>(T[] x, int xo, T[] d, int dOff, int n, int parts, UnaryOp op) : IPartitionBody
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public int Parts => parts;
+
+        public void Run(int part)
+        {
+            int s = PartStart(n, part, parts), e = PartStart(n, part + 1, parts);
+            UnarySpan<T>(x.AsSpan(xo + s, e - s), d.AsSpan(dOff + s, e - s), op);
+        }
+    }
+
+    private readonly struct BinaryBody<T>(T[] a, int ao, T[] b, int bo, T[] d, int dOff, int n, int parts, BinaryOp op) : IPartitionBody
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public int Parts => parts;
+
+        public void Run(int part)
+        {
+            int s = PartStart(n, part, parts), e = PartStart(n, part + 1, parts);
+            BinarySpan<T>(a.AsSpan(ao + s, e - s), b.AsSpan(bo + s, e - s), d.AsSpan(dOff + s, e - s), op);
+        }
+    }
+
+    private readonly struct ReluBackwardBody<T>(T[] x, int xo, T[] g, int go, T[] d, int dOff, int n, int parts) : IPartitionBody
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public int Parts => parts;
+
+        public void Run(int part)
+        {
+            int s = PartStart(n, part, parts), e = PartStart(n, part + 1, parts);
+            Elementwise.ReluBackward<T>(x.AsSpan(xo + s, e - s), g.AsSpan(go + s, e - s), d.AsSpan(dOff + s, e - s));
+        }
+    }
+}
