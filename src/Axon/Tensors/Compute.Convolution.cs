@@ -63,17 +63,19 @@ internal static partial class Compute
             return;
         }
         int chunk = ConvChunk(n, (long)win.ColRows * l), chunks = (n + chunk - 1) / chunk;
-        // Chunks are independent: split them over the threads, each with its own column buffer.
-        int parts = Math.Min(chunks, KernelThreads.Count);
+        // Chunks are independent: the threads take equal sample ranges (within one sample, whatever the chunk count),
+        // each cut into chunks with its own column buffer.
+        int parts = chunks > 1 ? Math.Min(n, KernelThreads.Count) : 1;
         KernelThreads.For(parts, part =>
         {
             var cols = BufferPool.Rent<T>(win.ColRows * chunk * l, clear: false);
             var ybuf = chunk > 1 ? BufferPool.Rent<T>(o * chunk * l, clear: false) : null;
             try
             {
-                for (int ci = chunks * part / parts; ci < chunks * (part + 1) / parts; ci++)
+                int sEnd = n * (part + 1) / parts;
+                for (int n0 = n * part / parts; n0 < sEnd; n0 += chunk)
                 {
-                    int n0 = ci * chunk, bsz = Math.Min(chunk, n - n0), ld = bsz * l;
+                    int bsz = Math.Min(chunk, sEnd - n0), ld = bsz * l;
                     UnfoldSamples(x, xOff, n0, bsz, win, cols, ld);
                     // Per group: Y_g [og, ld] = W_g [og, k] x cols_g [k, ld]; with one sample Y_g is the output itself.
                     var dst = ybuf ?? y;
@@ -146,8 +148,8 @@ internal static partial class Compute
             if (gw is null) return;
         }
         int chunk = ConvChunk(n, (long)win.ColRows * l), chunks = (n + chunk - 1) / chunk;
-        int parts = Math.Min(chunks, KernelThreads.Count);
-        // Each part accumulates the weight gradient of its chunks; part 0 into gw, the others into partial sums added
+        int parts = chunks > 1 ? Math.Min(n, KernelThreads.Count) : 1;
+        // Each part takes an equal sample range (cut into chunks) and accumulates the weight gradient of its chunks; part 0 into gw, the others into partial sums added
         // in part order afterwards (the partition depends only on the sizes and the thread count: deterministic).
         var partials = new T[]?[parts];
         KernelThreads.For(parts, part =>
@@ -158,9 +160,10 @@ internal static partial class Compute
             bool first = true;
             try
             {
-                for (int ci = chunks * part / parts; ci < chunks * (part + 1) / parts; ci++)
+                int sEnd = n * (part + 1) / parts;
+                for (int n0 = n * part / parts; n0 < sEnd; n0 += chunk)
                 {
-                    int n0 = ci * chunk, bsz = Math.Min(chunk, n - n0), ld = bsz * l;
+                    int bsz = Math.Min(chunk, sEnd - n0), ld = bsz * l;
                     // gY of the chunk as [O, B Ho Wo] (the layout of the forward's GEMM output).
                     T[] gm = gy;
                     int gmOff = gyOff + n0 * o * l;
