@@ -1,0 +1,454 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Axon.Kernels;
+
+/// <summary>
+/// 2-D convolution as an implicit GEMM (AVX-512): no column matrix is ever built. Output positions of the whole
+/// batch, numbered q = sample * Ho * Wo + oh * Wo + ow, are cut into panels of <see cref="PanelWidth{T}"/> (32 floats,
+/// 16 doubles); for each panel the im2col values are gathered straight into the packed micro-panel layout
+/// (K steps of one panel row, K = C/G * kh * kw), which stays in L1/L2, and an <see cref="Mr"/> x panel register tile
+/// sweeps it against the weights packed once per call.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Why a separate kernel from <see cref="Gemm"/>: convolution layers have few output channels (6 to 128), which the
+/// GEMM's 14-row tile pads badly (32 to 42 rows, 6 to 14); an 8-row tile fits them all. Fusing the gather with
+/// packing removes the im2col buffer and the GEMM's packing pass, and storing the tile straight into NCHW (with the
+/// bias) removes the copy-out and the bias pass.
+/// </para>
+/// <para>
+/// Tile: 8 rows x (2 x Vector512) = 16 accumulators; per k step 2 vector loads and 8 broadcasts for 16 FMAs.
+/// Every output element is one dot product over k in a fixed order, whatever the partition: bit-identical results
+/// for any thread count in <see cref="Forward{T}"/>; <see cref="BackwardInput{T}"/> accumulates per sample and
+/// partitions by samples, also fixed.
+/// </para>
+/// </remarks>
+public static unsafe class ConvGemm
+{
+    /// <summary>Rows (output channels, or kernel taps in the input gradient) of the register tile.</summary>
+    public const int Mr = 8;
+
+    /// <summary>Whether this machine runs the kernel (AVX-512F). Callers fall back to im2col + GEMM otherwise.</summary>
+    public static bool IsSupported => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
+    /// <summary>Output positions per panel: two Vector512 of <typeparamref name="T"/>.</summary>
+    public static int PanelWidth<T>() where T : unmanaged => 2 * Vector512<T>.Count;
+
+    /// <summary>
+    /// y = conv(x, w) + bias. x [N, Channels, Height, Width], w [O, Channels/groups, kh, kw] (as [O, K]), bias [O]
+    /// or empty, y [N, O, OutH, OutW]; the geometry comes from <paramref name="win"/>.
+    /// </summary>
+    public static void Forward<T>(ReadOnlySpan<T> x, int batch, in Window2d win, int groups, ReadOnlySpan<T> w, int outChannels, ReadOnlySpan<T> bias, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!IsSupported || (typeof(T) != typeof(float) && typeof(T) != typeof(double))) throw new PlatformNotSupportedException("ConvGemm needs AVX-512 and float or double.");
+        var job = Job<T>.Create(batch, win, groups, outChannels);
+        if (x.Length < (long)batch * win.Channels * win.PlaneSize || w.Length < (long)outChannels * job.K || y.Length < (long)batch * outChannels * job.L
+            || (!bias.IsEmpty && bias.Length < outChannels))
+            throw new ArgumentException("ConvGemm.Forward: a span is shorter than the shapes need.");
+        if (batch == 0 || outChannels == 0 || job.L == 0) return;
+        int tiles = (job.Og + Mr - 1) / Mr;
+        T* packed = Buffers<T>.Get(ref Buffers<T>.Weights, (nint)groups * tiles * job.K * Mr);
+        fixed (T* px = x)
+        fixed (T* pw = w)
+        fixed (T* pb = bias)
+        fixed (T* py = y)
+        {
+            // Packed weights: per group and tile of 8 output channels, K steps of 8 values (rows past the group zero).
+            for (int gi = 0; gi < groups; gi++)
+                for (int t = 0; t < tiles; t++)
+                {
+                    T* dst = packed + ((nint)gi * tiles + t) * job.K * Mr;
+                    int rows = Math.Min(Mr, job.Og - t * Mr);
+                    for (int r = 0; r < Mr; r++)
+                    {
+                        if (r >= rows)
+                        {
+                            for (int p = 0; p < job.K; p++) dst[p * Mr + r] = T.Zero;
+                            continue;
+                        }
+                        T* src = pw + (nint)(gi * job.Og + t * Mr + r) * job.K;
+                        for (int p = 0; p < job.K; p++) dst[p * Mr + r] = src[p];
+                    }
+                }
+            job.X = px;
+            job.Y = py;
+            job.Bias = bias.IsEmpty ? null : pb;
+            job.PackedW = packed;
+            job.Tiles = tiles;
+            long panels = ((long)batch * job.L + job.Nr - 1) / job.Nr;
+            job.Parts = Parts(panels, (long)batch * job.L * outChannels * job.K);
+            job.Panels = panels;
+            KernelThreads.For(job.Parts, ref job);
+        }
+    }
+
+    /// <summary>
+    /// The input gradient: gx += col2im(W^T gy). gy [N, O, OutH, OutW], w [O, Channels/groups, kh, kw], gx [N, Channels,
+    /// Height, Width] (accumulated into: the caller clears it). Each panel's column gradient is computed in a tile
+    /// buffer and folded back at once.
+    /// </summary>
+    public static void BackwardInput<T>(ReadOnlySpan<T> gy, int batch, in Window2d win, int groups, ReadOnlySpan<T> w, int outChannels, Span<T> gx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!IsSupported || (typeof(T) != typeof(float) && typeof(T) != typeof(double))) throw new PlatformNotSupportedException("ConvGemm needs AVX-512 and float or double.");
+        var job = Job<T>.Create(batch, win, groups, outChannels);
+        if (gx.Length < (long)batch * win.Channels * win.PlaneSize || w.Length < (long)outChannels * job.K || gy.Length < (long)batch * outChannels * job.L)
+            throw new ArgumentException("ConvGemm.BackwardInput: a span is shorter than the shapes need.");
+        if (batch == 0 || outChannels == 0 || job.L == 0 || job.K == 0) return;
+        int tiles = (job.K + Mr - 1) / Mr;
+        T* packed = Buffers<T>.Get(ref Buffers<T>.Weights, (nint)groups * tiles * job.Og * Mr);
+        fixed (T* pgy = gy)
+        fixed (T* pw = w)
+        fixed (T* pgx = gx)
+        {
+            // Packed W^T: per group and tile of 8 taps, Og steps of 8 values (taps past K zero).
+            for (int gi = 0; gi < groups; gi++)
+                for (int t = 0; t < tiles; t++)
+                {
+                    T* dst = packed + ((nint)gi * tiles + t) * job.Og * Mr;
+                    int rows = Math.Min(Mr, job.K - t * Mr);
+                    for (int o = 0; o < job.Og; o++)
+                    {
+                        T* src = pw + (nint)(gi * job.Og + o) * job.K + t * Mr;
+                        for (int r = 0; r < Mr; r++) dst[o * Mr + r] = r < rows ? src[r] : T.Zero;
+                    }
+                }
+            job.X = pgx;
+            job.Y = pgy;
+            job.PackedW = packed;
+            job.Tiles = tiles;
+            job.Backward = true;
+            // Partitions are whole samples: a panel folds into the input of its samples only.
+            job.Parts = Parts(batch, (long)batch * job.L * outChannels * job.K);
+            KernelThreads.For(job.Parts, ref job);
+        }
+    }
+
+    private static int Parts(long units, long work) =>
+        (int)Math.Clamp(Math.Min(units, work / Gemm.MinWorkPerThread), 1, KernelThreads.Count);
+
+    private struct Job<T> : IPartitionBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public Window2d Win;
+        public int Batch, Groups, O, Og, K, L, Nr, Tiles, Parts;
+        public long Panels;
+        public bool Backward;
+        public T* X, Y, Bias, PackedW;
+
+        public static Job<T> Create(int batch, in Window2d win, int groups, int outChannels) => new()
+        {
+            Win = win,
+            Batch = batch,
+            Groups = groups,
+            O = outChannels,
+            Og = outChannels / groups,
+            K = win.Channels / groups * win.KernelH * win.KernelW,
+            L = win.OutPlaneSize,
+            Nr = PanelWidth<T>(),
+        };
+
+        public readonly void Run(int part)
+        {
+            if (Backward)
+            {
+                long s0 = (long)Batch * part / Parts, s1 = (long)Batch * (part + 1) / Parts;
+                RunBackward(s0 * L, s1 * L);
+            }
+            else
+            {
+                long p0 = Panels * part / Parts, p1 = Panels * (part + 1) / Parts;
+                RunForward(p0 * Nr, Math.Min(p1 * Nr, (long)Batch * L));
+            }
+        }
+
+        private readonly void RunForward(long qa, long qb)
+        {
+            int nr = Nr, cg = Win.Channels / Groups;
+            T* panel = Buffers<T>.Get(ref Buffers<T>.Panel, (nint)K * nr);
+            T* tile = stackalloc T[Mr * nr];
+            for (long q0 = qa; q0 < qb; q0 += nr)
+            {
+                int count = (int)Math.Min(nr, qb - q0);
+                long s = q0 / L;
+                int l0 = (int)(q0 - s * L);
+                bool direct = count == nr && l0 + nr <= L;
+                for (int gi = 0; gi < Groups; gi++)
+                {
+                    Gather(X, Win, gi * cg, cg, L, q0, count, nr, panel);
+                    for (int t = 0; t < Tiles; t++)
+                    {
+                        int o0 = gi * Og + t * Mr, rows = Math.Min(Mr, Og - t * Mr);
+                        T* a = PackedW + ((nint)gi * Tiles + t) * K * Mr;
+                        T* bias = Bias == null ? null : Bias + o0;
+                        if (direct)
+                        {
+                            Tile(K, a, panel, nr, Y + (s * O + o0) * L + l0, L, rows, bias);
+                        }
+                        else
+                        {
+                            Tile(K, a, panel, nr, tile, nr, rows, bias);
+                            Scatter(tile, nr, rows, q0, count, o0);
+                        }
+                    }
+                }
+            }
+        }
+
+        // Copies the valid columns of a tile (rows output channels from o0, positions q0 .. q0+count) into NCHW y.
+        private readonly void Scatter(T* tile, int ldt, int rows, long q0, int count, int o0)
+        {
+            int j = 0;
+            while (j < count)
+            {
+                long q = q0 + j, s = q / L;
+                int l = (int)(q - s * L), len = Math.Min(count - j, L - l);
+                for (int r = 0; r < rows; r++) Copy(tile + r * ldt + j, Y + (s * O + o0 + r) * L + l, len);
+                j += len;
+            }
+        }
+
+        private readonly void RunBackward(long qa, long qb)
+        {
+            int nr = Nr, cg = Win.Channels / Groups;
+            int kPad = Tiles * Mr;
+            T* dcols = Buffers<T>.Get(ref Buffers<T>.Panel, (nint)kPad * nr);
+            T* gpanel = Buffers<T>.Get(ref Buffers<T>.Aux, (nint)Og * nr);
+            for (long q0 = qa; q0 < qb; q0 += nr)
+            {
+                int count = (int)Math.Min(nr, qb - q0);
+                long s = q0 / L;
+                int l0 = (int)(q0 - s * L);
+                bool direct = count == nr && l0 + nr <= L;
+                for (int gi = 0; gi < Groups; gi++)
+                {
+                    // gy of the panel, [Og, nr]: read in place when the panel lies in one sample, else gathered.
+                    T* b;
+                    nint ldb;
+                    if (direct)
+                    {
+                        b = Y + (s * O + gi * Og) * L + l0;
+                        ldb = L;
+                    }
+                    else
+                    {
+                        PackGy(gpanel, nr, q0, count, gi * Og);
+                        b = gpanel;
+                        ldb = nr;
+                    }
+                    for (int t = 0; t < Tiles; t++)
+                        Tile(Og, PackedW + ((nint)gi * Tiles + t) * Og * Mr, b, ldb, dcols + (nint)t * Mr * nr, nr, Mr, null);
+                    Fold(dcols, X, Win, gi * cg, cg, L, q0, count, nr);
+                }
+            }
+        }
+
+        private readonly void PackGy(T* dst, int nr, long q0, int count, int o0)
+        {
+            int j = 0;
+            while (j < count)
+            {
+                long q = q0 + j, s = q / L;
+                int l = (int)(q - s * L), len = Math.Min(count - j, L - l);
+                for (int r = 0; r < Og; r++) Copy(Y + (s * O + o0 + r) * L + l, dst + r * nr + j, len);
+                j += len;
+            }
+            if (count < nr)
+                for (int r = 0; r < Og; r++) new Span<T>(dst + r * nr + count, nr - count).Clear();
+        }
+    }
+
+    /// <summary>
+    /// Fills panel[k * nr + j] with the value tap k (of channels c0 .. c0+cg) reads at position q0 + j: zero for padding
+    /// and for j past <paramref name="count"/>. Positions are walked in runs along one output row.
+    /// </summary>
+    internal static void Gather<T>(T* x, in Window2d w, int c0, int cg, int l, long q0, int count, int nr, T* panel)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int kh = w.KernelH, kw = w.KernelW, outW = w.OutW, plane = w.PlaneSize, taps = cg * kh * kw;
+        if (count < nr)
+            for (int k = 0; k < taps; k++) new Span<T>(panel + k * nr + count, nr - count).Clear();
+        int j0 = 0;
+        while (j0 < count)
+        {
+            long q = q0 + j0, s = q / l;
+            int r = (int)(q - s * l), oh = r / outW, ow = r - oh * outW, len = Math.Min(outW - ow, count - j0);
+            T* xs = x + (s * w.Channels + c0) * plane;
+            for (int c = 0; c < cg; c++)
+                for (int i = 0; i < kh; i++)
+                {
+                    T* rowBase = panel + (nint)((c * kh + i) * kw) * nr + j0;
+                    int ih = oh * w.StrideH - w.PadTop + i * w.DilationH;
+                    if ((uint)ih >= (uint)w.Height)
+                    {
+                        for (int j = 0; j < kw; j++) new Span<T>(rowBase + j * nr, len).Clear();
+                        continue;
+                    }
+                    T* src = xs + (nint)c * plane + ih * w.Width;
+                    for (int j = 0; j < kw; j++)
+                    {
+                        T* d = rowBase + j * nr;
+                        int iw0 = ow * w.StrideW - w.PadLeft + j * w.DilationW;
+                        var (lo, hi) = Window2d.ValidRange(iw0, w.StrideW, w.Width, len);
+                        if (lo > 0) new Span<T>(d, lo).Clear();
+                        if (hi < len) new Span<T>(d + hi, len - hi).Clear();
+                        if (w.StrideW == 1) Copy(src + iw0 + lo, d + lo, hi - lo);
+                        else for (int o = lo, iw = iw0 + lo * w.StrideW; o < hi; o++, iw += w.StrideW) d[o] = src[iw];
+                    }
+                }
+            j0 += len;
+        }
+    }
+
+    /// <summary>The adjoint of <see cref="Gather{T}"/>: adds panel[k * nr + j] onto the input value it was read from.</summary>
+    internal static void Fold<T>(T* panel, T* gx, in Window2d w, int c0, int cg, int l, long q0, int count, int nr)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int kh = w.KernelH, kw = w.KernelW, outW = w.OutW, plane = w.PlaneSize;
+        int j0 = 0;
+        while (j0 < count)
+        {
+            long q = q0 + j0, s = q / l;
+            int r = (int)(q - s * l), oh = r / outW, ow = r - oh * outW, len = Math.Min(outW - ow, count - j0);
+            T* xs = gx + (s * w.Channels + c0) * plane;
+            for (int c = 0; c < cg; c++)
+                for (int i = 0; i < kh; i++)
+                {
+                    int ih = oh * w.StrideH - w.PadTop + i * w.DilationH;
+                    if ((uint)ih >= (uint)w.Height) continue;
+                    T* rowBase = panel + (nint)((c * kh + i) * kw) * nr + j0;
+                    T* dst = xs + (nint)c * plane + ih * w.Width;
+                    for (int j = 0; j < kw; j++)
+                    {
+                        T* src = rowBase + j * nr;
+                        int iw0 = ow * w.StrideW - w.PadLeft + j * w.DilationW;
+                        var (lo, hi) = Window2d.ValidRange(iw0, w.StrideW, w.Width, len);
+                        if (w.StrideW == 1) AddTo(src + lo, dst + iw0 + lo, hi - lo);
+                        else for (int o = lo, iw = iw0 + lo * w.StrideW; o < hi; o++, iw += w.StrideW) dst[iw] += src[o];
+                    }
+                }
+            j0 += len;
+        }
+    }
+
+    // dst[0..n) = src[0..n); short runs (one output row) are the common case.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy<T>(T* src, T* dst, int n) where T : unmanaged
+    {
+        if (n <= 0) return;
+        int w = Vector512<T>.Count;
+        if (n >= w)
+        {
+            int i = 0;
+            for (; i + w <= n; i += w) Vector512.Store(Vector512.Load(src + i), dst + i);
+            if (i < n) Vector512.Store(Vector512.Load(src + n - w), dst + n - w);
+            return;
+        }
+        int h = Vector256<T>.Count;
+        if (n >= h)
+        {
+            Vector256.Store(Vector256.Load(src), dst);
+            Vector256.Store(Vector256.Load(src + n - h), dst + n - h);
+            return;
+        }
+        for (int i = 0; i < n; i++) dst[i] = src[i];
+    }
+
+    // dst[0..n) += src[0..n).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddTo<T>(T* src, T* dst, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int w = Vector512<T>.Count, i = 0;
+        for (; i + w <= n; i += w) Vector512.Store(Vector512.Load(dst + i) + Vector512.Load(src + i), dst + i);
+        int h = Vector256<T>.Count;
+        if (i + h <= n)
+        {
+            Vector256.Store(Vector256.Load(dst + i) + Vector256.Load(src + i), dst + i);
+            i += h;
+        }
+        for (; i < n; i++) dst[i] += src[i];
+    }
+
+    /// <summary>
+    /// The register tile: acc[r] = sum over p &lt; kc of a[p * 8 + r] * b[p * ldb .. + 2 Vector512]; rows r &lt;
+    /// <paramref name="rows"/> of c (row stride ldc) get acc[r] + bias[r] (bias may be null). c must hold two full vectors per row.
+    /// </summary>
+    internal static void Tile<T>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, int rows, T* bias)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<T> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        int w = Vector512<T>.Count;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + w);
+            Vector512<T> x;
+            x = Vector512.Create(a[0]); c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
+            x = Vector512.Create(a[1]); c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
+            x = Vector512.Create(a[2]); c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
+            x = Vector512.Create(a[3]); c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
+            x = Vector512.Create(a[4]); c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
+            x = Vector512.Create(a[5]); c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
+            x = Vector512.Create(a[6]); c60 = Fma(x, b0, c60); c61 = Fma(x, b1, c61);
+            x = Vector512.Create(a[7]); c70 = Fma(x, b0, c70); c71 = Fma(x, b1, c71);
+            a += Mr;
+            b += ldb;
+        }
+        StoreRow(c, w, c00, c01, bias, 0);
+        if (rows <= 1) return;
+        StoreRow(c + ldc, w, c10, c11, bias, 1);
+        if (rows <= 2) return;
+        StoreRow(c + 2 * ldc, w, c20, c21, bias, 2);
+        if (rows <= 3) return;
+        StoreRow(c + 3 * ldc, w, c30, c31, bias, 3);
+        if (rows <= 4) return;
+        StoreRow(c + 4 * ldc, w, c40, c41, bias, 4);
+        if (rows <= 5) return;
+        StoreRow(c + 5 * ldc, w, c50, c51, bias, 5);
+        if (rows <= 6) return;
+        StoreRow(c + 6 * ldc, w, c60, c61, bias, 6);
+        if (rows <= 7) return;
+        StoreRow(c + 7 * ldc, w, c70, c71, bias, 7);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow<T>(T* dst, int w, Vector512<T> r0, Vector512<T> r1, T* bias, int r) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (bias != null)
+        {
+            var vb = Vector512.Create(bias[r]);
+            r0 += vb;
+            r1 += vb;
+        }
+        r0.Store(dst);
+        r1.Store(dst + w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Fma<T>(Vector512<T> x, Vector512<T> y, Vector512<T> z)
+    {
+        if (typeof(T) == typeof(float))
+            return Avx512F.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>();
+        return Avx512F.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
+    }
+
+    // Reused 64-byte aligned buffers per thread: the packed weights (calling thread), a panel and an auxiliary panel.
+    private static class Buffers<T> where T : unmanaged
+    {
+        [ThreadStatic] public static T[]? Weights, Panel, Aux;
+
+        public static T* Get(ref T[]? buffer, nint length)
+        {
+            nint pad = 64 / sizeof(T);
+            if (buffer is null || buffer.Length < length + pad)
+                buffer = GC.AllocateUninitializedArray<T>((int)(length + pad), pinned: true);
+            nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
+            return (T*)((address + 63) & ~(nint)63);
+        }
+    }
+}
