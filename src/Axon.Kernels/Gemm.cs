@@ -76,7 +76,7 @@ public static partial class Gemm
     internal static int SkinnyMax { get; set; } = 4;
 
     /// <summary>Minimum multiply-adds per thread before work is split across threads.</summary>
-    internal static long MinWorkPerThread { get; set; } = 128 * 128 * 128;
+    internal static long MinWorkPerThread { get; set; } = 64 * 64 * 64;
 
     /// <summary>Partitions per thread when work is split (more pieces balance better but repack more).</summary>
     internal static int PartsPerThread { get; set; } = 1;
