@@ -39,7 +39,30 @@ public sealed partial class Tensor
         if (weight.Rank != 2) throw new ArgumentException($"Linear: weight must be 2-D [out, in], got {ShapeUtil.Format(weight.shape)}.");
         if (input.Rank == 0 || input.shape[^1] != weight.shape[1])
             throw new ArgumentException($"Linear: mat1 and mat2 shapes cannot be multiplied ({string.Join("x", input.shape)} and {weight.shape[1]}x{weight.shape[0]}).");
-        var y = input.MatMul(weight.T());
-        return bias is null ? y : y + bias;
+        if (!input.DType.IsFloatingPoint() || weight.DType != input.DType || (bias is not null && (bias.DType != input.DType || bias.Rank != 1 || bias.shape[0] != weight.shape[0])))
+        {
+            // Mixed or integer types and odd bias shapes: the composite form gives PyTorch's promotion and errors.
+            var y = input.MatMul(weight.T());
+            return bias is null ? y : y + bias;
+        }
+        // One GEMM with W read transposed in place and the bias preloaded, and a backward that produces each
+        // gradient in its own layout (the composite x W^T + b accumulated W's gradient through a transposed view).
+        return Compute.Linear(input, weight, bias).Record("Linear", bias is null ? [input, weight] : [input, weight, bias], g =>
+        {
+            int outF = weight.shape[0], inF = weight.shape[1];
+            var gx = input.requiresGrad ? Compute.MatMul(g, weight) : null;
+            Tensor? gw = null;
+            if (weight.requiresGrad)
+            {
+                // gW [out, in] = g^T x over all leading positions.
+                int rows = 1;
+                for (int d = 0; d < input.Rank - 1; d++) rows *= input.shape[d];
+                var g2 = g.ReshapeData([rows, outF]);
+                var x2 = input.ReshapeData([rows, inF]);
+                gw = Compute.MatMul(g2.TransposeView(0, 1), x2);
+            }
+            var gb = bias is not null && bias.requiresGrad ? Compute.SumTo(g, [outF]) : null;
+            return bias is null ? [gx, gw] : [gx, gw, gb];
+        });
     }
 }

@@ -60,5 +60,34 @@ internal static partial class Compute
         return view;
     }
 
+    /// <summary>y = x W^T + b for x [.., in], W [out, in], b [out] of one floating-point type: one GEMM per call.</summary>
+    public static Tensor Linear(Tensor x, Tensor w, Tensor? b)
+    {
+        int outF = w.ShapeArray[0], inF = w.ShapeArray[1];
+        var xs = x.ContiguousData();
+        var ws = w.ContiguousData();
+        int rows = 1;
+        for (int d = 0; d < x.Rank - 1; d++) rows *= x.ShapeArray[d];
+        var outShape = x.ShapeArray[..^1].Append(outF).ToArray();
+        var y = Tensor.Empty(outShape, x.DType);
+        if (x.DType == DType.Float32) LinearInto<float>(xs.Data<float>(), xs.Offset, ws.Data<float>(), ws.Offset, b?.ContiguousData(), y.Data<float>(), rows, inF, outF);
+        else LinearInto<double>(xs.Data<double>(), xs.Offset, ws.Data<double>(), ws.Offset, b?.ContiguousData(), y.Data<double>(), rows, inF, outF);
+        return y;
+    }
+
+    private static void LinearInto<T>(T[] x, int xo, T[] w, int wo, Tensor? b, T[] y, int rows, int inF, int outF) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var dst = y.AsSpan(0, rows * outF);
+        T beta = T.Zero;
+        if (b is not null)
+        {
+            // Every row starts as the bias; the GEMM then adds x W^T onto it (beta = 1), saving a pass over y.
+            var bias = b.Data<T>().AsSpan(b.Offset, outF);
+            for (int r = 0; r < rows; r++) bias.CopyTo(dst.Slice(r * outF, outF));
+            beta = T.One;
+        }
+        Gemm.Multiply(false, true, rows, outF, inF, T.One, x.AsSpan(xo), Math.Max(inF, 1), w.AsSpan(wo), Math.Max(inF, 1), beta, dst, Math.Max(outF, 1));
+    }
+
     private static int[] BatchStrides(Tensor t) => t.Rank == 2 ? [0] : t.StrideArray[..^2];
 }

@@ -42,6 +42,10 @@ public class LinearAlgebraTests
     [Fact]
     public void LinearGradients()
     {
+        // Empty batches and zero features pass through the fused path too.
+        Assert.Equal([0, 4], Tensor.Linear(Tensor.Zeros([0, 3]), Tensor.Ones([4, 3])).Shape.ToArray());
+        Assert.Equal([2.0, 2.0], Tensor.Linear(Tensor.Zeros([1, 0], DType.Float64), Tensor.Zeros([2, 0], DType.Float64), Tensor.Full([2], 2.0, DType.Float64)).ToDoubleArray());
+
         Check((x, w) => Tensor.Linear(x, w), Leaf(1, 5, 3), Leaf(2, 4, 3));
         CheckMany(t => Tensor.Linear(t[0], t[1], t[2]), Leaf(3, 5, 3), Leaf(4, 4, 3), Leaf(5, 4));
         CheckMany(t => Tensor.Linear(t[0], t[1], t[2]), Leaf(6, 2, 5, 3), NonContiguous(7, 4, 3), Leaf(8, 4));
