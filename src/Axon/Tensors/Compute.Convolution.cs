@@ -33,6 +33,12 @@ internal static partial class Compute
     /// <summary>Output channels per group from which the input gradient takes <see cref="ConvGemm.BackwardInput{T}"/>.</summary>
     internal static int ConvGemmMinBackwardChannels { get; set; } = 32;
 
+    /// <summary>
+    /// Whether the weight gradient takes <see cref="ConvWeightGrad"/> (AVX-512 only, and only with
+    /// <see cref="ConvImplicitGemm"/>) rather than im2col + a GEMM against the transposed column matrix.
+    /// </summary>
+    internal static bool ConvImplicitWeightGrad { get; set; } = true;
+
     private static bool UseConvGemm<T>() => ConvImplicitGemm && ConvGemm.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
 
     private static Window2d ConvWindow(int c, int h, int w, int kh, int kw, in Conv2dParams p, int outH, int outW) =>
@@ -146,6 +152,12 @@ internal static partial class Compute
             ConvGemm.BackwardInput<T>(gy.AsSpan(gyOff, n * o * l), n, win, g, w.AsSpan(wOff, o * k), o, gx);
             gx = null;
             if (gw is null) return;
+        }
+        if (gw is not null && ConvImplicitWeightGrad && UseConvGemm<T>())
+        {
+            ConvWeightGrad.Backward<T>(x.AsSpan(xOff, n * c * h * wd), gy.AsSpan(gyOff, n * o * l), n, win, g, o, gw.AsSpan(0, o * k));
+            gw = null;
+            if (gx is null) return;
         }
         int chunk = ConvChunk(n, (long)win.ColRows * l), chunks = (n + chunk - 1) / chunk;
         int parts = chunks > 1 ? Math.Min(n, KernelThreads.Count) : 1;

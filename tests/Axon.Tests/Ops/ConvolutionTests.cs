@@ -236,6 +236,116 @@ public class ConvolutionTests
         finally { Kernels.KernelThreads.Count = saved; }
     }
 
+    /// <summary>
+    /// Shapes for the dot-product weight gradient: one and three input channels, O = 6, 16, 17, 32, 64 (tiles of 3
+    /// channels full and partial), K past and short of 8-row tiles, channel blocks, panels inside and across samples
+    /// (576 and 16 positions fill vectors; 49, 100 and 1 do not), groups, strides, dilation, padding, odd batches.
+    /// </summary>
+    public static TheoryData<Config> WeightGradConfigs => new()
+    {
+        new Config(3, 1, 28, 28, 32, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1),   // lecture conv1: one channel, 576 positions, panels = samples
+        new Config(5, 32, 8, 8, 64, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1),    // lecture conv2: 16 positions, channel blocks of 8
+        new Config(3, 3, 10, 10, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    // three channels, O = 6, 100 positions
+        new Config(2, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1),    // LeNet conv1
+        new Config(3, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1),   // LeNet conv2
+        new Config(5, 3, 7, 7, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),     // O = 17, 49 positions, odd batch
+        new Config(3, 4, 9, 9, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1),     // stride 2
+        new Config(2, 6, 8, 8, 10, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 2),     // groups, dilation, wide padding
+        new Config(1, 4, 6, 11, 40, 2, 3, 1, 3, 1, 1, 2, 2, 1, 1, 2),    // asymmetric kernel and stride, groups of 20
+        new Config(2, 2, 1, 1, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1),      // one position per sample
+        new Config(7, 9, 12, 12, 30, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3),   // groups of 3 channels and 10 outputs, 144 positions, odd batch
+        new Config(67, 3, 6, 6, 64, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1),    // 16 positions, many panels, last one short
+    };
+
+    private static double[][] WithWeightGrad(bool on, Func<double[][]> run)
+    {
+        bool saved = Compute.ConvImplicitWeightGrad;
+        try
+        {
+            Compute.ConvImplicitWeightGrad = on;
+            return run();
+        }
+        finally { Compute.ConvImplicitWeightGrad = saved; }
+    }
+
+    /// <summary>The weight gradient by the direct definition: sum over samples and positions of gy * x.</summary>
+    private static double[] ReferenceWeightGrad(Config c, double[] x, double[] gy)
+    {
+        int cg = c.C / c.G, og = c.O / c.G;
+        var gw = new double[c.O * cg * c.Kh * c.Kw];
+        for (int n = 0; n < c.N; n++)
+            for (int o = 0; o < c.O; o++)
+                for (int i = 0; i < c.OutH; i++)
+                    for (int j = 0; j < c.OutW; j++)
+                    {
+                        double gv = gy[((n * c.O + o) * c.OutH + i) * c.OutW + j];
+                        int g = o / og;
+                        for (int ci = 0; ci < cg; ci++)
+                            for (int u = 0; u < c.Kh; u++)
+                                for (int v = 0; v < c.Kw; v++)
+                                {
+                                    int ih = i * c.Sh - c.Pt + u * c.Dh, iw = j * c.Sw - c.Pl + v * c.Dw;
+                                    if (ih < 0 || ih >= c.H || iw < 0 || iw >= c.W) continue;
+                                    gw[((o * cg + ci) * c.Kh + u) * c.Kw + v] += gv * x[((n * c.C + g * cg + ci) * c.H + ih) * c.W + iw];
+                                }
+                    }
+        return gw;
+    }
+
+    [Theory]
+    [MemberData(nameof(WeightGradConfigs))]
+    public void DotProductWeightGradientMatchesTheIm2ColPathAndTheDirectLoop(Config c)
+    {
+        var g = new Generator(13);
+        var x = Tensor.Randn([c.N, c.C, c.H, c.W], g, DType.Float64);
+        var r = Tensor.Randn([c.N, c.O, c.OutH, c.OutW], g, DType.Float64);
+        var expected = ReferenceWeightGrad(c, x.ToDoubleArray(), r.ToDoubleArray());
+        foreach (var dtype in new[] { DType.Float64, DType.Float32 })
+        {
+            double tol = dtype == DType.Float64 ? 1e-10 : 1e-4;
+            var results = new double[2][];
+            foreach (bool on in new[] { true, false })
+            {
+                results[on ? 0 : 1] = WithWeightGrad(on, () =>
+                {
+                    var w = Tensor.Randn([c.O, c.C / c.G, c.Kh, c.Kw], new Generator(1), DType.Float64).To(dtype).RequiresGrad_();
+                    var y = Run(c, x.To(dtype), w, null);
+                    (y * r.To(dtype)).Sum().Backward();
+                    return [w.Grad!.ToDoubleArray()];
+                })[0];
+            }
+            for (int i = 0; i < expected.Length; i++)
+            {
+                double scale = 1 + Math.Abs(expected[i]);
+                Assert.True(Math.Abs(results[0][i] - expected[i]) < tol * scale, $"{c} {dtype}: element {i} is {results[0][i]}, expected {expected[i]}");
+                Assert.True(Math.Abs(results[0][i] - results[1][i]) < tol * scale, $"{c} {dtype}: element {i} is {results[0][i]}, im2col path {results[1][i]}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(64, 1, 28, 32, 5)] // lecture conv1
+    [InlineData(64, 32, 8, 64, 5)] // lecture conv2
+    [InlineData(63, 6, 14, 16, 5)] // LeNet conv2, odd batch
+    public void DotProductWeightGradientIsDeterministicAndCloseAcrossThreadCounts(int n, int ch, int size, int o, int k)
+    {
+        var c = new Config(n, ch, size, size, o, k, k, 1, 1, 0, 0, 0, 0, 1, 1, 1);
+        int saved = Kernels.KernelThreads.Count;
+        try
+        {
+            Kernels.KernelThreads.Count = 2;
+            var first = WithWeightGrad(true, () => Results(c, DType.Float32, 5));
+            var second = WithWeightGrad(true, () => Results(c, DType.Float32, 5));
+            Kernels.KernelThreads.Count = 1;
+            var serial = WithWeightGrad(true, () => Results(c, DType.Float32, 5));
+            Assert.Equal(first[2], second[2]);
+            // Other thread counts sum the positions in other groupings: equal up to rounding.
+            for (int i = 0; i < first[2].Length; i++)
+                Assert.True(Math.Abs(first[2][i] - serial[2][i]) < 1e-4 * (1 + Math.Abs(serial[2][i])), $"element {i}: {first[2][i]} with 2 threads, {serial[2][i]} with 1");
+        }
+        finally { Kernels.KernelThreads.Count = saved; }
+    }
+
     public static TheoryData<Config> GradConfigs => new()
     {
         new Config(2, 2, 5, 4, 3, 3, 2, 1, 1, 0, 0, 0, 0, 1, 1, 1),   // plain
