@@ -65,7 +65,8 @@ public static unsafe class ConvWeightGrad
         int vw = Vector512<T>.Count;
         int p = l % vw == 0 && l <= 2 * PanelPositions ? l * Math.Max(1, PanelPositions / l) : Math.Max(vw, PanelPositions / vw * vw);
         // Channels per gathered block: a multiple of the channels whose taps fill whole Kr-row tiles, or the group.
-        int unit = Kr / (int)BigInteger.GreatestCommonDivisor(taps, Kr);
+        int unit = Kr;
+        while (unit > 1 && taps % (Kr / unit * 2) == 0) unit /= 2;
         int cb = ColumnBlockBytes / (p * sizeof(T)) / taps / unit * unit;
         cb = cb < unit ? unit : cb;
         if (cb >= cg) cb = cg;
