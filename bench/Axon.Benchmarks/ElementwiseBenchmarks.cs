@@ -104,42 +104,17 @@ public sealed class StreamsAttribute(int count) : Attribute
 /// <summary>Short in-process job (the suite must finish in minutes on a shared 2-core machine) plus a GB/s column.</summary>
 public sealed class ElementwiseConfig : ManualConfig
 {
-    public ElementwiseConfig()
-    {
-        AddJob(Job.Default
-            .WithToolchain(InProcessEmitToolchain.Instance)
-            .WithLaunchCount(1)
-            .WithWarmupCount(5)
-            .WithIterationCount(10)
-            .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(100)));
-        AddColumn(new GigabytesPerSecondColumn());
-        HideColumns(Column.Error, Column.Median);
-    }
+    public ElementwiseConfig() => Throughput.Configure(this, iterations: 10, new StreamsGigabytesColumn());
 }
 
 /// <summary>GB/s = Streams * N * sizeof(float) bytes / mean nanoseconds.</summary>
-public sealed class GigabytesPerSecondColumn : IColumn
+public sealed class StreamsGigabytesColumn : GigabytesPerSecondColumn
 {
-    public string Id => nameof(GigabytesPerSecondColumn);
-    public string ColumnName => "GB/s";
-    public bool AlwaysShow => true;
-    public ColumnCategory Category => ColumnCategory.Custom;
-    public int PriorityInCategory => 0;
-    public bool IsNumeric => true;
-    public UnitType UnitType => UnitType.Dimensionless;
-    public string Legend => "Minimal traffic (each source read once + destination written once) / mean time, 10^9 bytes/s";
+    public override string Legend => "Minimal traffic (each source read once + destination written once) / mean time, 10^9 bytes/s";
 
-    public bool IsAvailable(Summary summary) => true;
-    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    protected override double? Bytes(BenchmarkCase benchmarkCase)
     {
-        var stats = summary[benchmarkCase]?.ResultStatistics;
         int? streams = benchmarkCase.Descriptor.WorkloadMethod.GetCustomAttribute<StreamsAttribute>()?.Count;
-        object? n = benchmarkCase.Parameters["N"];
-        if (stats is null || streams is null || n is null) return "NA";
-        double bytes = (double)streams * (int)n * sizeof(float);
-        return (bytes / stats.Mean).ToString("F1", CultureInfo.InvariantCulture); // bytes per ns = GB/s
+        return streams is null || benchmarkCase.Parameters["N"] is not int n ? null : (double)streams * n * sizeof(float);
     }
 }

@@ -78,7 +78,7 @@ public class PoolingBenchmarks
         });
     }
 
-    [Benchmark(Baseline = true), Traffic(Backward: false)]
+    [Benchmark(Baseline = true)]
     public void ForwardOld() => OverPlanes((p0, n) =>
     {
         var w = _w with { Channels = n };
@@ -88,7 +88,7 @@ public class PoolingBenchmarks
         else LegacyPooling.AvgForward<float>(x, w, true, y);
     });
 
-    [Benchmark, Traffic(Backward: false)]
+    [Benchmark]
     public void Forward() => OverPlanes((p0, n) =>
     {
         var w = _w with { Channels = n };
@@ -98,7 +98,7 @@ public class PoolingBenchmarks
         else Pooling.AvgForward<float>(x, w, true, y);
     });
 
-    [Benchmark, Traffic(Backward: true)]
+    [Benchmark]
     public void BackwardOld()
     {
         Array.Clear(_gx);   // the old kernels accumulate: Compute cleared the whole gradient before calling them
@@ -112,7 +112,7 @@ public class PoolingBenchmarks
         });
     }
 
-    [Benchmark, Traffic(Backward: true)]
+    [Benchmark]
     public void Backward() => OverPlanes((p0, n) =>
     {
         var w = _w with { Channels = n };
@@ -123,52 +123,23 @@ public class PoolingBenchmarks
     });
 }
 
-/// <summary>Marks a pooling benchmark as forward or backward, for its GB/s.</summary>
-[AttributeUsage(AttributeTargets.Method)]
-public sealed class TrafficAttribute(bool Backward) : Attribute
-{
-    public bool Backward { get; } = Backward;
-}
-
-/// <summary>Short in-process job plus a GB/s column (the ElementwiseConfig settings).</summary>
+/// <summary>Short in-process job plus a GB/s column (the ElementwiseConfig settings, more iterations).</summary>
 public sealed class PoolingConfig : ManualConfig
 {
-    public PoolingConfig()
-    {
-        AddJob(Job.Default
-            .WithToolchain(InProcessEmitToolchain.Instance)
-            .WithLaunchCount(1)
-            .WithWarmupCount(5)
-            .WithIterationCount(15)
-            .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(100)));
-        AddColumn(new PoolingGigabytesColumn());
-        HideColumns(Column.Error, Column.Median);
-    }
+    public PoolingConfig() => Throughput.Configure(this, iterations: 15, new PoolingGigabytesColumn());
 }
 
 /// <summary>Minimal bytes moved (see <see cref="PoolingBenchmarks"/>) / mean time.</summary>
-public sealed class PoolingGigabytesColumn : IColumn
+public sealed class PoolingGigabytesColumn : GigabytesPerSecondColumn
 {
-    public string Id => nameof(PoolingGigabytesColumn);
-    public string ColumnName => "GB/s";
-    public bool AlwaysShow => true;
-    public ColumnCategory Category => ColumnCategory.Custom;
-    public int PriorityInCategory => 0;
-    public bool IsNumeric => true;
-    public UnitType UnitType => UnitType.Dimensionless;
-    public string Legend => "Input + output (+ int64 indices for max) bytes / mean time, 10^9 bytes/s";
+    public override string Legend => "Input + output (+ int64 indices for max) bytes / mean time, 10^9 bytes/s";
 
-    public bool IsAvailable(Summary summary) => true;
-    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    protected override double? Bytes(BenchmarkCase benchmarkCase)
     {
-        var stats = summary[benchmarkCase]?.ResultStatistics;
-        if (stats is null || benchmarkCase.Parameters["Layer"] is not string layer) return "NA";
+        if (benchmarkCase.Parameters["Layer"] is not string layer) return null;
         var w = PoolingBenchmarks.Geometry(layer);
         double bytes = (double)w.Channels * (w.PlaneSize + w.OutPlaneSize) * sizeof(float);
         if (layer.StartsWith("max", StringComparison.Ordinal)) bytes += (double)w.Channels * w.OutPlaneSize * sizeof(long);
-        return (bytes / stats.Mean).ToString("F1", CultureInfo.InvariantCulture);   // bytes per ns = GB/s
+        return bytes;
     }
 }

@@ -52,7 +52,7 @@ public static unsafe class ConvGemm
             throw new ArgumentException("ConvGemm.Forward: a span is shorter than the shapes need.");
         if (batch == 0 || outChannels == 0 || job.L == 0) return;
         int tiles = (job.Og + Mr - 1) / Mr;
-        T* packed = Buffers<T>.Get(ref Buffers<T>.Weights, (nint)groups * tiles * job.K * Mr);
+        T* packed = AlignedBuffer.Get(ref Buffers<T>.Weights, (nint)groups * tiles * job.K * Mr);
         fixed (T* px = x)
         fixed (T* pw = w)
         fixed (T* pb = bias)
@@ -101,7 +101,7 @@ public static unsafe class ConvGemm
             throw new ArgumentException("ConvGemm.BackwardInput: a span is shorter than the shapes need.");
         if (batch == 0 || outChannels == 0 || job.L == 0 || job.K == 0) return;
         int tiles = (job.K + Mr - 1) / Mr;
-        T* packed = Buffers<T>.Get(ref Buffers<T>.Weights, (nint)groups * tiles * job.Og * Mr);
+        T* packed = AlignedBuffer.Get(ref Buffers<T>.Weights, (nint)groups * tiles * job.Og * Mr);
         fixed (T* pgy = gy)
         fixed (T* pw = w)
         fixed (T* pgx = gx)
@@ -169,7 +169,7 @@ public static unsafe class ConvGemm
         private readonly void RunForward(long qa, long qb)
         {
             int nr = Nr, cg = Win.Channels / Groups;
-            T* panel = Buffers<T>.Get(ref Buffers<T>.Panel, (nint)K * nr);
+            T* panel = AlignedBuffer.Get(ref Buffers<T>.Panel, (nint)K * nr);
             T* tile = stackalloc T[Mr * nr];
             for (long q0 = qa; q0 < qb; q0 += nr)
             {
@@ -216,8 +216,8 @@ public static unsafe class ConvGemm
         {
             int nr = Nr, cg = Win.Channels / Groups;
             int kPad = Tiles * Mr;
-            T* dcols = Buffers<T>.Get(ref Buffers<T>.Panel, (nint)kPad * nr);
-            T* gpanel = Buffers<T>.Get(ref Buffers<T>.Aux, (nint)Og * nr);
+            T* dcols = AlignedBuffer.Get(ref Buffers<T>.Panel, (nint)kPad * nr);
+            T* gpanel = AlignedBuffer.Get(ref Buffers<T>.Aux, (nint)Og * nr);
             for (long q0 = qa; q0 < qb; q0 += nr)
             {
                 int count = (int)Math.Min(nr, qb - q0);
@@ -441,14 +441,5 @@ public static unsafe class ConvGemm
     private static class Buffers<T> where T : unmanaged
     {
         [ThreadStatic] public static T[]? Weights, Panel, Aux;
-
-        public static T* Get(ref T[]? buffer, nint length)
-        {
-            nint pad = 64 / sizeof(T);
-            if (buffer is null || buffer.Length < length + pad)
-                buffer = GC.AllocateUninitializedArray<T>((int)(length + pad), pinned: true);
-            nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
-            return (T*)((address + 63) & ~(nint)63);
-        }
     }
 }

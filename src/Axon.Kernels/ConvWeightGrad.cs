@@ -90,7 +90,7 @@ public static unsafe class ConvWeightGrad
         long work = positions * outChannels * k;
         job.Parts = (int)Math.Clamp(Math.Min(panels, work / Gemm.MinWorkPerThread), 1, KernelThreads.Count);
         job.AccSize = (nint)groups * job.Opad * job.Kpad * Lanes;
-        T* acc = Buffers<T>.Get(ref Buffers<T>.Acc, job.Parts * job.AccSize);
+        T* acc = AlignedBuffer.Get(ref Buffers<T>.Acc, job.Parts * job.AccSize);
         fixed (T* px = x)
         fixed (T* pgy = gy)
         fixed (T* pgw = gw)
@@ -129,8 +129,8 @@ public static unsafe class ConvWeightGrad
             new Span<T>(acc, (int)AccSize).Clear();
             int taps = Win.KernelH * Win.KernelW, cg = Win.Channels / Groups, vw = Vector512<T>.Count;
             int blockRows = (BlockChannels * taps + Kr - 1) / Kr * Kr;
-            T* cols = Buffers<T>.Get(ref Buffers<T>.Cols, (nint)blockRows * P);
-            T* gp = Buffers<T>.Get(ref Buffers<T>.Gy, (nint)(Og + 1) * P);
+            T* cols = AlignedBuffer.Get(ref Buffers<T>.Cols, (nint)blockRows * P);
+            T* gp = AlignedBuffer.Get(ref Buffers<T>.Gy, (nint)(Og + 1) * P);
             T* zero = gp + (nint)Og * P;
             new Span<T>(zero, P).Clear();
             for (long panel = p0; panel < p1; panel++)
@@ -274,14 +274,5 @@ public static unsafe class ConvWeightGrad
     private static class Buffers<T> where T : unmanaged
     {
         [ThreadStatic] public static T[]? Acc, Cols, Gy;
-
-        public static T* Get(ref T[]? buffer, nint length)
-        {
-            nint pad = 64 / sizeof(T);
-            if (buffer is null || buffer.Length < length + pad)
-                buffer = GC.AllocateUninitializedArray<T>((int)(length + pad), pinned: true);
-            nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
-            return (T*)((address + 63) & ~(nint)63);
-        }
     }
 }

@@ -241,18 +241,9 @@ public static partial class Gemm
     {
         [ThreadStatic] private static T[]? a, b;
 
-        public static T* A(nint length) => Get(ref a, length);
+        public static T* A(nint length) => AlignedBuffer.Get(ref a, length);
 
-        public static T* B(nint length) => Get(ref b, length);
-
-        private static T* Get(ref T[]? buffer, nint length)
-        {
-            nint pad = 64 / sizeof(T);
-            if (buffer is null || buffer.Length < length + pad)
-                buffer = GC.AllocateUninitializedArray<T>((int)(length + pad), pinned: true);
-            nint address = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
-            return (T*)((address + 63) & ~(nint)63);
-        }
+        public static T* B(nint length) => AlignedBuffer.Get(ref b, length);
     }
 
     private static void Validate(bool transA, bool transB, int m, int n, int k, int aLength, int lda, int bLength, int ldb, int cLength, int ldc)
