@@ -76,6 +76,7 @@ public static unsafe class ConvGemm
                     }
                 }
             job.X = px;
+            job.XEnd = px + (nint)batch * win.Channels * win.PlaneSize;
             job.Y = py;
             job.Bias = bias.IsEmpty ? null : pb;
             job.PackedW = packed;
@@ -138,7 +139,7 @@ public static unsafe class ConvGemm
         public int Batch, Groups, O, Og, K, L, Nr, Tiles, Parts;
         public long Panels;
         public bool Backward;
-        public T* X, Y, Bias, PackedW;
+        public T* X, XEnd, Y, Bias, PackedW;
 
         public static Job<T> Create(int batch, in Window2d win, int groups, int outChannels) => new()
         {
@@ -179,7 +180,7 @@ public static unsafe class ConvGemm
                 bool direct = count == nr && l0 + nr <= L;
                 for (int gi = 0; gi < Groups; gi++)
                 {
-                    Gather(X, Win, gi * cg, cg, L, q0, count, nr, panel);
+                    Gather(X, XEnd, Win, gi * cg, cg, L, q0, count, nr, panel);
                     for (int t = 0; t < Tiles; t++)
                     {
                         int o0 = gi * Og + t * Mr, rows = Math.Min(Mr, Og - t * Mr);
@@ -264,19 +265,87 @@ public static unsafe class ConvGemm
 
     /// <summary>
     /// Fills panel[k * nr + j] with the value tap k (of channels c0 .. c0+cg) reads at position q0 + j: zero for padding
-    /// and for j past <paramref name="count"/>. Positions are walked in runs along one output row.
+    /// and for j past <paramref name="count"/>. <paramref name="xEnd"/> is one past the last element of x: nothing at or
+    /// beyond it is read.
     /// </summary>
-    internal static void Gather<T>(T* x, in Window2d w, int c0, int cg, int l, long q0, int count, int nr, T* panel)
+    /// <remarks>
+    /// Unit-stride windows without padding or dilation (float) take <see cref="GatherShifted"/> one vector of positions
+    /// at a time: the 16 positions of a vector sit at fixed offsets from the first one's input, the same for every tap,
+    /// so each tap's vector is one two-register permute of 32 consecutive inputs. Vectors that cross a sample, or whose
+    /// positions spread over more than 32 inputs, copy runs along output rows.
+    /// </remarks>
+    internal static void Gather<T>(T* x, T* xEnd, in Window2d w, int c0, int cg, int l, long q0, int count, int nr, T* panel)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int kh = w.KernelH, kw = w.KernelW, outW = w.OutW, plane = w.PlaneSize, taps = cg * kh * kw;
+        int taps = cg * w.KernelH * w.KernelW;
         if (count < nr)
             for (int k = 0; k < taps; k++) new Span<T>(panel + k * nr + count, nr - count).Clear();
-        int j0 = 0;
-        while (j0 < count)
+        if (typeof(T) != typeof(float) || !IsShiftWindow(w))
+        {
+            GatherRuns(x, w, c0, cg, l, q0, 0, count, nr, panel);
+            return;
+        }
+        for (int ja = 0; ja < count; ja += 16)
+        {
+            int n = Math.Min(16, count - ja);
+            if (!GatherShifted((float*)x, (float*)xEnd, w, c0, cg, l, q0 + ja, n, nr, (float*)panel + ja))
+                GatherRuns(x, w, c0, cg, l, q0, ja, ja + n, nr, panel);
+        }
+    }
+
+    /// <summary>Stride 1, dilation 1 and no padding: every position reads its taps at one offset from its own input.</summary>
+    internal static bool IsShiftWindow(in Window2d w) =>
+        w.StrideH == 1 && w.StrideW == 1 && w.DilationH == 1 && w.DilationW == 1 && w.PadTop == 0 && w.PadLeft == 0
+        && w.OutH + w.KernelH - 1 <= w.Height && w.OutW + w.KernelW - 1 <= w.Width;
+
+    /// <summary>
+    /// The permute gather of <see cref="Gather{T}"/> for the n (at most 16) positions from q, into dst[k * nr + lane];
+    /// false (nothing written) when the vector crosses a sample, spreads over more than 32 inputs or would read past xEnd.
+    /// </summary>
+    private static bool GatherShifted(float* x, float* xEnd, in Window2d w, int c0, int cg, int l, long q, int n, int nr, float* dst)
+    {
+        long s = q / l;
+        int r0 = (int)(q - s * l), outW = w.OutW, width = w.Width, plane = w.PlaneSize, kh = w.KernelH, kw = w.KernelW;
+        if (r0 + n > l) return false;
+        int oh = r0 / outW, ow = r0 - oh * outW, rel0 = oh * width + ow;
+        int* offsets = stackalloc int[16];
+        for (int t = 0; t < 16; t++)
+        {
+            offsets[t] = t < n ? oh * width + ow - rel0 : 0;
+            if (++ow == outW)
+            {
+                ow = 0;
+                oh++;
+            }
+        }
+        if (offsets[n - 1] > 31) return false;
+        float* xs = x + (s * w.Channels + c0) * plane + rel0;
+        if (xs + (nint)(cg - 1) * plane + (kh - 1) * width + kw - 1 + 32 > xEnd) return false;
+        var idx = Vector512.Load(offsets);
+        var keep = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
+        for (int c = 0; c < cg; c++)
+            for (int i = 0; i < kh; i++)
+            {
+                float* row = xs + (nint)c * plane + i * width;
+                for (int j = 0; j < kw; j++, dst += nr)
+                {
+                    var v = Avx512F.PermuteVar16x32x2(Vector512.Load(row + j), idx, Vector512.Load(row + j + 16));
+                    Vector512.Store(v & keep, dst);
+                }
+            }
+        return true;
+    }
+
+    // The run-copying gather of lanes [ja, jb) of the panel: positions walked in runs along one output row.
+    private static void GatherRuns<T>(T* x, in Window2d w, int c0, int cg, int l, long q0, int ja, int jb, int nr, T* panel)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int kh = w.KernelH, kw = w.KernelW, outW = w.OutW, plane = w.PlaneSize;
+        int j0 = ja;
+        while (j0 < jb)
         {
             long q = q0 + j0, s = q / l;
-            int r = (int)(q - s * l), oh = r / outW, ow = r - oh * outW, len = Math.Min(outW - ow, count - j0);
+            int r = (int)(q - s * l), oh = r / outW, ow = r - oh * outW, len = Math.Min(outW - ow, jb - j0);
             T* xs = x + (s * w.Channels + c0) * plane;
             for (int c = 0; c < cg; c++)
                 for (int i = 0; i < kh; i++)
@@ -304,16 +373,82 @@ public static unsafe class ConvGemm
         }
     }
 
-    /// <summary>The adjoint of <see cref="Gather{T}"/>: adds panel[k * nr + j] onto the input value it was read from.</summary>
+    /// <summary>
+    /// The adjoint of <see cref="Gather{T}"/>: adds panel[k * nr + j] onto the input value it was read from. Writes
+    /// touch only those values (unit-stride windows use masked stores), so threads may fold into different samples of
+    /// one tensor at once.
+    /// </summary>
     internal static void Fold<T>(T* panel, T* gx, in Window2d w, int c0, int cg, int l, long q0, int count, int nr)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) != typeof(float) || !IsShiftWindow(w))
+        {
+            FoldRuns(panel, gx, w, c0, cg, l, q0, 0, count, nr);
+            return;
+        }
+        for (int ja = 0; ja < count; ja += 16)
+        {
+            int n = Math.Min(16, count - ja);
+            if (!FoldShifted((float*)panel + ja, (float*)gx, w, c0, cg, l, q0 + ja, n, nr))
+                FoldRuns(panel, gx, w, c0, cg, l, q0, ja, ja + n, nr);
+        }
+    }
+
+    /// <summary>
+    /// The adjoint of <see cref="GatherShifted"/>: each tap's vector is spread over the 32 inputs it was read from by two
+    /// permutes and added there with masked loads and stores. Channels are the inner loop, so consecutive stores never
+    /// overlap (an overlapping load right after a store would wait for it).
+    /// </summary>
+    private static bool FoldShifted(float* src, float* gx, in Window2d w, int c0, int cg, int l, long q, int n, int nr)
+    {
+        long s = q / l;
+        int r0 = (int)(q - s * l), outW = w.OutW, width = w.Width, plane = w.PlaneSize, kh = w.KernelH, kw = w.KernelW, taps = kh * kw;
+        if (r0 + n > l) return false;
+        int oh = r0 / outW, ow = r0 - oh * outW, rel0 = oh * width + ow;
+        int* inverse = stackalloc int[32];
+        for (int m = 0; m < 32; m++) inverse[m] = -1;
+        for (int t = 0; t < n; t++)
+        {
+            int offset = oh * width + ow - rel0;
+            if (offset > 31) return false;
+            inverse[offset] = t;
+            if (++ow == outW)
+            {
+                ow = 0;
+                oh++;
+            }
+        }
+        var invLo = Vector512.Load(inverse);
+        var invHi = Vector512.Load(inverse + 16);
+        var maskLo = Vector512.GreaterThanOrEqual(invLo, Vector512<int>.Zero).AsSingle();
+        var maskHi = Vector512.GreaterThanOrEqual(invHi, Vector512<int>.Zero).AsSingle();
+        bool hi = maskHi != Vector512<float>.Zero;
+        float* xs = gx + (s * w.Channels + c0) * plane + rel0;
+        for (int i = 0; i < kh; i++)
+            for (int j = 0; j < kw; j++)
+            {
+                float* d = src + (nint)(i * kw + j) * nr;
+                float* dst = xs + i * width + j;
+                for (int c = 0; c < cg; c++, d += (nint)taps * nr, dst += plane)
+                {
+                    var v = Vector512.Load(d);
+                    Avx512F.MaskStore(dst, maskLo, Avx512F.MaskLoad(dst, maskLo, Vector512<float>.Zero) + Avx512F.PermuteVar16x32(v, invLo));
+                    if (hi) Avx512F.MaskStore(dst + 16, maskHi, Avx512F.MaskLoad(dst + 16, maskHi, Vector512<float>.Zero) + Avx512F.PermuteVar16x32(v, invHi));
+                }
+            }
+        return true;
+    }
+
+    // The run-adding fold of lanes [ja, jb) of the panel.
+    private static void FoldRuns<T>(T* panel, T* gx, in Window2d w, int c0, int cg, int l, long q0, int ja, int jb, int nr)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         int kh = w.KernelH, kw = w.KernelW, outW = w.OutW, plane = w.PlaneSize;
-        int j0 = 0;
-        while (j0 < count)
+        int j0 = ja;
+        while (j0 < jb)
         {
             long q = q0 + j0, s = q / l;
-            int r = (int)(q - s * l), oh = r / outW, ow = r - oh * outW, len = Math.Min(outW - ow, count - j0);
+            int r = (int)(q - s * l), oh = r / outW, ow = r - oh * outW, len = Math.Min(outW - ow, jb - j0);
             T* xs = gx + (s * w.Channels + c0) * plane;
             for (int c = 0; c < cg; c++)
                 for (int i = 0; i < kh; i++)

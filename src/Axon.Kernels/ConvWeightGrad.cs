@@ -96,6 +96,7 @@ public static unsafe class ConvWeightGrad
         fixed (T* pgw = gw)
         {
             job.X = px;
+            job.XEnd = px + (nint)batch * win.Channels * win.PlaneSize;
             job.Y = pgy;
             job.Acc = acc;
             KernelThreads.For(job.Parts, ref job);
@@ -120,7 +121,7 @@ public static unsafe class ConvWeightGrad
         public int Batch, Groups, O, Og, Opad, K, Kpad, L, P, BlockChannels, Parts;
         public long Panels, Positions;
         public nint AccSize;
-        public T* X, Y, Acc;
+        public T* X, XEnd, Y, Acc;
 
         public readonly void Run(int part)
         {
@@ -159,7 +160,7 @@ public static unsafe class ConvWeightGrad
                     for (int c0 = 0; c0 < cg; c0 += BlockChannels)
                     {
                         int cb = Math.Min(BlockChannels, cg - c0), rows = cb * taps, rowsPad = (rows + Kr - 1) / Kr * Kr;
-                        ConvGemm.Gather(X, Win, gi * cg + c0, cb, L, q0, count, P, cols);
+                        ConvGemm.Gather(X, XEnd, Win, gi * cg + c0, cb, L, q0, count, P, cols);
                         if (rowsPad > rows) new Span<T>(cols + (nint)rows * P, (rowsPad - rows) * P).Clear();
                         T* accBlock = acc + (((nint)gi * Opad) * Kpad + c0 * taps) * Lanes;
                         for (int kt = 0; kt < rowsPad; kt += Kr)

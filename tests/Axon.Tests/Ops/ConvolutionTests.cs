@@ -138,6 +138,9 @@ public class ConvolutionTests
         new Config(4, 8, 5, 5, 64, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1),    // 1x1 projection, stride 2
         new Config(2, 2, 1, 1, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1),     // one position per sample
         new Config(1, 4, 6, 11, 40, 2, 3, 1, 3, 1, 1, 2, 2, 1, 1, 2),   // asymmetric kernel and stride, groups of 20
+        new Config(3, 32, 8, 8, 64, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1),   // lecture conv2: 16 positions, one permute per tap, the last sample at the buffer's end
+        new Config(3, 2, 9, 12, 5, 3, 11, 1, 1, 0, 0, 0, 0, 1, 1, 1),   // 7x2 outputs on 12-wide rows: 16 positions spread over 85 inputs (run copies)
+        new Config(2, 3, 9, 9, 8, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1),     // 1x1 kernel: 81 positions, vectors cross samples
     };
 
     /// <summary>Output, input, weight and bias gradients of one problem (loss = sum(y * r)).</summary>
@@ -255,6 +258,7 @@ public class ConvolutionTests
         new Config(2, 2, 1, 1, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1),      // one position per sample
         new Config(7, 9, 12, 12, 30, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3),   // groups of 3 channels and 10 outputs, 144 positions, odd batch
         new Config(67, 3, 6, 6, 64, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1),    // 16 positions, many panels, last one short
+        new Config(3, 2, 9, 12, 5, 3, 11, 1, 1, 0, 0, 0, 0, 1, 1, 1),    // 7x2 outputs on 12-wide rows: positions spread over 85 inputs
     };
 
     private static double[][] WithWeightGrad(bool on, Func<double[][]> run)
