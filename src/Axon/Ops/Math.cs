@@ -29,13 +29,13 @@ public sealed partial class Tensor
     public Tensor Abs() => UnaryRecorded(UnaryOp.Abs, "Abs", (g, x, _) => g * x.Sign());
 
     /// <summary>Hyperbolic tangent.</summary>
-    public Tensor Tanh() => UnaryRecorded(UnaryOp.Tanh, "Tanh", (g, _, y) => g * (1.0 - y * y));
+    public Tensor Tanh() => UnaryRecorded(UnaryOp.Tanh, "Tanh", (g, _, y) => Compute.ActivationBackward(ActivationGrad.Tanh, y, g));
 
     /// <summary>Logistic sigmoid 1 / (1 + e^-x).</summary>
-    public Tensor Sigmoid() => UnaryRecorded(UnaryOp.Sigmoid, "Sigmoid", (g, _, y) => g * y * (1.0 - y));
+    public Tensor Sigmoid() => UnaryRecorded(UnaryOp.Sigmoid, "Sigmoid", (g, _, y) => Compute.ActivationBackward(ActivationGrad.Sigmoid, y, g));
 
     /// <summary>max(x, 0); the gradient at 0 is 0.</summary>
-    public Tensor Relu() => UnaryRecorded(UnaryOp.Relu, "Relu", (g, x, _) => Compute.ReluBackward(x, g));
+    public Tensor Relu() => UnaryRecorded(UnaryOp.Relu, "Relu", (g, x, _) => Compute.ActivationBackward(ActivationGrad.Relu, x, g));
 
     /// <summary>Sign in {-1, 0, 1}; its gradient is zero everywhere.</summary>
     public Tensor Sign() => UnaryRecorded(UnaryOp.Sign, "Sign", (g, _, _) => ZerosLike(g));

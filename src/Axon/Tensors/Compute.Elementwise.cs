@@ -6,6 +6,9 @@ namespace Axon;
 /// <summary>Binary element-wise operations.</summary>
 internal enum BinaryOp { Add, Sub, Mul, Div, Max, Min, Pow, Eq, Ne, Lt, Le, Gt, Ge }
 
+/// <summary>Activations whose backward is one fused pass (<see cref="Compute.ActivationBackward"/>).</summary>
+internal enum ActivationGrad { Relu, Tanh, Sigmoid }
+
 /// <summary>Unary element-wise operations.</summary>
 internal enum UnaryOp { Neg, Abs, Exp, Log, Sqrt, Tanh, Sigmoid, Relu, Sign, Step, Square, Reciprocal }
 
@@ -270,20 +273,34 @@ internal static partial class Compute
         return (Math.Max(z, 0) + log1p) / beta;
     }
 
-    /// <summary>x &gt; 0 ? g : 0, the ReLU backward.</summary>
-    public static Tensor ReluBackward(Tensor x, Tensor g)
+    /// <summary>
+    /// The backward of an activation in one pass: ReLU's from its input x (x &gt; 0 ? g : 0), tanh's and sigmoid's
+    /// from their output y (g (1 - y y) and g y (1 - y), rounded as those composites are). Large tensors are split
+    /// over the kernel threads.
+    /// </summary>
+    public static Tensor ActivationBackward(ActivationGrad kind, Tensor saved, Tensor g)
     {
-        var xs = x.ContiguousData(); var gs = g.ContiguousData();
-        var r = Tensor.Empty(x.GetShape(), x.DType);
+        var xs = saved.ContiguousData(); var gs = g.ContiguousData();
+        var r = Tensor.Empty(saved.GetShape(), saved.DType);
         int n = r.NumEl;
         if (ParallelParts(n) > 1)
         {
-            if (x.DType == DType.Float32) ParallelReluBackward(xs.Data<float>(), xs.Offset, gs.Data<float>(), gs.Offset, r.Data<float>(), r.Offset, n);
-            else ParallelReluBackward(xs.Data<double>(), xs.Offset, gs.Data<double>(), gs.Offset, r.Data<double>(), r.Offset, n);
+            if (saved.DType == DType.Float32) ParallelActivationBackward(kind, xs.Data<float>(), xs.Offset, gs.Data<float>(), gs.Offset, r.Data<float>(), r.Offset, n);
+            else ParallelActivationBackward(kind, xs.Data<double>(), xs.Offset, gs.Data<double>(), gs.Offset, r.Data<double>(), r.Offset, n);
         }
-        else if (x.DType == DType.Float32) Elementwise.ReluBackward(xs.AsSpan<float>(), gs.AsSpan<float>(), r.AsSpan<float>());
-        else Elementwise.ReluBackward(xs.AsSpan<double>(), gs.AsSpan<double>(), r.AsSpan<double>());
+        else if (saved.DType == DType.Float32) ActivationBackwardSpan(kind, xs.AsSpan<float>(), gs.AsSpan<float>(), r.AsSpan<float>());
+        else ActivationBackwardSpan(kind, xs.AsSpan<double>(), gs.AsSpan<double>(), r.AsSpan<double>());
         return r;
+    }
+
+    private static void ActivationBackwardSpan<T>(ActivationGrad kind, ReadOnlySpan<T> saved, ReadOnlySpan<T> g, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (kind)
+        {
+            case ActivationGrad.Relu: Elementwise.ReluBackward(saved, g, d); break;
+            case ActivationGrad.Tanh: Elementwise.TanhBackward(saved, g, d); break;
+            default: Elementwise.SigmoidBackward(saved, g, d); break;
+        }
     }
 
     /// <summary>cond != 0 ? a : b with broadcasting over all three.</summary>

@@ -30,9 +30,9 @@ internal static partial class Compute
         KernelThreads.For(body.Parts, ref body);
     }
 
-    private static void ParallelReluBackward<T>(T[] x, int xo, T[] g, int go, T[] d, int dOff, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void ParallelActivationBackward<T>(ActivationGrad kind, T[] x, int xo, T[] g, int go, T[] d, int dOff, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var body = new ReluBackwardBody<T>(x, xo, g, go, d, dOff, n, ParallelParts(n));
+        var body = new ActivationBackwardBody<T>(kind, x, xo, g, go, d, dOff, n, ParallelParts(n));
         KernelThreads.For(body.Parts, ref body);
     }
 
@@ -60,7 +60,7 @@ internal static partial class Compute
         }
     }
 
-    private readonly struct ReluBackwardBody<T>(T[] x, int xo, T[] g, int go, T[] d, int dOff, int n, int parts) : IPartitionBody
+    private readonly struct ActivationBackwardBody<T>(ActivationGrad kind, T[] x, int xo, T[] g, int go, T[] d, int dOff, int n, int parts) : IPartitionBody
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public int Parts => parts;
@@ -68,7 +68,7 @@ internal static partial class Compute
         public void Run(int part)
         {
             int s = PartStart(n, part, parts), e = PartStart(n, part + 1, parts);
-            Elementwise.ReluBackward<T>(x.AsSpan(xo + s, e - s), g.AsSpan(go + s, e - s), d.AsSpan(dOff + s, e - s));
+            ActivationBackwardSpan<T>(kind, x.AsSpan(xo + s, e - s), g.AsSpan(go + s, e - s), d.AsSpan(dOff + s, e - s));
         }
     }
 }

@@ -51,4 +51,26 @@ public class ParallelElementwiseTests
         Elementwise.ReluBackward<float>(x.ToFloatArray(), g.ToFloatArray(), expected);
         Assert.Equal(expected, x.Grad!.ToFloatArray());
     }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void TanhAndSigmoidBackwardEqualTheSerialKernelAndTheComposite(int n)
+    {
+        var x = Tensor.Randn([n], new Generator(6)).RequiresGrad_();
+        var g = Tensor.Randn([n], new Generator(7));
+        var y = x.Tanh();
+        y.Backward(g);
+        var expected = new float[n];
+        Elementwise.TanhBackward<float>(y.ToFloatArray(), g.ToFloatArray(), expected);
+        Assert.Equal(expected, x.Grad!.ToFloatArray());
+        // The fused pass rounds as g * (1 - y * y) does, op by op.
+        Assert.Equal((g * (1.0 - y.Detach() * y.Detach())).ToFloatArray(), x.Grad!.ToFloatArray());
+
+        x.Grad = null;
+        var s = x.Sigmoid();
+        s.Backward(g);
+        Elementwise.SigmoidBackward<float>(s.ToFloatArray(), g.ToFloatArray(), expected);
+        Assert.Equal(expected, x.Grad!.ToFloatArray());
+        Assert.Equal((g * s.Detach() * (1.0 - s.Detach())).ToFloatArray(), x.Grad!.ToFloatArray());
+    }
 }
