@@ -269,10 +269,10 @@ public static unsafe class ConvGemm
     /// beyond it is read.
     /// </summary>
     /// <remarks>
-    /// Unit-stride windows without padding or dilation (float) take <see cref="GatherShifted"/> one vector of positions
-    /// at a time: the 16 positions of a vector sit at fixed offsets from the first one's input, the same for every tap,
-    /// so each tap's vector is one two-register permute of 32 consecutive inputs. Vectors that cross a sample, or whose
-    /// positions spread over more than 32 inputs, copy runs along output rows.
+    /// Unit-stride windows without dilation (float) take <see cref="GatherShifted"/> one vector of positions at a time:
+    /// the 16 positions of a vector sit at fixed offsets from the first one's input, the same for every tap, so each
+    /// tap's vector is one two-register permute of 32 consecutive inputs (masked where it reads padding). Vectors that
+    /// cross a sample, or whose positions spread over more than 32 inputs, copy runs along output rows.
     /// </remarks>
     internal static void Gather<T>(T* x, T* xEnd, in Window2d w, int c0, int cg, int l, long q0, int count, int nr, T* panel)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -280,7 +280,7 @@ public static unsafe class ConvGemm
         int taps = cg * w.KernelH * w.KernelW;
         if (count < nr)
             for (int k = 0; k < taps; k++) new Span<T>(panel + k * nr + count, nr - count).Clear();
-        if (typeof(T) != typeof(float) || !IsShiftWindow(w))
+        if (typeof(T) != typeof(float) || !UseShifted(w, cg))
         {
             GatherRuns(x, w, c0, cg, l, q0, 0, count, nr, panel);
             return;
@@ -293,25 +293,39 @@ public static unsafe class ConvGemm
         }
     }
 
-    /// <summary>Stride 1, dilation 1 and no padding: every position reads its taps at one offset from its own input.</summary>
-    internal static bool IsShiftWindow(in Window2d w) =>
-        w.StrideH == 1 && w.StrideW == 1 && w.DilationH == 1 && w.DilationW == 1 && w.PadTop == 0 && w.PadLeft == 0
-        && w.OutH + w.KernelH - 1 <= w.Height && w.OutW + w.KernelW - 1 <= w.Width;
+    /// <summary>
+    /// Stride 1 and dilation 1 (every position reads its taps at one offset from its own input, padding aside), and
+    /// either short output rows (runs under a vector) or enough taps to pay for the per-vector set-up: a one-channel
+    /// 5x5 layer with 24-wide rows copies its runs faster.
+    /// </summary>
+    internal static bool UseShifted(in Window2d w, int cg) =>
+        w.StrideH == 1 && w.StrideW == 1 && w.DilationH == 1 && w.DilationW == 1 && (w.OutW < 16 || cg * w.KernelH * w.KernelW >= 64);
 
     /// <summary>
     /// The permute gather of <see cref="Gather{T}"/> for the n (at most 16) positions from q, into dst[k * nr + lane];
-    /// false (nothing written) when the vector crosses a sample, spreads over more than 32 inputs or would read past xEnd.
+    /// false (nothing written) when the vector crosses a sample, spreads over more than 32 inputs or its 32-input
+    /// windows would leave [x, xEnd). Taps that fall in the padding for some lanes are masked to zero there.
     /// </summary>
     private static bool GatherShifted(float* x, float* xEnd, in Window2d w, int c0, int cg, int l, long q, int n, int nr, float* dst)
     {
         long s = q / l;
-        int r0 = (int)(q - s * l), outW = w.OutW, width = w.Width, plane = w.PlaneSize, kh = w.KernelH, kw = w.KernelW;
+        int r0 = (int)(q - s * l), outW = w.OutW, width = w.Width, height = w.Height, plane = w.PlaneSize, kh = w.KernelH, kw = w.KernelW;
         if (r0 + n > l) return false;
-        int oh = r0 / outW, ow = r0 - oh * outW, rel0 = oh * width + ow;
-        int* offsets = stackalloc int[16];
+        int oh = r0 / outW, ow = r0 - oh * outW;
+        // Input row and column of tap (0, 0) per lane; lanes past n get a row no tap reaches.
+        int* offsets = stackalloc int[16], rows = stackalloc int[16], cols = stackalloc int[16];
+        int rel0 = (oh - w.PadTop) * width + ow - w.PadLeft, rowMin = int.MaxValue, rowMax = int.MinValue, colMin = int.MaxValue, colMax = int.MinValue;
         for (int t = 0; t < 16; t++)
         {
-            offsets[t] = t < n ? oh * width + ow - rel0 : 0;
+            int ih = oh - w.PadTop, iw = ow - w.PadLeft;
+            offsets[t] = t < n ? ih * width + iw - rel0 : 0;
+            rows[t] = t < n ? ih : -(1 << 20);
+            cols[t] = iw;
+            if (t < n)
+            {
+                (rowMin, rowMax) = (Math.Min(rowMin, ih), Math.Max(rowMax, ih));
+                (colMin, colMax) = (Math.Min(colMin, iw), Math.Max(colMax, iw));
+            }
             if (++ow == outW)
             {
                 ow = 0;
@@ -320,17 +334,34 @@ public static unsafe class ConvGemm
         }
         if (offsets[n - 1] > 31) return false;
         float* xs = x + (s * w.Channels + c0) * plane + rel0;
-        if (xs + (nint)(cg - 1) * plane + (kh - 1) * width + kw - 1 + 32 > xEnd) return false;
+        if (xs < x || xs + (nint)(cg - 1) * plane + (kh - 1) * width + kw - 1 + 32 > xEnd) return false;
         var idx = Vector512.Load(offsets);
-        var keep = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
+        var lanes = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n));
+        bool interior = rowMin >= 0 && rowMax + kh <= height && colMin >= 0 && colMax + kw <= width;
+        // Per kernel row and column, the lanes whose input row (column) lies inside the image.
+        var rowOk = stackalloc Vector512<float>[kh];
+        var colOk = stackalloc Vector512<float>[kw];
+        var rv = Vector512.Load(rows);
+        var cv = Vector512.Load(cols);
+        for (int i = 0; i < kh; i++)
+        {
+            var r = rv + Vector512.Create(i);
+            rowOk[i] = interior ? lanes.AsSingle() : (lanes & Vector512.GreaterThanOrEqual(r, Vector512<int>.Zero) & Vector512.LessThan(r, Vector512.Create(height))).AsSingle();
+        }
+        for (int j = 0; j < kw; j++)
+        {
+            var cc = cv + Vector512.Create(j);
+            colOk[j] = interior ? Vector512<float>.AllBitsSet : (Vector512.GreaterThanOrEqual(cc, Vector512<int>.Zero) & Vector512.LessThan(cc, Vector512.Create(width))).AsSingle();
+        }
         for (int c = 0; c < cg; c++)
             for (int i = 0; i < kh; i++)
             {
                 float* row = xs + (nint)c * plane + i * width;
+                var keepRow = rowOk[i];
                 for (int j = 0; j < kw; j++, dst += nr)
                 {
                     var v = Avx512F.PermuteVar16x32x2(Vector512.Load(row + j), idx, Vector512.Load(row + j + 16));
-                    Vector512.Store(v & keep, dst);
+                    Vector512.Store(v & keepRow & colOk[j], dst);
                 }
             }
         return true;
@@ -381,7 +412,9 @@ public static unsafe class ConvGemm
     internal static void Fold<T>(T* panel, T* gx, in Window2d w, int c0, int cg, int l, long q0, int count, int nr)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (typeof(T) != typeof(float) || !IsShiftWindow(w))
+        // Padded windows keep the runs: most of their vectors touch the border, where the permute fold does not apply.
+        bool padded = w.PadTop > 0 || w.PadLeft > 0 || w.OutH + w.KernelH - 1 > w.Height || w.OutW + w.KernelW - 1 > w.Width;
+        if (typeof(T) != typeof(float) || !UseShifted(w, cg) || padded)
         {
             FoldRuns(panel, gx, w, c0, cg, l, q0, 0, count, nr);
             return;
@@ -404,13 +437,14 @@ public static unsafe class ConvGemm
         long s = q / l;
         int r0 = (int)(q - s * l), outW = w.OutW, width = w.Width, plane = w.PlaneSize, kh = w.KernelH, kw = w.KernelW, taps = kh * kw;
         if (r0 + n > l) return false;
-        int oh = r0 / outW, ow = r0 - oh * outW, rel0 = oh * width + ow;
+        int oh = r0 / outW, ow = r0 - oh * outW, rel0 = (oh - w.PadTop) * width + ow - w.PadLeft;
         int* inverse = stackalloc int[32];
         for (int m = 0; m < 32; m++) inverse[m] = -1;
         for (int t = 0; t < n; t++)
         {
-            int offset = oh * width + ow - rel0;
-            if (offset > 31) return false;
+            // Only vectors whose every tap lies inside the image (no masks on the adds).
+            int ih = oh - w.PadTop, iw = ow - w.PadLeft, offset = ih * width + iw - rel0;
+            if (offset > 31 || ih < 0 || ih + kh > w.Height || iw < 0 || iw + kw > width) return false;
             inverse[offset] = t;
             if (++ow == outW)
             {

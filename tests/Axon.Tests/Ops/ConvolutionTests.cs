@@ -141,6 +141,7 @@ public class ConvolutionTests
         new Config(3, 32, 8, 8, 64, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1),   // lecture conv2: 16 positions, one permute per tap, the last sample at the buffer's end
         new Config(3, 2, 9, 12, 5, 3, 11, 1, 1, 0, 0, 0, 0, 1, 1, 1),   // 7x2 outputs on 12-wide rows: 16 positions spread over 85 inputs (run copies)
         new Config(2, 3, 9, 9, 8, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1),     // 1x1 kernel: 81 positions, vectors cross samples
+        new Config(2, 8, 20, 19, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),  // 72 taps with padding, odd width: permutes masked at the border, plain inside
     };
 
     /// <summary>Output, input, weight and bias gradients of one problem (loss = sum(y * r)).</summary>
@@ -259,6 +260,7 @@ public class ConvolutionTests
         new Config(7, 9, 12, 12, 30, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3),   // groups of 3 channels and 10 outputs, 144 positions, odd batch
         new Config(67, 3, 6, 6, 64, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1),    // 16 positions, many panels, last one short
         new Config(3, 2, 9, 12, 5, 3, 11, 1, 1, 0, 0, 0, 0, 1, 1, 1),    // 7x2 outputs on 12-wide rows: positions spread over 85 inputs
+        new Config(2, 8, 20, 19, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // 72 taps with padding, odd width: permutes masked at the border
     };
 
     private static double[][] WithWeightGrad(bool on, Func<double[][]> run)
