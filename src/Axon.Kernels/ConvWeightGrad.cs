@@ -25,7 +25,7 @@ namespace Axon.Kernels;
 /// end: the result depends only on the shapes and the thread count.
 /// </para>
 /// </remarks>
-public static unsafe class ConvWeightGrad
+public static unsafe partial class ConvWeightGrad
 {
     /// <summary>Output channels of the register tile.</summary>
     public const int Or = 3;
@@ -60,6 +60,14 @@ public static unsafe class ConvWeightGrad
         if (batch == 0 || l == 0)
         {
             gw[..(outChannels * k)].Clear();
+            return;
+        }
+        if (typeof(T) == typeof(float) && UseBroadcast(win, groups, outChannels))
+        {
+            fixed (T* px = x)
+            fixed (T* pgy = gy)
+            fixed (T* pgw = gw)
+                Broadcast((float*)px, (float*)pgy, batch, win, (float*)pgw);
             return;
         }
         int vw = Vector512<T>.Count;

@@ -261,6 +261,7 @@ public class ConvolutionTests
         new Config(67, 3, 6, 6, 64, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1),    // 16 positions, many panels, last one short
         new Config(3, 2, 9, 12, 5, 3, 11, 1, 1, 0, 0, 0, 0, 1, 1, 1),    // 7x2 outputs on 12-wide rows: positions spread over 85 inputs
         new Config(2, 8, 20, 19, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // 72 taps with padding, odd width: permutes masked at the border
+        new Config(29, 5, 5, 7, 64, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1),    // 64 outputs (outer products), 15 positions: blocks of 128 end inside samples
     };
 
     private static double[][] WithWeightGrad(bool on, Func<double[][]> run)
