@@ -14,7 +14,7 @@ public class ConvBenchmarks
 {
     private Tensor x = null!, w = null!, b = null!, r = null!, y = null!;
 
-    [Params("1x28->32 k5 (dW)", "32x12->64 k5", "1x28->6 k5 p2 (dW)", "6x14->16 k5", "32x28->32 k3 p1", "32x28->64 k3 s2 p1", "32x28->64 k1 s2", "64x14->128 k3 s2 p1", "128x7->128 k3 p1")]
+    [Params("1x28->32 k5 (dW)", "32x8->64 k5", "1x28->6 k5 p2 (dW)", "6x14->16 k5", "32x28->32 k3 p1", "32x28->64 k3 s2 p1", "32x28->64 k1 s2", "64x14->128 k3 s2 p1", "128x7->128 k3 p1")]
     public string Layer { get; set; } = "1x28->32 k5 (dW)";
 
     private int stride, padding;
@@ -26,7 +26,7 @@ public class ConvBenchmarks
         var (c, size, o, k, s, p) = Layer switch
         {
             "1x28->32 k5 (dW)" => (1, 28, 32, 5, 1, 0),
-            "32x12->64 k5" => (32, 12, 64, 5, 1, 0),
+            "32x8->64 k5" => (32, 8, 64, 5, 1, 0),
             "1x28->6 k5 p2 (dW)" => (1, 28, 6, 5, 1, 2),
             "6x14->16 k5" => (6, 14, 16, 5, 1, 0),
             "32x28->32 k3 p1" => (32, 28, 32, 3, 1, 1),
