@@ -32,6 +32,9 @@ public static unsafe class ConvGemm
     /// <summary>Rows (output channels, or kernel taps in the input gradient) of the register tile.</summary>
     public const int Mr = 8;
 
+    /// <summary>Panels (of the whole batch) up to which the forward reads the weights unpacked.</summary>
+    internal static int UnpackedPanels { get; set; } = 4;
+
     /// <summary>Whether this machine runs the kernel (AVX-512F). Callers fall back to im2col + GEMM otherwise.</summary>
     public static bool IsSupported => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
 
@@ -52,14 +55,18 @@ public static unsafe class ConvGemm
             throw new ArgumentException("ConvGemm.Forward: a span is shorter than the shapes need.");
         if (batch == 0 || outChannels == 0 || job.L == 0) return;
         int tiles = (job.Og + Mr - 1) / Mr;
-        T* packed = AlignedBuffer.Get(ref Buffers<T>.Weights, (nint)groups * tiles * job.K * Mr);
+        long panels = ((long)batch * job.L + job.Nr - 1) / job.Nr;
+        // Packing the weights costs about one panel's multiply-adds; with few panels (one image) the tiles read the
+        // weight rows in place instead.
+        bool pack = panels > UnpackedPanels;
+        T* packed = pack ? AlignedBuffer.Get(ref Buffers<T>.Weights, (nint)groups * tiles * job.K * Mr) : null;
         fixed (T* px = x)
         fixed (T* pw = w)
         fixed (T* pb = bias)
         fixed (T* py = y)
         {
             // Packed weights: per group and tile of 8 output channels, K steps of 8 values (rows past the group zero).
-            for (int gi = 0; gi < groups; gi++)
+            for (int gi = 0; pack && gi < groups; gi++)
                 for (int t = 0; t < tiles; t++)
                 {
                     T* dst = packed + ((nint)gi * tiles + t) * job.K * Mr;
@@ -75,13 +82,13 @@ public static unsafe class ConvGemm
                         for (int p = 0; p < job.K; p++) dst[p * Mr + r] = src[p];
                     }
                 }
+            job.W = pw;
             job.X = px;
             job.XEnd = px + (nint)batch * win.Channels * win.PlaneSize;
             job.Y = py;
             job.Bias = bias.IsEmpty ? null : pb;
             job.PackedW = packed;
             job.Tiles = tiles;
-            long panels = ((long)batch * job.L + job.Nr - 1) / job.Nr;
             job.Parts = Parts(panels, (long)batch * job.L * outChannels * job.K);
             job.Panels = panels;
             KernelThreads.For(job.Parts, ref job);
@@ -139,7 +146,7 @@ public static unsafe class ConvGemm
         public int Batch, Groups, O, Og, K, L, Nr, Tiles, Parts;
         public long Panels;
         public bool Backward;
-        public T* X, XEnd, Y, Bias, PackedW;
+        public T* X, XEnd, Y, Bias, PackedW, W;
 
         public static Job<T> Create(int batch, in Window2d win, int groups, int outChannels) => new()
         {
@@ -178,14 +185,24 @@ public static unsafe class ConvGemm
                 long s = q0 / L;
                 int l0 = (int)(q0 - s * L);
                 bool direct = count == nr && l0 + nr <= L;
+                // Unpacked tiles read whole vectors up to count only.
+                int width = PackedW == null ? (count + Vector512<T>.Count - 1) / Vector512<T>.Count * Vector512<T>.Count : nr;
                 for (int gi = 0; gi < Groups; gi++)
                 {
-                    Gather(X, XEnd, Win, gi * cg, cg, L, q0, count, nr, panel);
+                    Gather(X, XEnd, Win, gi * cg, cg, L, q0, count, nr, panel, width);
                     for (int t = 0; t < Tiles; t++)
                     {
                         int o0 = gi * Og + t * Mr, rows = Math.Min(Mr, Og - t * Mr);
-                        T* a = PackedW + ((nint)gi * Tiles + t) * K * Mr;
                         T* bias = Bias == null ? null : Bias + o0;
+                        if (PackedW == null)
+                        {
+                            // One vector of positions at a time, only as many as hold valid ones.
+                            int vw = Vector512<T>.Count;
+                            for (int h = 0; h < count; h += vw) TileRows(K, W + (nint)o0 * K, K, rows, panel + h, nr, tile + h, nr, bias);
+                            Scatter(tile, nr, rows, q0, count, o0);
+                            continue;
+                        }
+                        T* a = PackedW + ((nint)gi * Tiles + t) * K * Mr;
                         if (direct)
                         {
                             Tile(K, a, panel, nr, Y + (s * O + o0) * L + l0, L, rows, bias);
@@ -265,8 +282,8 @@ public static unsafe class ConvGemm
 
     /// <summary>
     /// Fills panel[k * nr + j] with the value tap k (of channels c0 .. c0+cg) reads at position q0 + j: zero for padding
-    /// and for j past <paramref name="count"/>. <paramref name="xEnd"/> is one past the last element of x: nothing at or
-    /// beyond it is read.
+    /// and for j from <paramref name="count"/> to <paramref name="width"/> (default nr; lanes past it are left as they
+    /// are). <paramref name="xEnd"/> is one past the last element of x: nothing at or beyond it is read.
     /// </summary>
     /// <remarks>
     /// Unit-stride windows without dilation (float) take <see cref="GatherShifted"/> one vector of positions at a time:
@@ -274,12 +291,13 @@ public static unsafe class ConvGemm
     /// tap's vector is one two-register permute of 32 consecutive inputs (masked where it reads padding). Vectors that
     /// cross a sample, or whose positions spread over more than 32 inputs, copy runs along output rows.
     /// </remarks>
-    internal static void Gather<T>(T* x, T* xEnd, in Window2d w, int c0, int cg, int l, long q0, int count, int nr, T* panel)
+    internal static void Gather<T>(T* x, T* xEnd, in Window2d w, int c0, int cg, int l, long q0, int count, int nr, T* panel, int width = -1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int taps = cg * w.KernelH * w.KernelW;
-        if (count < nr)
-            for (int k = 0; k < taps; k++) new Span<T>(panel + k * nr + count, nr - count).Clear();
+        width = width < 0 ? nr : width;
+        if (count < width)
+            for (int k = 0; k < taps; k++) new Span<T>(panel + k * nr + count, width - count).Clear();
         if (typeof(T) != typeof(float) || !UseShifted(w, cg))
         {
             GatherRuns(x, w, c0, cg, l, q0, 0, count, nr, panel);
@@ -583,6 +601,33 @@ public static unsafe class ConvGemm
         StoreRow(c + 6 * ldc, w, c60, c61, bias, 6);
         if (rows <= 7) return;
         StoreRow(c + 7 * ldc, w, c70, c71, bias, 7);
+    }
+
+    /// <summary>
+    /// The tile on one vector of positions with the weights read in place: acc[r] = sum over p &lt; kc of a[r * lda + p]
+    /// * b[p * ldb .. + Vector512]; rows r &lt; <paramref name="rows"/> of c (row stride ldc) get acc[r] + bias[r].
+    /// Rows past <paramref name="rows"/> read row 0 (in bounds) and are dropped.
+    /// </summary>
+    internal static void TileRows<T>(int kc, T* a, nint lda, int rows, T* b, nint ldb, T* c, nint ldc, T* bias)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T* a0 = a, a1 = rows > 1 ? a + lda : a, a2 = rows > 2 ? a + 2 * lda : a, a3 = rows > 3 ? a + 3 * lda : a;
+        T* a4 = rows > 4 ? a + 4 * lda : a, a5 = rows > 5 ? a + 5 * lda : a, a6 = rows > 6 ? a + 6 * lda : a, a7 = rows > 7 ? a + 7 * lda : a;
+        Vector512<T> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        for (int p = 0; p < kc; p++, b += ldb)
+        {
+            var v = Vector512.Load(b);
+            c0 = Fma(Vector512.Create(a0[p]), v, c0);
+            c1 = Fma(Vector512.Create(a1[p]), v, c1);
+            c2 = Fma(Vector512.Create(a2[p]), v, c2);
+            c3 = Fma(Vector512.Create(a3[p]), v, c3);
+            c4 = Fma(Vector512.Create(a4[p]), v, c4);
+            c5 = Fma(Vector512.Create(a5[p]), v, c5);
+            c6 = Fma(Vector512.Create(a6[p]), v, c6);
+            c7 = Fma(Vector512.Create(a7[p]), v, c7);
+        }
+        ReadOnlySpan<Vector512<T>> acc = [c0, c1, c2, c3, c4, c5, c6, c7];
+        for (int r = 0; r < rows; r++) (bias == null ? acc[r] : acc[r] + Vector512.Create(bias[r])).Store(c + r * ldc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
