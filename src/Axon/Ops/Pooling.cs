@@ -27,9 +27,15 @@ public sealed partial class Tensor
         var w = PoolWindow(x4, input, "MaxPool2d", kernelSize, stride ?? kernelSize, padding ?? 0, dilation ?? 1, ceilMode);
         var xc = x4.ContiguousData();
         bool record = NeedsGrad(x4);
-        var (y, idx) = Compute.MaxPool2d(xc, w, withIndices || record);
+        var (y, argmax) = Compute.MaxPool2d(xc, w, withIndices || record);
         var shape = x4.shape;
-        y.Record("MaxPool2d", [x4], g => [Compute.MaxPool2dBackward(g, idx!, shape, w)]);
+        y.Record("MaxPool2d", [x4], g => [Compute.MaxPool2dBackward(g, argmax!, shape, w)]);
+        Tensor? idx = null;
+        if (withIndices)
+        {
+            idx = Compute.WidenArgmax(argmax!, y.shape);
+            if (!record) argmax!.Dispose();
+        }
         if (input.Rank == 3) return (y.Squeeze(0), idx?.SqueezeView(0));
         return (y, idx);
     }
