@@ -12,11 +12,12 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 namespace Axon.Benchmarks;
 
 /// <summary>
-/// The pooling layers of the lecture CNN, LeNet-5 and a ResNet stem at batch 64 (float32), forward and backward, each
-/// against the kernels as they were before the float32 fast paths (<see cref="LegacyPooling"/>), run the same way:
-/// planes split over KernelThreads.Count fixed partitions, as Compute.Pooling does. The *Old methods include the
+/// The pooling layers of the lecture CNN, LeNet-5, the small VGG and a ResNet stem at batch 64 (float32), forward and
+/// backward, each against the kernels as they were before the float32 fast paths (<see cref="LegacyPooling"/>), run
+/// the same way: planes split over KernelThreads.Count fixed partitions, as Compute.Pooling does. Max pooling runs
+/// the int32-index kernels autograd uses (the old ones kept int64 indices). The *Old methods include the
 /// whole-gradient clear the old backward needed from its caller. GB/s counts the minimal traffic: input read and
-/// output written (forward, plus int64 indices for max), output gradient (and indices) read and input gradient
+/// output written (forward, plus the indices for max), output gradient (and indices) read and input gradient
 /// written (backward). Old and new interleave in one process, so their ratio holds on a busy machine.
 /// dotnet run -c Release --project bench/Axon.Benchmarks -- --filter '*Pooling*'
 /// </summary>
@@ -25,10 +26,11 @@ public class PoolingBenchmarks
 {
     private float[] _x = [], _y = [], _gy = [], _gx = [];
     private long[] _idx = [];
+    private int[] _idx32 = [];
     private Window2d _w;
 
     /// <summary>Layer: kind, kernel/stride[/padding] and the input [N, C, H, W].</summary>
-    [Params("max3s3 64x32x24x24", "max2s2 64x64x8x8", "avg2s2 64x6x28x28", "avg2s2 64x16x10x10", "max3s2p1 64x64x56x56")]
+    [Params("max3s3 64x32x24x24", "max2s2 64x64x8x8", "max2s2 64x32x28x28", "avg2s2 64x6x28x28", "avg2s2 64x16x10x10", "max3s2p1 64x64x56x56")]
     public string Layer { get; set; } = "max3s3 64x32x24x24";
 
     internal static Window2d Geometry(string layer)
@@ -59,9 +61,11 @@ public class PoolingBenchmarks
         _y = new float[nOut];
         _gy = new float[nOut];
         _idx = new long[nOut];
+        _idx32 = new int[nOut];
         for (int i = 0; i < nIn; i++) _x[i] = (float)(rng.NextDouble() * 8 - 4);
         for (int i = 0; i < nOut; i++) _gy[i] = (float)(rng.NextDouble() * 2 - 1);
         Pooling.MaxForward<float>(_x, _w, _y, _idx);
+        Pooling.MaxForwardInt32<float>(_x, _w, _y, _idx32);
 
         // Bring every method to tier 1 before the pilot stage (see ElementwiseBenchmarks).
         var warm = System.Diagnostics.Stopwatch.StartNew();
@@ -94,7 +98,7 @@ public class PoolingBenchmarks
         var w = _w with { Channels = n };
         var x = _x.AsSpan(p0 * w.PlaneSize, n * w.PlaneSize);
         var y = _y.AsSpan(p0 * w.OutPlaneSize, n * w.OutPlaneSize);
-        if (IsMax) Pooling.MaxForward<float>(x, w, y, _idx.AsSpan(p0 * w.OutPlaneSize, n * w.OutPlaneSize));
+        if (IsMax) Pooling.MaxForwardInt32<float>(x, w, y, _idx32.AsSpan(p0 * w.OutPlaneSize, n * w.OutPlaneSize));
         else Pooling.AvgForward<float>(x, w, true, y);
     });
 
@@ -118,7 +122,7 @@ public class PoolingBenchmarks
         var w = _w with { Channels = n };
         var gy = _gy.AsSpan(p0 * w.OutPlaneSize, n * w.OutPlaneSize);
         var gx = _gx.AsSpan(p0 * w.PlaneSize, n * w.PlaneSize);
-        if (IsMax) Pooling.MaxBackward<float>(gy, _idx.AsSpan(p0 * w.OutPlaneSize, n * w.OutPlaneSize), w, gx);
+        if (IsMax) Pooling.MaxBackwardInt32<float>(gy, _idx32.AsSpan(p0 * w.OutPlaneSize, n * w.OutPlaneSize), w, gx);
         else Pooling.AvgBackward<float>(gy, w, true, gx);
     });
 }
@@ -132,14 +136,15 @@ public sealed class PoolingConfig : ManualConfig
 /// <summary>Minimal bytes moved (see <see cref="PoolingBenchmarks"/>) / mean time.</summary>
 public sealed class PoolingGigabytesColumn : GigabytesPerSecondColumn
 {
-    public override string Legend => "Input + output (+ int64 indices for max) bytes / mean time, 10^9 bytes/s";
+    public override string Legend => "Input + output (+ indices for max: int64 old, int32 new) bytes / mean time, 10^9 bytes/s";
 
     protected override double? Bytes(BenchmarkCase benchmarkCase)
     {
         if (benchmarkCase.Parameters["Layer"] is not string layer) return null;
         var w = PoolingBenchmarks.Geometry(layer);
         double bytes = (double)w.Channels * (w.PlaneSize + w.OutPlaneSize) * sizeof(float);
-        if (layer.StartsWith("max", StringComparison.Ordinal)) bytes += (double)w.Channels * w.OutPlaneSize * sizeof(long);
+        bool old = benchmarkCase.Descriptor.WorkloadMethod.Name.EndsWith("Old", StringComparison.Ordinal);
+        if (layer.StartsWith("max", StringComparison.Ordinal)) bytes += (double)w.Channels * w.OutPlaneSize * (old ? sizeof(long) : sizeof(int));
         return bytes;
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -50,7 +51,7 @@ public static partial class Pooling
         }
     }
 
-    private static void MaxForwardFloat(ReadOnlySpan<float> input, in Window2d w, Span<float> output, Span<long> indices)
+    private static void MaxForwardFloat<TIdx>(ReadOnlySpan<float> input, in Window2d w, Span<float> output, Span<TIdx> indices) where TIdx : unmanaged, IBinaryInteger<TIdx>
     {
         bool keep = !indices.IsEmpty;
         int width = w.Width, outW = w.OutW, sw = w.StrideW, pitch = RowPitch(w), slot = sw * pitch;
@@ -78,11 +79,11 @@ public static partial class Pooling
                         Deinterleave(plane.Slice(ih * width, width), sw, pitch, rows.Slice(slots * slot, slot));
                         rowBase[slots] = ih * width;
                     }
-                    var row = new MaxRow(rows, slot, slots, rowBase, tapOffset, tapColumn, sw, dst, idx);
+                    var row = new MaxRow<TIdx>(rows, slot, slots, rowBase, tapOffset, tapColumn, sw, dst, idx);
                     ow = lo;
-                    if (Vector512.IsHardwareAccelerated) ow = MaxFold<Lanes512, Vector512<float>, Vector512<int>>(ref row, ow, hi);
-                    if (Vector256.IsHardwareAccelerated) ow = MaxFold<Lanes256, Vector256<float>, Vector256<int>>(ref row, ow, hi);
-                    if (Vector128.IsHardwareAccelerated) ow = MaxFold<Lanes128, Vector128<float>, Vector128<int>>(ref row, ow, hi);
+                    if (Vector512.IsHardwareAccelerated) ow = MaxFold<Lanes512, Vector512<float>, Vector512<int>, TIdx>(ref row, ow, hi);
+                    if (Vector256.IsHardwareAccelerated) ow = MaxFold<Lanes256, Vector256<float>, Vector256<int>, TIdx>(ref row, ow, hi);
+                    if (Vector128.IsHardwareAccelerated) ow = MaxFold<Lanes128, Vector128<float>, Vector128<int>, TIdx>(ref row, ow, hi);
                     for (int k = 0; k < lo; k++) MaxScalar(plane, w, h0, hEnd, k, dst, idx);
                 }
                 for (; ow < outW; ow++) MaxScalar(plane, w, h0, hEnd, ow, dst, idx);
@@ -91,20 +92,20 @@ public static partial class Pooling
     }
 
     // One output row's inputs for the vector folds: the window's deinterleaved rows and where each tap reads.
-    private readonly ref struct MaxRow(Span<float> rows, int slot, int slots, Span<int> rowBase, Span<int> tapOffset, Span<int> tapColumn, int strideW, Span<float> dst, Span<long> idx)
+    private readonly ref struct MaxRow<TIdx>(Span<float> rows, int slot, int slots, Span<int> rowBase, Span<int> tapOffset, Span<int> tapColumn, int strideW, Span<float> dst, Span<TIdx> idx)
     {
         public readonly Span<float> Rows = rows;
         public readonly int Slot = slot, Slots = slots, StrideW = strideW;
         public readonly Span<int> RowBase = rowBase, TapOffset = tapOffset, TapColumn = tapColumn;
         public readonly Span<float> Dst = dst;
-        public readonly Span<long> Idx = idx;
+        public readonly Span<TIdx> Idx = idx;
     }
 
     // Max over each window for outputs [ow, hi) in whole vectors; returns the first output not done. The first tap
     // seeds the running maximum (the scalar loop's -inf start picks it too, whatever it is), then each later tap
     // replaces it where it is greater or NaN: the first maximum wins ties and the last NaN wins, as in MaxScalar.
-    private static int MaxFold<TL, TF, TI>(ref MaxRow r, int ow, int hi)
-        where TL : struct, IPoolLanes<TF, TI> where TF : struct where TI : struct
+    private static int MaxFold<TL, TF, TI, TIdx>(ref MaxRow<TIdx> r, int ow, int hi)
+        where TL : struct, IPoolLanes<TF, TI> where TF : struct where TI : struct where TIdx : unmanaged
     {
         int n = TL.Count, kw = r.TapOffset.Length;
         ref float rows = ref MemoryMarshal.GetReference(r.Rows);
@@ -127,7 +128,7 @@ public static partial class Pooling
             }
             return ow;
         }
-        ref long idx = ref MemoryMarshal.GetReference(r.Idx);
+        ref TIdx idx = ref MemoryMarshal.GetReference(r.Idx);
         for (; ow + n <= hi; ow += n)
         {
             TI column = TL.Sequence(ow * r.StrideW, r.StrideW);   // ow * sw for each lane's output
@@ -146,7 +147,7 @@ public static partial class Pooling
                 }
             }
             TL.Store(best, ref dst, ow);
-            TL.StoreWidened(at, ref idx, ow);
+            TL.StoreIndex(at, ref idx, ow);
         }
         return ow;
     }
@@ -312,8 +313,22 @@ internal interface IPoolLanes<TF, TI> where TF : struct where TI : struct
     static abstract TI Sequence(int start, int step);
     static abstract TI Add(TI x, int y);
 
-    /// <summary>Stores the int32 lanes as int64.</summary>
-    static abstract void StoreWidened(TI value, ref long destination, int offset);
+    /// <summary>Loads int32 lanes.</summary>
+    static abstract TI LoadIndex(ref int source, int offset);
+
+    /// <summary>Stores the int32 lanes as int32 or, widened, as int64 (<typeparamref name="TIdx"/> is int or long).</summary>
+    static abstract void StoreIndex<TIdx>(TI value, ref TIdx destination, int offset) where TIdx : unmanaged;
+
+    static abstract TI Subtract(TI x, TI y);
+
+    /// <summary>Lane l takes lane table[l] of v (a one-source permute; needs AVX-512F, AVX2 and AVX for 512, 256 and 128 bits).</summary>
+    static abstract TF Spread(TF v, TI table);
+
+    /// <summary><see cref="Spread"/> of int32 lanes.</summary>
+    static abstract TI SpreadIndex(TI v, TI table);
+
+    /// <summary>g where x == expected, +0 elsewhere.</summary>
+    static abstract TF Match(TI x, TI expected, TF g);
 }
 
 internal readonly struct Lanes512 : IPoolLanes<Vector512<float>, Vector512<int>>
@@ -329,11 +344,22 @@ internal readonly struct Lanes512 : IPoolLanes<Vector512<float>, Vector512<int>>
     public static Vector512<int> SelectIndex(Vector512<float> mask, Vector512<int> x, Vector512<int> y) => Vector512.ConditionalSelect(mask.AsInt32(), x, y);
     public static Vector512<int> Sequence(int start, int step) => Vector512<int>.Indices * step + Vector512.Create(start);
     public static Vector512<int> Add(Vector512<int> x, int y) => x + Vector512.Create(y);
-    public static void StoreWidened(Vector512<int> value, ref long destination, int offset)
+    public static Vector512<int> LoadIndex(ref int source, int offset) => Vector512.LoadUnsafe(ref Unsafe.Add(ref source, offset));
+    public static Vector512<int> Subtract(Vector512<int> x, Vector512<int> y) => x - y;
+    public static Vector512<float> Spread(Vector512<float> v, Vector512<int> table) => Avx512F.PermuteVar16x32(v, table);
+    public static Vector512<int> SpreadIndex(Vector512<int> v, Vector512<int> table) => Avx512F.PermuteVar16x32(v, table);
+    public static Vector512<float> Match(Vector512<int> x, Vector512<int> expected, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.Equals(x, expected).AsSingle(), g, Vector512<float>.Zero);
+    public static void StoreIndex<TIdx>(Vector512<int> value, ref TIdx destination, int offset) where TIdx : unmanaged
     {
+        if (typeof(TIdx) == typeof(int))
+        {
+            value.StoreUnsafe(ref Unsafe.Add(ref Unsafe.As<TIdx, int>(ref destination), offset));
+            return;
+        }
         var (lower, upper) = Vector512.Widen(value);
-        lower.StoreUnsafe(ref Unsafe.Add(ref destination, offset));
-        upper.StoreUnsafe(ref Unsafe.Add(ref destination, offset + Vector512<long>.Count));
+        ref long d = ref Unsafe.As<TIdx, long>(ref destination);
+        lower.StoreUnsafe(ref Unsafe.Add(ref d, offset));
+        upper.StoreUnsafe(ref Unsafe.Add(ref d, offset + Vector512<long>.Count));
     }
 }
 
@@ -350,11 +376,22 @@ internal readonly struct Lanes256 : IPoolLanes<Vector256<float>, Vector256<int>>
     public static Vector256<int> SelectIndex(Vector256<float> mask, Vector256<int> x, Vector256<int> y) => Vector256.ConditionalSelect(mask.AsInt32(), x, y);
     public static Vector256<int> Sequence(int start, int step) => Vector256<int>.Indices * step + Vector256.Create(start);
     public static Vector256<int> Add(Vector256<int> x, int y) => x + Vector256.Create(y);
-    public static void StoreWidened(Vector256<int> value, ref long destination, int offset)
+    public static Vector256<int> LoadIndex(ref int source, int offset) => Vector256.LoadUnsafe(ref Unsafe.Add(ref source, offset));
+    public static Vector256<int> Subtract(Vector256<int> x, Vector256<int> y) => x - y;
+    public static Vector256<float> Spread(Vector256<float> v, Vector256<int> table) => Avx2.PermuteVar8x32(v, table);
+    public static Vector256<int> SpreadIndex(Vector256<int> v, Vector256<int> table) => Avx2.PermuteVar8x32(v, table);
+    public static Vector256<float> Match(Vector256<int> x, Vector256<int> expected, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.Equals(x, expected).AsSingle(), g, Vector256<float>.Zero);
+    public static void StoreIndex<TIdx>(Vector256<int> value, ref TIdx destination, int offset) where TIdx : unmanaged
     {
+        if (typeof(TIdx) == typeof(int))
+        {
+            value.StoreUnsafe(ref Unsafe.Add(ref Unsafe.As<TIdx, int>(ref destination), offset));
+            return;
+        }
         var (lower, upper) = Vector256.Widen(value);
-        lower.StoreUnsafe(ref Unsafe.Add(ref destination, offset));
-        upper.StoreUnsafe(ref Unsafe.Add(ref destination, offset + Vector256<long>.Count));
+        ref long d = ref Unsafe.As<TIdx, long>(ref destination);
+        lower.StoreUnsafe(ref Unsafe.Add(ref d, offset));
+        upper.StoreUnsafe(ref Unsafe.Add(ref d, offset + Vector256<long>.Count));
     }
 }
 
@@ -371,10 +408,21 @@ internal readonly struct Lanes128 : IPoolLanes<Vector128<float>, Vector128<int>>
     public static Vector128<int> SelectIndex(Vector128<float> mask, Vector128<int> x, Vector128<int> y) => Vector128.ConditionalSelect(mask.AsInt32(), x, y);
     public static Vector128<int> Sequence(int start, int step) => Vector128<int>.Indices * step + Vector128.Create(start);
     public static Vector128<int> Add(Vector128<int> x, int y) => x + Vector128.Create(y);
-    public static void StoreWidened(Vector128<int> value, ref long destination, int offset)
+    public static Vector128<int> LoadIndex(ref int source, int offset) => Vector128.LoadUnsafe(ref Unsafe.Add(ref source, offset));
+    public static Vector128<int> Subtract(Vector128<int> x, Vector128<int> y) => x - y;
+    public static Vector128<float> Spread(Vector128<float> v, Vector128<int> table) => Avx.PermuteVar(v, table);
+    public static Vector128<int> SpreadIndex(Vector128<int> v, Vector128<int> table) => Avx.PermuteVar(v.AsSingle(), table).AsInt32();
+    public static Vector128<float> Match(Vector128<int> x, Vector128<int> expected, Vector128<float> g) => Vector128.ConditionalSelect(Vector128.Equals(x, expected).AsSingle(), g, Vector128<float>.Zero);
+    public static void StoreIndex<TIdx>(Vector128<int> value, ref TIdx destination, int offset) where TIdx : unmanaged
     {
+        if (typeof(TIdx) == typeof(int))
+        {
+            value.StoreUnsafe(ref Unsafe.Add(ref Unsafe.As<TIdx, int>(ref destination), offset));
+            return;
+        }
         var (lower, upper) = Vector128.Widen(value);
-        lower.StoreUnsafe(ref Unsafe.Add(ref destination, offset));
-        upper.StoreUnsafe(ref Unsafe.Add(ref destination, offset + Vector128<long>.Count));
+        ref long d = ref Unsafe.As<TIdx, long>(ref destination);
+        lower.StoreUnsafe(ref Unsafe.Add(ref d, offset));
+        upper.StoreUnsafe(ref Unsafe.Add(ref d, offset + Vector128<long>.Count));
     }
 }

@@ -2,19 +2,22 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Axon.Kernels;
 
 /// <summary>
 /// 2-D pooling over planes: spans hold [Channels, Height, Width] in and [Channels, OutH, OutW] out (a batch is
 /// simply more planes). Max pooling records, per output, the flat index ih * Width + iw of the chosen input
-/// within its plane (PyTorch's indices), which is all its backward needs. Backward kernels overwrite the input
-/// gradient (each plane is cleared, then the output gradients are added in), so the caller need not clear it.
+/// within its plane (PyTorch's indices, as int64 or, in half the memory, int32), which is all its backward needs.
+/// Backward kernels overwrite the input gradient (each plane is cleared, then the output gradients are added in, or
+/// every element is written once), so the caller need not clear it.
 /// </summary>
 /// <remarks>
-/// float32 max and average pooling run vectorised over output columns (Pooling.Float.cs); float64 and the geometries
-/// those paths do not cover run the scalar loops here. Both give the same bits: the fast paths do per output exactly
-/// the operations of the scalar loops, in the same order.
+/// float32 max and average pooling run vectorised over output columns (Pooling.Float.cs), and max pooling whose
+/// windows tile the rows in two passes over whole runs of rows (Pooling.Grouped.cs); float64 and the geometries
+/// those paths do not cover run the scalar loops here. All give the same bits: the fast paths do per output exactly
+/// the comparisons or additions of the scalar loops, in an order that gives the same result.
 /// </remarks>
 public static partial class Pooling
 {
@@ -24,6 +27,17 @@ public static partial class Pooling
     /// A window with no input element (all its dilated taps in the padding) gives -inf and index -1.
     /// </summary>
     public static void MaxForward<T>(ReadOnlySpan<T> input, in Window2d w, Span<T> output, Span<long> indices) where T : unmanaged, IFloatingPointIeee754<T>
+        => MaxForwardCore(input, w, output, indices);
+
+    /// <summary>
+    /// <see cref="MaxForward{T}(ReadOnlySpan{T}, in Window2d, Span{T}, Span{long})"/> with int32 argmax positions:
+    /// the same values and indices, in half the memory (what autograd keeps between forward and backward).
+    /// </summary>
+    public static void MaxForwardInt32<T>(ReadOnlySpan<T> input, in Window2d w, Span<T> output, Span<int> indices) where T : unmanaged, IFloatingPointIeee754<T>
+        => MaxForwardCore(input, w, output, indices);
+
+    private static void MaxForwardCore<T, TIdx>(ReadOnlySpan<T> input, in Window2d w, Span<T> output, Span<TIdx> indices)
+        where T : unmanaged, IFloatingPointIeee754<T> where TIdx : unmanaged, IBinaryInteger<TIdx>
     {
         Check(input.Length, output.Length, w, "MaxForward");
         bool keep = !indices.IsEmpty;
@@ -31,6 +45,11 @@ public static partial class Pooling
         int outW = w.OutW;
         // Stride 1 (e.g. a 3x3 max filter): whole output rows at once, vectorised over ow.
         bool rows = w.StrideW == 1 && outW >= Vector<T>.Count;
+        if (typeof(T) == typeof(float) && GroupedPathFits(w))
+        {
+            MaxForwardGrouped(MemoryMarshal.Cast<T, float>(input), w, MemoryMarshal.Cast<T, float>(output), indices);
+            return;
+        }
         if (typeof(T) == typeof(float) && !rows && FloatPathFits(w))
         {
             MaxForwardFloat(MemoryMarshal.Cast<T, float>(input), w, MemoryMarshal.Cast<T, float>(output), indices);
@@ -59,7 +78,8 @@ public static partial class Pooling
 
     // One output row of a stride-1 max pool: for each kernel tap, compare a whole shifted input row against the
     // running maxima with SIMD; the edge columns whose window is clipped by padding take the scalar path.
-    private static void MaxRowStride1<T>(ReadOnlySpan<T> plane, in Window2d w, int h0, int hEnd, Span<T> dst, Span<long> idx) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void MaxRowStride1<T, TIdx>(ReadOnlySpan<T> plane, in Window2d w, int h0, int hEnd, Span<T> dst, Span<TIdx> idx)
+        where T : unmanaged, IFloatingPointIeee754<T> where TIdx : unmanaged, IBinaryInteger<TIdx>
     {
         int outW = w.OutW, width = w.Width;
         // Columns whose whole window lies inside the row: ow - padLeft >= 0 and ow - padLeft + (kw-1) dw < width.
@@ -68,10 +88,10 @@ public static partial class Pooling
         dst.Fill(T.NegativeInfinity);
         if (h0 >= hEnd)
         {
-            if (keep) idx.Fill(-1);
+            if (keep) idx.Fill(TIdx.CreateTruncating(-1));
             return;
         }
-        if (keep) for (int ow = lo; ow < hi; ow++) idx[ow] = (long)h0 * width + ow - w.PadLeft;
+        if (keep) for (int ow = lo; ow < hi; ow++) idx[ow] = TIdx.CreateTruncating(h0 * width + ow - w.PadLeft);
         int n = hi - lo, vc = Vector<T>.Count;
         for (int ih = h0; ih < hEnd; ih += w.DilationH)
         {
@@ -89,12 +109,12 @@ public static partial class Pooling
                     var take = Vector.GreaterThan(v, b) | ~Vector.Equals(v, v);
                     if (take == Vector<T>.Zero) continue;
                     Vector.ConditionalSelect(take, v, b).CopyTo(best[k..]);
-                    long baseIndex = (long)ih * width + shift + k;
+                    int baseIndex = ih * width + shift + k;
                     for (int e = 0; e < vc; e++)
-                        if (take[e] != T.Zero) idx[lo + k + e] = baseIndex + e;
+                        if (take[e] != T.Zero) idx[lo + k + e] = TIdx.CreateTruncating(baseIndex + e);
                 }
                 for (; k < n; k++)
-                    if (src[k] > best[k] || T.IsNaN(src[k])) { best[k] = src[k]; idx[lo + k] = (long)ih * width + shift + k; }
+                    if (src[k] > best[k] || T.IsNaN(src[k])) { best[k] = src[k]; idx[lo + k] = TIdx.CreateTruncating(ih * width + shift + k); }
             }
         }
         // Clipped columns at both ends.
@@ -102,7 +122,8 @@ public static partial class Pooling
         for (int ow = hi; ow < outW; ow++) MaxScalar(plane, w, h0, hEnd, ow, dst, idx);
     }
 
-    private static void MaxScalar<T>(ReadOnlySpan<T> plane, in Window2d w, int h0, int hEnd, int ow, Span<T> dst, Span<long> idx) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void MaxScalar<T, TIdx>(ReadOnlySpan<T> plane, in Window2d w, int h0, int hEnd, int ow, Span<T> dst, Span<TIdx> idx)
+        where T : unmanaged, IFloatingPointIeee754<T> where TIdx : unmanaged, IBinaryInteger<TIdx>
     {
         int width = w.Width;
         int w0 = ow * w.StrideW - w.PadLeft;
@@ -110,7 +131,7 @@ public static partial class Pooling
         while (w0 < 0) w0 += w.DilationW;
         T best = T.NegativeInfinity;
         // A window whose taps all fall in the padding (possible with dilation) is -inf with index -1.
-        long at = h0 < hEnd && w0 < wEnd ? (long)h0 * width + w0 : -1;
+        int at = h0 < hEnd && w0 < wEnd ? h0 * width + w0 : -1;
         for (int ih = h0; ih < hEnd; ih += w.DilationH)
         {
             int rowStart = ih * width;
@@ -121,7 +142,7 @@ public static partial class Pooling
             }
         }
         dst[ow] = best;
-        if (!idx.IsEmpty) idx[ow] = at;
+        if (!idx.IsEmpty) idx[ow] = TIdx.CreateTruncating(at);
     }
 
     /// <summary>
@@ -129,12 +150,38 @@ public static partial class Pooling
     /// input its index names (in output order, so overlapping windows sum the same way every time).
     /// </summary>
     public static void MaxBackward<T>(ReadOnlySpan<T> gradOutput, ReadOnlySpan<long> indices, in Window2d w, Span<T> gradInput) where T : unmanaged, IFloatingPointIeee754<T>
+        => MaxBackwardScatter(gradOutput, indices, w, gradInput);
+
+    /// <summary>
+    /// <see cref="MaxBackward{T}(ReadOnlySpan{T}, ReadOnlySpan{long}, in Window2d, Span{T})"/> from the int32 indices of
+    /// <see cref="MaxForwardInt32{T}"/>, with the same result to the bit. When the windows tile the planes exactly
+    /// (stride = kernel, no padding or dilation, the kernel dividing the height and width) and 16 or 8 output
+    /// columns are a whole number of output rows (the lecture CNN's 8 and 4), float32 writes each input once,
+    /// vectorised: its window's gradient where the window's index names it, +0 elsewhere (no clear, no scatter).
+    /// </summary>
+    public static void MaxBackwardInt32<T>(ReadOnlySpan<T> gradOutput, ReadOnlySpan<int> indices, in Window2d w, Span<T> gradInput) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float) && TiledBlock(w) is (int lanes and > 0, int rows))
+        {
+            Check(gradInput.Length, gradOutput.Length, w, "MaxBackward");
+            if (indices.Length < w.Channels * w.OutPlaneSize) throw new ArgumentException("Pooling.MaxBackward: indices must be as long as the output gradient.", nameof(indices));
+            var gy = MemoryMarshal.Cast<T, float>(gradOutput);
+            var gx = MemoryMarshal.Cast<T, float>(gradInput);
+            if (lanes == 16) MaxBackwardTiled<Lanes512, Vector512<float>, Vector512<int>>(gy, indices, w, gx, rows);
+            else MaxBackwardTiled<Lanes256, Vector256<float>, Vector256<int>>(gy, indices, w, gx, rows);
+            return;
+        }
+        MaxBackwardScatter(gradOutput, indices, w, gradInput);
+    }
+
+    private static void MaxBackwardScatter<T, TIdx>(ReadOnlySpan<T> gradOutput, ReadOnlySpan<TIdx> indices, in Window2d w, Span<T> gradInput)
+        where T : unmanaged, IFloatingPointIeee754<T> where TIdx : unmanaged, IBinaryInteger<TIdx>
     {
         Check(gradInput.Length, gradOutput.Length, w, "MaxBackward");
         if (indices.Length < w.Channels * w.OutPlaneSize) throw new ArgumentException("Pooling.MaxBackward: indices must be as long as the output gradient.", nameof(indices));
         int outPlane = w.OutPlaneSize, inPlane = w.PlaneSize;
         ref T go = ref MemoryMarshal.GetReference(gradOutput);
-        ref long at = ref MemoryMarshal.GetReference(indices);
+        ref TIdx at = ref MemoryMarshal.GetReference(indices);
         for (int c = 0; c < w.Channels; c++)
         {
             // Clearing here, plane by plane, keeps the plane in cache for the scatter that follows.
@@ -143,7 +190,7 @@ public static partial class Pooling
             ref T g = ref MemoryMarshal.GetReference(plane);
             for (int o = c * outPlane, end = o + outPlane; o < end; o++)
             {
-                long i = Unsafe.Add(ref at, o);
+                long i = long.CreateTruncating(Unsafe.Add(ref at, o));
                 if (i < 0) continue;   // a window with no input element
                 if (i >= inPlane) throw new ArgumentException($"Pooling.MaxBackward: index {i} lies outside its plane of {inPlane} elements.", nameof(indices));
                 Unsafe.Add(ref g, (nint)i) += Unsafe.Add(ref go, o);

@@ -36,6 +36,9 @@ public abstract class Module
         return new Removal(() => forwardHooks.Remove(hook));
     }
 
+    /// <summary>Whether any forward hook is registered on this module (a container must then call it on its own).</summary>
+    internal bool HasForwardHooks => forwardHooks.Count > 0;
+
     private sealed class Removal(Action remove) : IDisposable
     {
         private Action? remove = remove;

@@ -27,11 +27,45 @@ public sealed partial class Tensor
         var w = PoolWindow(x4, input, "MaxPool2d", kernelSize, stride ?? kernelSize, padding ?? 0, dilation ?? 1, ceilMode);
         var xc = x4.ContiguousData();
         bool record = NeedsGrad(x4);
-        var (y, idx) = Compute.MaxPool2d(xc, w, withIndices || record);
+        var (y, argmax) = Compute.MaxPool2d(xc, w, withIndices || record);
         var shape = x4.shape;
-        y.Record("MaxPool2d", [x4], g => [Compute.MaxPool2dBackward(g, idx!, shape, w)]);
+        y.Record("MaxPool2d", [x4], g => [Compute.MaxPool2dBackward(g, argmax!, shape, w)]);
+        Tensor? idx = null;
+        if (withIndices)
+        {
+            idx = Compute.WidenArgmax(argmax!, y.shape);
+            if (!record) argmax!.Dispose();
+        }
         if (input.Rank == 3) return (y.Squeeze(0), idx?.SqueezeView(0));
         return (y, idx);
+    }
+
+    /// <summary>
+    /// Whether max pooling with these arguments is valid for <paramref name="input"/> and every window holds at least
+    /// one input element, so that relu(maxpool(x)) = maxpool(relu(x)) holds to the bit (a window of padding alone
+    /// would give -inf, which ReLU after the pooling would turn into 0).
+    /// </summary>
+    internal static bool MaxPoolCommutesWithRelu(Tensor input, Size2 k, Size2 s, Size2 p, Size2 d, bool ceilMode)
+    {
+        if (input.Rank is not (3 or 4) || !input.DType.IsFloatingPoint()) return false;
+        if (k.H <= 0 || k.W <= 0 || s.H <= 0 || s.W <= 0 || d.H <= 0 || d.W <= 0 || p.H < 0 || p.W < 0 || p.H > k.H / 2 || p.W > k.W / 2) return false;
+        int h = input.shape[input.Rank - 2], wd = input.shape[input.Rank - 1];
+        return EveryWindowHasInput(h, k.H, s.H, p.H, d.H, ConvOutputSize(h, k.H, s.H, p.H, d.H, ceilMode))
+            && EveryWindowHasInput(wd, k.W, s.W, p.W, d.W, ConvOutputSize(wd, k.W, s.W, p.W, d.W, ceilMode));
+    }
+
+    // Along one dimension: each of the `outSize` windows (at least one) has a tap in [0, size).
+    private static bool EveryWindowHasInput(int size, int k, int s, int p, int d, int outSize)
+    {
+        if (outSize <= 0) return false;
+        for (int o = 0; o < outSize; o++)
+        {
+            int start = o * s - p;
+            bool any = false;
+            for (int t = 0; t < k && !any; t++) any = start + t * d >= 0 && start + t * d < size;
+            if (!any) return false;
+        }
+        return true;
     }
 
     /// <summary>

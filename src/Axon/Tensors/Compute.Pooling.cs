@@ -22,46 +22,62 @@ internal static partial class Compute
 
     private static int PlaneCount(Tensor x) => x.ShapeArray[0] * x.ShapeArray[1];
 
-    /// <summary>Max pooling of contiguous x [N, C, H, W]; the argmax indices (int64, flat within each plane) when asked.</summary>
-    public static (Tensor Values, Tensor? Indices) MaxPool2d(Tensor x, Window2d w, bool withIndices)
+    /// <summary>
+    /// Max pooling of contiguous x [N, C, H, W]; with <paramref name="withArgmax"/> also the argmax of each window as
+    /// int32 flat indices within its plane, packed two to an element of an int64 tensor (read them with
+    /// <see cref="Int32s"/>): half the memory of PyTorch's int64 indices, which <see cref="WidenArgmax"/> makes.
+    /// </summary>
+    public static (Tensor Values, Tensor? Argmax) MaxPool2d(Tensor x, Window2d w, bool withArgmax)
     {
         int planes = PlaneCount(x), inPlane = w.PlaneSize, outPlane = w.OutPlaneSize;
         var y = Tensor.Empty([x.ShapeArray[0], x.ShapeArray[1], w.OutH, w.OutW], x.DType);
-        var idx = withIndices ? Tensor.Empty(y.GetShape(), DType.Int64) : null;
-        long[]? ia = idx?.Data<long>();
+        var arg = withArgmax ? Tensor.Empty([(y.NumEl + 1) / 2], DType.Int64) : null;
+        long[]? ia = arg?.Data<long>();
         int work = outPlane * w.KernelH * w.KernelW;
         if (x.DType == DType.Float32)
         {
             float[] xa = x.Data<float>(), ya = y.Data<float>();
             int xo = x.Offset;
-            ForPlanes(planes, work, (p0, count) => Pooling.MaxForward<float>(xa.AsSpan(xo + p0 * inPlane, count * inPlane), Planes(w, count), ya.AsSpan(p0 * outPlane, count * outPlane), ia is null ? default : ia.AsSpan(p0 * outPlane, count * outPlane)));
+            ForPlanes(planes, work, (p0, count) => Pooling.MaxForwardInt32<float>(xa.AsSpan(xo + p0 * inPlane, count * inPlane), Planes(w, count), ya.AsSpan(p0 * outPlane, count * outPlane), ia is null ? default : Int32s(ia).Slice(p0 * outPlane, count * outPlane)));
         }
         else
         {
             double[] xa = x.Data<double>(), ya = y.Data<double>();
             int xo = x.Offset;
-            ForPlanes(planes, work, (p0, count) => Pooling.MaxForward<double>(xa.AsSpan(xo + p0 * inPlane, count * inPlane), Planes(w, count), ya.AsSpan(p0 * outPlane, count * outPlane), ia is null ? default : ia.AsSpan(p0 * outPlane, count * outPlane)));
+            ForPlanes(planes, work, (p0, count) => Pooling.MaxForwardInt32<double>(xa.AsSpan(xo + p0 * inPlane, count * inPlane), Planes(w, count), ya.AsSpan(p0 * outPlane, count * outPlane), ia is null ? default : Int32s(ia).Slice(p0 * outPlane, count * outPlane)));
         }
-        return (y, idx);
+        return (y, arg);
     }
 
-    /// <summary>Gradient of max pooling: each output gradient goes to its argmax input.</summary>
-    public static Tensor MaxPool2dBackward(Tensor gy, Tensor indices, int[] inputShape, Window2d w)
+    /// <summary>The int32 values packed in the int64 array of an argmax tensor from <see cref="MaxPool2d"/>.</summary>
+    private static Span<int> Int32s(long[] packed) => System.Runtime.InteropServices.MemoryMarshal.Cast<long, int>(packed.AsSpan());
+
+    /// <summary>The int64 indices of <paramref name="shape"/> (PyTorch's return_indices) from an argmax tensor of <see cref="MaxPool2d"/>.</summary>
+    public static Tensor WidenArgmax(Tensor argmax, int[] shape)
+    {
+        var idx = Tensor.Empty(shape, DType.Int64);
+        var src = Int32s(argmax.Data<long>());
+        var dst = idx.Data<long>().AsSpan(0, idx.NumEl);
+        for (int i = 0; i < dst.Length; i++) dst[i] = src[i];
+        return idx;
+    }
+
+    /// <summary>Gradient of max pooling: each output gradient goes to its argmax input (<paramref name="argmax"/> from <see cref="MaxPool2d"/>).</summary>
+    public static Tensor MaxPool2dBackward(Tensor gy, Tensor argmax, int[] inputShape, Window2d w)
     {
         var g = gy.ContiguousData();
-        var gx = Tensor.Empty((int[])inputShape.Clone(), gy.DType);   // the kernels clear each plane themselves
+        var gx = Tensor.Empty((int[])inputShape.Clone(), gy.DType);   // the kernels write every element themselves
         int planes = inputShape[0] * inputShape[1], inPlane = w.PlaneSize, outPlane = w.OutPlaneSize, go = g.Offset;
-        long[] ia = indices.Data<long>();
-        int io = indices.Offset;
+        long[] ia = argmax.Data<long>();
         if (gy.DType == DType.Float32)
         {
             float[] ga = g.Data<float>(), xa = gx.Data<float>();
-            ForPlanes(planes, inPlane + outPlane, (p0, count) => Pooling.MaxBackward<float>(ga.AsSpan(go + p0 * outPlane, count * outPlane), ia.AsSpan(io + p0 * outPlane, count * outPlane), Planes(w, count), xa.AsSpan(p0 * inPlane, count * inPlane)));
+            ForPlanes(planes, inPlane + outPlane, (p0, count) => Pooling.MaxBackwardInt32<float>(ga.AsSpan(go + p0 * outPlane, count * outPlane), Int32s(ia).Slice(p0 * outPlane, count * outPlane), Planes(w, count), xa.AsSpan(p0 * inPlane, count * inPlane)));
         }
         else
         {
             double[] ga = g.Data<double>(), xa = gx.Data<double>();
-            ForPlanes(planes, inPlane + outPlane, (p0, count) => Pooling.MaxBackward<double>(ga.AsSpan(go + p0 * outPlane, count * outPlane), ia.AsSpan(io + p0 * outPlane, count * outPlane), Planes(w, count), xa.AsSpan(p0 * inPlane, count * inPlane)));
+            ForPlanes(planes, inPlane + outPlane, (p0, count) => Pooling.MaxBackwardInt32<double>(ga.AsSpan(go + p0 * outPlane, count * outPlane), Int32s(ia).Slice(p0 * outPlane, count * outPlane), Planes(w, count), xa.AsSpan(p0 * inPlane, count * inPlane)));
         }
         return gx;
     }
