@@ -18,15 +18,16 @@ namespace Axon.Kernels;
 // folding each row first and then the rows is that same row-major scan: a later row replaces the running maximum
 // exactly when its own first maximum does (it is greater) or it holds a NaN (its last NaN then wins, as in the
 // scan). So values and indices are the scalar loop's to the bit, and narrow maps such as the lecture CNN's 24 -> 8
-// and 8 -> 4 pools run whole vectors where the per-row fold of Pooling.Float.cs had 8 or 4 outputs a row.
+// and 4 -> 2 pools run whole vectors where the per-row fold of Pooling.Float.cs had 8 or 2 outputs a row (runs of
+// output rows cross planes when the planes tile exactly, so tiny planes cost no per-plane call).
 //
 // Backward, when the windows tile the planes exactly (stride = kernel, no padding or dilation, the kernel dividing
 // the height and width) and n = 16 or 8 outputs make whole output rows of a plane or whole planes: each input
 // belongs to exactly one window, so its gradient is that window's gradient where the window's index names it and
-// +0 elsewhere, and a block of n outputs covers one contiguous run of kh kw n inputs. Each vector of n inputs of the run takes its
-// windows' gradients and indices from the n loaded with one permute each, and compares the index with its own
-// position: every input is written once, with no clear and no scatter. The gradient is written as 0 + g, the sum
-// the clear-then-scatter kernel forms (so -0 becomes +0 there too).
+// +0 elsewhere, and a block of n outputs covers one contiguous run of kh kw n inputs. Each vector of n inputs of the
+// run takes its windows' gradients and indices from the n loaded with one permute each, and compares the index with
+// its own position: every input is written once, with no clear and no scatter. The gradient is written as 0 + g,
+// the sum the clear-then-scatter kernel forms (so -0 becomes +0 there too).
 //
 // Average pooling takes the same two passes with sums in TensorPrimitives.Sum's order (AvgForwardGrouped), which
 // serves LeNet-5's 5-wide maps; its exact tilings write each input's share once (AvgBackwardTiled).
