@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Axon.Kernels;
 
-// float32 max pooling whose windows tile the rows: forward in two passes, backward in one.
+// float32 max and average pooling whose windows tile the rows: forward in two passes, backward in one.
 //
 // Forward, when stride = kernel along the width (no left padding, no dilation, every window whole in its row): an
 // input row is a run of groups of kw adjacent columns, one group per output column, and when the groups fill the
@@ -18,15 +18,19 @@ namespace Axon.Kernels;
 // folding each row first and then the rows is that same row-major scan: a later row replaces the running maximum
 // exactly when its own first maximum does (it is greater) or it holds a NaN (its last NaN then wins, as in the
 // scan). So values and indices are the scalar loop's to the bit, and narrow maps such as the lecture CNN's 24 -> 8
-// and 8 -> 4 pools run whole vectors where the per-row fold of Pooling.Float.cs had 8 or 4 outputs a row.
+// and 4 -> 2 pools run whole vectors where the per-row fold of Pooling.Float.cs had 8 or 2 outputs a row (runs of
+// output rows cross planes when the planes tile exactly, so tiny planes cost no per-plane call).
 //
 // Backward, when the windows tile the planes exactly (stride = kernel, no padding or dilation, the kernel dividing
-// the height and width) and n = 16 or 8 output columns make whole output rows: each input belongs to exactly one
-// window, so its gradient is that window's gradient where the window's index names it and +0 elsewhere, and a block
-// of n / OutW output rows covers one contiguous run of kh kw n inputs. Each vector of n inputs of the run takes its
-// windows' gradients and indices from the n loaded with one permute each, and compares the index with its own
-// position: every input is written once, with no clear and no scatter. The gradient is written as 0 + g, the sum
-// the clear-then-scatter kernel forms (so -0 becomes +0 there too).
+// the height and width) and n = 16 or 8 outputs make whole output rows of a plane or whole planes: each input
+// belongs to exactly one window, so its gradient is that window's gradient where the window's index names it and
+// +0 elsewhere, and a block of n outputs covers one contiguous run of kh kw n inputs. Each vector of n inputs of the
+// run takes its windows' gradients and indices from the n loaded with one permute each, and compares the index with
+// its own position: every input is written once, with no clear and no scatter. The gradient is written as 0 + g,
+// the sum the clear-then-scatter kernel forms (so -0 becomes +0 there too).
+//
+// Average pooling takes the same two passes with sums in TensorPrimitives.Sum's order (AvgForwardGrouped), which
+// serves LeNet-5's 5-wide maps; its exact tilings write each input's share once (AvgBackwardTiled).
 public static partial class Pooling
 {
     // Group maxima (and their indices) kept on the stack per pass: 8 KiB each.
@@ -52,54 +56,60 @@ public static partial class Pooling
         ref float dst = ref MemoryMarshal.GetReference(output);
         ref TIdx idx = ref MemoryMarshal.GetReference(indices);
         // Output rows whose window lies wholly inside the plane, [fullLo, fullHi), fold in runs: their window rows are
-        // StrideH rows apart from one output row to the next.
+        // StrideH rows apart from one output row to the next. When every output row is such a row and the planes
+        // hold exactly OutH StrideH rows, that spacing continues into the next plane and a run may cross planes.
         int span = (w.KernelH - 1) * dh + 1, sh = w.StrideH, outH = w.OutH;
         int fullLo = Math.Min((w.PadTop + sh - 1) / sh, outH);
         int fullHi = height + w.PadTop - span < 0 ? fullLo : Math.Clamp((height + w.PadTop - span) / sh + 1, fullLo, outH);
+        bool across = w.PadTop == 0 && span <= sh && height == outH * sh;
         int lanes = FoldWidth(outW);
         // Rows [r0, r1) of the span (plane * Height + ih) have their group maxima in the buffers. An index there
         // is relative to row r0's first element.
         int r0 = 0, r1 = 0;
-        for (int c = 0; c < w.Channels; c++)
+        for (int c = 0, oh = 0; c < w.Channels;)
         {
-            for (int oh = 0; oh < outH;)
+            int o = (c * outH + oh) * outW;
+            int h0 = oh * sh - w.PadTop;
+            int hEnd = Math.Min(h0 + span, height);
+            while (h0 < 0) h0 += dh;
+            if (h0 >= hEnd)
             {
-                int o = (c * outH + oh) * outW;
-                int h0 = oh * sh - w.PadTop;
-                int hEnd = Math.Min(h0 + span, height);
-                while (h0 < 0) h0 += dh;
-                if (h0 >= hEnd)
+                // No input row under the window (possible with dilation): -inf and index -1, as MaxScalar gives.
+                output.Slice(o, outW).Fill(float.NegativeInfinity);
+                if (keep) indices.Slice(o, outW).Fill(TIdx.CreateTruncating(-1));
+                if (++oh == outH)
                 {
-                    // No input row under the window (possible with dilation): -inf and index -1, as MaxScalar gives.
-                    output.Slice(o, outW).Fill(float.NegativeInfinity);
-                    if (keep) indices.Slice(o, outW).Fill(TIdx.CreateTruncating(-1));
-                    oh++;
-                    continue;
+                    oh = 0;
+                    c++;
                 }
-                int need0 = c * height + h0, need1 = c * height + hEnd;
-                if (need0 < r0 || need1 > r1)
-                {
-                    r0 = need0;
-                    r1 = Math.Min(r0 + capacityRows, totalRows);
-                    if (flat) GroupMax(ref Unsafe.Add(ref src, r0 * width), (r1 - r0) * outW, kw, 0, ref hv, ref hi, keep);
-                    else
-                        for (int r = r0; r < r1; r++)
-                            GroupMax(ref Unsafe.Add(ref src, r * width), outW, kw, (r - r0) * width, ref Unsafe.Add(ref hv, (r - r0) * outW), ref Unsafe.Add(ref hi, (r - r0) * outW), keep);
-                }
-                // This output row alone, or the run of whole-window rows from it whose window rows are all buffered.
-                int count = oh >= fullLo && oh < fullHi ? Math.Min(fullHi, oh + (r1 - need1) / sh + 1) - oh : 1;
-                int first = (need0 - r0) * outW;
-                var fold = new ColumnFold<TIdx>(ref Unsafe.Add(ref hv, first), ref Unsafe.Add(ref hi, first), (hEnd - h0 + dh - 1) / dh, dh * outW,
-                    count, sh * outW, outW, (r0 - c * height) * width, ref Unsafe.Add(ref dst, o), ref Unsafe.Add(ref idx, o), keep);
-                switch (lanes)
-                {
-                    case 16: FoldColumns<Lanes512, Vector512<float>, Vector512<int>, TIdx>(ref fold); break;
-                    case 8: FoldColumns<Lanes256, Vector256<float>, Vector256<int>, TIdx>(ref fold); break;
-                    case 4: FoldColumns<Lanes128, Vector128<float>, Vector128<int>, TIdx>(ref fold); break;
-                    default: FoldColumnsScalar(ref fold); break;
-                }
-                oh += count;
+                continue;
             }
+            int need0 = c * height + h0, need1 = c * height + hEnd;
+            if (need0 < r0 || need1 > r1)
+            {
+                r0 = need0;
+                r1 = Math.Min(r0 + capacityRows, totalRows);
+                if (flat) GroupMax(ref Unsafe.Add(ref src, r0 * width), (r1 - r0) * outW, kw, 0, ref hv, ref hi, keep);
+                else
+                    for (int r = r0; r < r1; r++)
+                        GroupMax(ref Unsafe.Add(ref src, r * width), outW, kw, (r - r0) * width, ref Unsafe.Add(ref hv, (r - r0) * outW), ref Unsafe.Add(ref hi, (r - r0) * outW), keep);
+            }
+            // This output row alone, or the run of whole-window rows from it whose window rows are all buffered.
+            int buffered = (r1 - need1) / sh + 1;
+            int count = across ? Math.Min((w.Channels - c) * outH - oh, buffered)
+                : oh >= fullLo && oh < fullHi ? Math.Min(fullHi - oh, buffered) : 1;
+            int first = (need0 - r0) * outW;
+            var fold = new ColumnFold<TIdx>(ref Unsafe.Add(ref hv, first), ref Unsafe.Add(ref hi, first), (hEnd - h0 + dh - 1) / dh, dh * outW,
+                count, sh * outW, outW, (r0 - c * height) * width, oh, outH, w.PlaneSize, ref Unsafe.Add(ref dst, o), ref Unsafe.Add(ref idx, o), keep);
+            switch (lanes)
+            {
+                case 16: FoldColumns<Lanes512, Vector512<float>, Vector512<int>, TIdx>(ref fold); break;
+                case 8: FoldColumns<Lanes256, Vector256<float>, Vector256<int>, TIdx>(ref fold); break;
+                case 4: FoldColumns<Lanes128, Vector128<float>, Vector128<int>, TIdx>(ref fold); break;
+                default: FoldColumnsScalar(ref fold); break;
+            }
+            c += (oh + count) / outH;   // a run that crossed planes continues in the plane it ended in
+            oh = (oh + count) % outH;
         }
     }
 
@@ -174,17 +184,19 @@ public static partial class Pooling
 
     // A run of output rows for the second pass: per output row, its window's rows of group maxima (Taps of them,
     // TapStep apart) start RowStep after the previous output row's; the results go OutW apart. Correction turns an
-    // index relative to the buffered rows into one within the plane.
+    // index relative to the buffered rows into one within the first row's plane; it drops by PlaneSize where the
+    // run enters the next plane (the first row is row FirstRow of PlaneRows).
     private readonly ref struct ColumnFold<TIdx> where TIdx : unmanaged
     {
         public readonly ref float Values;
         public readonly ref int Indices;
-        public readonly int Taps, TapStep, Rows, RowStep, OutW, Correction;
+        public readonly int Taps, TapStep, Rows, RowStep, OutW, Correction, FirstRow, PlaneRows, PlaneSize;
         public readonly ref float Dst;
         public readonly ref TIdx Idx;
         public readonly bool Keep;
 
-        public ColumnFold(ref float values, ref int indices, int taps, int tapStep, int rows, int rowStep, int outW, int correction, ref float dst, ref TIdx idx, bool keep)
+        public ColumnFold(ref float values, ref int indices, int taps, int tapStep, int rows, int rowStep, int outW, int correction,
+            int firstRow, int planeRows, int planeSize, ref float dst, ref TIdx idx, bool keep)
         {
             Values = ref values;
             Indices = ref indices;
@@ -194,6 +206,9 @@ public static partial class Pooling
             RowStep = rowStep;
             OutW = outW;
             Correction = correction;
+            FirstRow = firstRow;
+            PlaneRows = planeRows;
+            PlaneSize = planeSize;
             Dst = ref dst;
             Idx = ref idx;
             Keep = keep;
@@ -206,9 +221,14 @@ public static partial class Pooling
     private static void FoldColumns<TL, TF, TI, TIdx>(ref ColumnFold<TIdx> f)
         where TL : struct, IPoolLanes<TF, TI> where TF : struct where TI : struct where TIdx : unmanaged
     {
-        int n = TL.Count, outW = f.OutW;
-        for (int row = 0; row < f.Rows; row++)
+        int n = TL.Count, outW = f.OutW, correction = f.Correction, inPlane = f.FirstRow;
+        for (int row = 0; row < f.Rows; row++, inPlane++)
         {
+            if (inPlane == f.PlaneRows)
+            {
+                inPlane = 0;
+                correction -= f.PlaneSize;
+            }
             ref float values = ref Unsafe.Add(ref f.Values, row * f.RowStep);
             ref int indices = ref Unsafe.Add(ref f.Indices, row * f.RowStep);
             ref float dst = ref Unsafe.Add(ref f.Dst, row * outW);
@@ -226,7 +246,7 @@ public static partial class Pooling
                         best = TL.Select(take, v, best);
                         at = TL.SelectIndex(take, TL.LoadIndex(ref indices, i * f.TapStep + ow), at);
                     }
-                    TL.StoreIndex(TL.Add(at, f.Correction), ref idx, ow);
+                    TL.StoreIndex(TL.Add(at, correction), ref idx, ow);
                 }
                 else
                 {
@@ -244,8 +264,14 @@ public static partial class Pooling
 
     private static void FoldColumnsScalar<TIdx>(ref ColumnFold<TIdx> f) where TIdx : unmanaged, IBinaryInteger<TIdx>
     {
-        for (int row = 0; row < f.Rows; row++)
+        int correction = f.Correction, inPlane = f.FirstRow;
+        for (int row = 0; row < f.Rows; row++, inPlane++)
         {
+            if (inPlane == f.PlaneRows)
+            {
+                inPlane = 0;
+                correction -= f.PlaneSize;
+            }
             for (int ow = 0; ow < f.OutW; ow++)
             {
                 int first = row * f.RowStep + ow;
@@ -261,55 +287,277 @@ public static partial class Pooling
                     }
                 }
                 Unsafe.Add(ref f.Dst, row * f.OutW + ow) = best;
-                if (f.Keep) Unsafe.Add(ref f.Idx, row * f.OutW + ow) = TIdx.CreateTruncating(at + f.Correction);
+                if (f.Keep) Unsafe.Add(ref f.Idx, row * f.OutW + ow) = TIdx.CreateTruncating(at + correction);
             }
         }
     }
 
-    // The tiled backward's vector width n (16 or 8 outputs) and output rows per block (n / OutW), or (0, 0) when the
-    // windows do not tile the planes exactly or no width fits: OutW must divide n and the block rows OutH.
-    private static (int Lanes, int Rows) TiledBlock(in Window2d w)
+    // The tiled backward's vector width n (16 or 8 outputs), or 0 when the windows do not tile the planes exactly or
+    // no width fits: a block of n outputs must be whole output rows within a plane (OutW divides n, n divides OutH
+    // OutW) or whole planes (OutH OutW divides n; planes left over after the last whole block take the scatter).
+    private static int TiledWidth(in Window2d w)
     {
         bool tiled = w.StrideH == w.KernelH && w.StrideW == w.KernelW && w.PadTop == 0 && w.PadLeft == 0 && w.DilationH == 1 && w.DilationW == 1
-            && w.Width == w.OutW * w.KernelW && w.Height == w.OutH * w.KernelH;
-        if (!tiled) return (0, 0);
+            && w.Width == w.OutW * w.KernelW && w.Height == w.OutH * w.KernelH && w.KernelH * w.KernelW <= 64;
+        if (!tiled) return 0;
+        int outPlane = w.OutPlaneSize;
         foreach (int n in (ReadOnlySpan<int>)[16, 8])
         {
             bool supported = n == 16 ? Avx512F.IsSupported : Avx2.IsSupported;
-            if (supported && n % w.OutW == 0 && w.OutH % (n / w.OutW) == 0 && w.KernelH * w.KernelW <= 64) return (n, n / w.OutW);
+            if (supported && (outPlane % n == 0 ? n % w.OutW == 0 : n % outPlane == 0)) return n;
         }
-        return (0, 0);
+        return 0;
     }
 
-    // Backward of windows that tile the planes, n outputs at a time: a block of n / OutW output rows covers a
-    // contiguous run of kh kw n inputs, and input p of the run belongs to output o(p) = (p / (kh W)) OutW + (p mod W) / kw
-    // of the block. So each vector of n inputs takes its gradients and indices from the n loaded with one permute
-    // each (table k, lane l: o(k n + l)), and keeps the gradient where the index is its own position.
-    private static void MaxBackwardTiled<TL, TF, TI>(ReadOnlySpan<float> gradOutput, ReadOnlySpan<int> indices, in Window2d w, Span<float> gradInput, int blockRows)
+    // Backward of windows that tile the planes, n outputs at a time: a block of n outputs (whole output rows) covers
+    // a contiguous run of kh kw n inputs, and input p of the run belongs to output o(p) = (p / (kh W)) OutW + (p mod W) / kw
+    // of the block, across plane boundaries too. So each vector of n inputs takes its gradients and indices from the
+    // n loaded with one permute each (table k, lane l: o(k n + l)), and keeps the gradient where the index is its own
+    // position in its plane. Returns the planes done (whole blocks); the caller scatters the rest.
+    private static int MaxBackwardTiled<TL, TF, TI>(ReadOnlySpan<float> gradOutput, ReadOnlySpan<int> indices, in Window2d w, Span<float> gradInput)
         where TL : struct, IPoolLanes<TF, TI> where TF : struct where TI : struct
     {
-        int n = TL.Count, width = w.Width, rowRun = w.KernelH * width, vectors = w.KernelH * w.KernelW;
-        Span<int> tables = stackalloc int[vectors * n];
-        for (int p = 0; p < tables.Length; p++) tables[p] = p / rowRun * w.OutW + p % width / w.KernelW;
+        int n = TL.Count, width = w.Width, rowRun = w.KernelH * width, vectors = w.KernelH * w.KernelW, planeSize = w.PlaneSize;
+        int run = vectors * n;
+        // Spread tables, then each lane's position in its plane relative to the block's start (p mod PlaneSize:
+        // a block is within one plane, or starts a plane).
+        Span<int> tables = stackalloc int[2 * run];
+        for (int p = 0; p < run; p++)
+        {
+            tables[p] = p / rowRun * w.OutW + p % width / w.KernelW;
+            tables[run + p] = p % planeSize;
+        }
         ref int table = ref MemoryMarshal.GetReference(tables);
         ref float gy = ref MemoryMarshal.GetReference(gradOutput);
         ref int at = ref MemoryMarshal.GetReference(indices);
         ref float gx = ref MemoryMarshal.GetReference(gradInput);
         TF zero = TL.Broadcast(0f);
-        int blocks = w.Channels * (w.OutH / blockRows), blocksPerPlane = w.OutH / blockRows, run = vectors * n;
-        for (int b = 0; b < blocks; b++)
+        int blocks = (int)((long)w.Channels * w.OutPlaneSize / n);
+        // Block b holds outputs [b n, b n + n) and inputs [b run, b run + run); its first input sits at `start` in its
+        // plane. run divides the plane size or is a multiple of it, so start steps by run and wraps to 0.
+        for (int b = 0, start = 0; b < blocks; b++, start = start + run >= planeSize ? 0 : start + run)
         {
-            // Block b holds outputs [b n, b n + n) and inputs [b run, b run + run); its first input sits at `start` in its plane.
-            int start = b % blocksPerPlane * run;
             TF g = TL.Add(TL.Load(ref gy, b * n), zero);   // 0 + g, as the clear-then-add kernel sums it
             TI a = TL.Subtract(TL.LoadIndex(ref at, b * n), TL.Sequence(start, 0));
             ref float d = ref Unsafe.Add(ref gx, b * run);
-            TI position = TL.Sequence(0, 1);   // of each lane in the run
+            if (run <= planeSize)
+            {
+                // Within one plane the positions are simply 0, 1, 2, ... from the block's start.
+                TI position = TL.Sequence(0, 1);
+                for (int k = 0; k < vectors; k++)
+                {
+                    TI t = TL.LoadIndex(ref table, k * n);
+                    TL.Store(TL.Match(TL.SpreadIndex(a, t), position, TL.Spread(g, t)), ref d, k * n);
+                    position = TL.Add(position, n);
+                }
+                continue;
+            }
             for (int k = 0; k < vectors; k++)
             {
                 TI t = TL.LoadIndex(ref table, k * n);
-                TL.Store(TL.Match(TL.SpreadIndex(a, t), position, TL.Spread(g, t)), ref d, k * n);
-                position = TL.Add(position, n);
+                TL.Store(TL.Match(TL.SpreadIndex(a, t), TL.LoadIndex(ref table, run + k * n), TL.Spread(g, t)), ref d, k * n);
+            }
+        }
+        return (int)((long)blocks * n / w.OutPlaneSize);
+    }
+
+    /// <summary>Whether float32 average pooling takes the two-pass grouped path (as max pooling, without dilation).</summary>
+    private static bool AvgGroupedFits(in Window2d w) =>
+        Avx512F.IsSupported && w.KernelW is 2 or 3 && w.StrideW == w.KernelW && w.PadLeft == 0 && w.DilationH == 1 && w.DilationW == 1
+        && (long)w.OutW * w.KernelW <= w.Width && (long)w.OutW * w.KernelH <= GroupScratch;
+
+    // Average pooling in the two passes of max pooling: the first sums each group of kw columns in the order of
+    // TensorPrimitives.Sum for kw elements (see AvgFold), the second adds the window's row sums to zero in row order
+    // and divides by the output row's divisor: AvgScalar's operations, so the same bits.
+    private static void AvgForwardGrouped(ReadOnlySpan<float> input, in Window2d w, bool countIncludePad, Span<float> output)
+    {
+        int width = w.Width, height = w.Height, outW = w.OutW, kw = w.KernelW, sh = w.StrideH, outH = w.OutH;
+        int totalRows = w.Channels * height, capacityRows = GroupScratch / outW;
+        bool flat = outW * kw == width;
+        Span<float> sums = stackalloc float[GroupScratch];
+        ref float src = ref MemoryMarshal.GetReference(input);
+        ref float hs = ref MemoryMarshal.GetReference(sums);
+        ref float dst = ref MemoryMarshal.GetReference(output);
+        // Output rows whose padded window lies inside the plane share the divisor kh kw and fold in runs.
+        int fullLo = Math.Min((w.PadTop + sh - 1) / sh, outH);
+        int fullHi = height + w.PadTop - w.KernelH < 0 ? fullLo : Math.Clamp((height + w.PadTop - w.KernelH) / sh + 1, fullLo, outH);
+        bool across = w.PadTop == 0 && w.KernelH <= sh && height == outH * sh;   // runs may cross planes (see MaxForwardGrouped)
+        int lanes = FoldWidth(outW);
+        int r0 = 0, r1 = 0;   // buffered rows of the span, as in MaxForwardGrouped
+        for (int c = 0, oh = 0; c < w.Channels;)
+        {
+            int o = (c * outH + oh) * outW;
+            // Every column of the row has the same rows and divisor: no column is clipped or padded.
+            var (h0, h1, _, _, count) = AvgWindow(w, oh, 0, countIncludePad);
+            if (count == 0 || h1 <= h0)
+            {
+                output.Slice(o, outW).Clear();   // AvgScalar: a sum of no rows is +0, and +0 / count or 0 is +0
+                if (++oh == outH)
+                {
+                    oh = 0;
+                    c++;
+                }
+                continue;
+            }
+            int need0 = c * height + h0, need1 = c * height + h1;
+            if (need0 < r0 || need1 > r1)
+            {
+                r0 = need0;
+                r1 = Math.Min(r0 + capacityRows, totalRows);
+                if (flat) GroupSum(ref Unsafe.Add(ref src, r0 * width), (r1 - r0) * outW, kw, ref hs);
+                else
+                    for (int r = r0; r < r1; r++) GroupSum(ref Unsafe.Add(ref src, r * width), outW, kw, ref Unsafe.Add(ref hs, (r - r0) * outW));
+            }
+            int buffered = (r1 - need1) / sh + 1;
+            int runs = across ? Math.Min((w.Channels - c) * outH - oh, buffered)
+                : oh >= fullLo && oh < fullHi ? Math.Min(fullHi - oh, buffered) : 1;
+            var fold = new SumFold(ref Unsafe.Add(ref hs, (need0 - r0) * outW), h1 - h0, runs, sh * outW, outW, count, ref Unsafe.Add(ref dst, o));
+            switch (lanes)
+            {
+                case 16: FoldSums<Lanes512, Vector512<float>, Vector512<int>>(ref fold); break;
+                case 8: FoldSums<Lanes256, Vector256<float>, Vector256<int>>(ref fold); break;
+                case 4: FoldSums<Lanes128, Vector128<float>, Vector128<int>>(ref fold); break;
+                default: FoldSumsScalar(ref fold); break;
+            }
+            c += (oh + runs) / outH;
+            oh = (oh + runs) % outH;
+        }
+    }
+
+    // Group g in [0, n) of the run at src: sums[g] = TensorPrimitives.Sum's result for the kw elements at g kw,
+    // 0 + (b + a) for two and ((c + b) + a) + 0 for three.
+    private static void GroupSum(ref float src, int n, int kw, ref float sums)
+    {
+        int g = 0;
+        var zero = Vector512<float>.Zero;
+        if (Avx512F.IsSupported && kw == 2)
+        {
+            var even = PermuteTables.Stride2[0];
+            var odd = PermuteTables.Stride2[1];
+            for (; g + 16 <= n; g += 16)
+            {
+                var a = Vector512.LoadUnsafe(ref src, (nuint)(2 * g));
+                var b = Vector512.LoadUnsafe(ref src, (nuint)(2 * g + 16));
+                (zero + (Avx512F.PermuteVar16x32x2(a, odd, b) + Avx512F.PermuteVar16x32x2(a, even, b))).StoreUnsafe(ref sums, (nuint)g);
+            }
+        }
+        else if (Avx512F.IsSupported && kw == 3)
+        {
+            var t = PermuteTables.Stride3;
+            Vector512<int> t0 = t[0], t1 = t[1], t2 = t[2], t3 = t[3], t4 = t[4], t5 = t[5];
+            for (; g + 16 <= n; g += 16)
+            {
+                var a = Vector512.LoadUnsafe(ref src, (nuint)(3 * g));
+                var b = Vector512.LoadUnsafe(ref src, (nuint)(3 * g + 16));
+                var c = Vector512.LoadUnsafe(ref src, (nuint)(3 * g + 32));
+                var v0 = Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(a, t0, b), t1, c);
+                var v1 = Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(a, t2, b), t3, c);
+                var v2 = Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(a, t4, b), t5, c);
+                (v2 + v1 + v0 + zero).StoreUnsafe(ref sums, (nuint)g);
+            }
+        }
+        for (; g < n; g++)
+        {
+            ref float group = ref Unsafe.Add(ref src, g * kw);
+            Unsafe.Add(ref sums, g) = kw == 2
+                ? 0f + (Unsafe.Add(ref group, 1) + group)
+                : Unsafe.Add(ref group, 2) + Unsafe.Add(ref group, 1) + group + 0f;
+        }
+    }
+
+    // A run of output rows for the average's second pass: per output row, Taps rows of group sums OutW apart,
+    // RowStep after the previous output row's; the results go OutW apart.
+    private readonly ref struct SumFold
+    {
+        public readonly ref float Sums;
+        public readonly int Taps, Rows, RowStep, OutW, Count;
+        public readonly ref float Dst;
+
+        public SumFold(ref float sums, int taps, int rows, int rowStep, int outW, int count, ref float dst)
+        {
+            Sums = ref sums;
+            Taps = taps;
+            Rows = rows;
+            RowStep = rowStep;
+            OutW = outW;
+            Count = count;
+            Dst = ref dst;
+        }
+    }
+
+    // s = 0, s += each row sum in order, s / divisor; each output row in whole vectors, the last moved back to end
+    // at OutW (recomputing a few outputs to the same values).
+    private static void FoldSums<TL, TF, TI>(ref SumFold f)
+        where TL : struct, IPoolLanes<TF, TI> where TF : struct where TI : struct
+    {
+        int n = TL.Count, outW = f.OutW;
+        TF zero = TL.Broadcast(0f), count = TL.Broadcast(f.Count);
+        for (int row = 0; row < f.Rows; row++)
+        {
+            ref float sums = ref Unsafe.Add(ref f.Sums, row * f.RowStep);
+            ref float dst = ref Unsafe.Add(ref f.Dst, row * outW);
+            for (int ow = 0; ; ow = Math.Min(ow + n, outW - n))
+            {
+                TF s = zero;
+                for (int i = 0; i < f.Taps; i++) s = TL.Add(s, TL.Load(ref sums, i * outW + ow));
+                TL.Store(TL.Divide(s, count), ref dst, ow);
+                if (ow + n >= outW) break;
+            }
+        }
+    }
+
+    private static void FoldSumsScalar(ref SumFold f)
+    {
+        for (int row = 0; row < f.Rows; row++)
+            for (int ow = 0; ow < f.OutW; ow++)
+            {
+                float s = 0f;
+                for (int i = 0; i < f.Taps; i++) s += Unsafe.Add(ref f.Sums, row * f.RowStep + i * f.OutW + ow);
+                Unsafe.Add(ref f.Dst, row * f.OutW + ow) = s / f.Count;
+            }
+    }
+
+    // Outputs per vector of the tiled average backward (0: it does not apply): windows tile the planes exactly
+    // (stride = kernel, no padding, the kernel dividing the height and width), so every divisor is kh kw.
+    private static int AvgTiledWidth(in Window2d w)
+    {
+        bool tiled = w.StrideH == w.KernelH && w.StrideW == w.KernelW && w.PadTop == 0 && w.PadLeft == 0 && w.DilationH == 1 && w.DilationW == 1
+            && w.Width == w.OutW * w.KernelW && w.Height == w.OutH * w.KernelH && w.KernelW <= 8;
+        if (!tiled) return 0;
+        if (Avx512F.IsSupported && w.OutW >= 16) return 16;
+        if (Avx2.IsSupported && w.OutW >= 8) return 8;
+        if (Avx2.IsSupported && w.OutW >= 4) return 4;
+        return 0;
+    }
+
+    // Average backward of windows that tile the planes: each input gets 0 + g / (kh kw) of its window (what the
+    // clear-then-write kernel stores). Per output row, n outputs' shares are spread over their n kw columns with kw
+    // one-source permutes (block b's lane l takes share (b n + l) / kw) and stored to each of the kh input rows.
+    private static void AvgBackwardTiled<TL, TF, TI>(ReadOnlySpan<float> gradOutput, in Window2d w, Span<float> gradInput)
+        where TL : struct, IPoolLanes<TF, TI> where TF : struct where TI : struct
+    {
+        int n = TL.Count, kw = w.KernelW, kh = w.KernelH, width = w.Width, outW = w.OutW;
+        Span<int> tables = stackalloc int[kw * n];
+        for (int i = 0; i < tables.Length; i++) tables[i] = i / kw;
+        ref int table = ref MemoryMarshal.GetReference(tables);
+        ref float gy = ref MemoryMarshal.GetReference(gradOutput);
+        ref float gx = ref MemoryMarshal.GetReference(gradInput);
+        TF zero = TL.Broadcast(0f), count = TL.Broadcast(kh * kw);
+        // Exact tiling: output row R of the span (any plane) covers input rows R kh .. R kh + kh - 1 of the span.
+        for (int row = 0, rows = w.Channels * w.OutH; row < rows; row++)
+        {
+            ref float g = ref Unsafe.Add(ref gy, row * outW);
+            ref float d = ref Unsafe.Add(ref gx, row * kh * width);
+            for (int ow = 0; ; ow = Math.Min(ow + n, outW - n))
+            {
+                TF share = TL.Add(zero, TL.Divide(TL.Load(ref g, ow), count));
+                for (int b = 0; b < kw; b++)
+                {
+                    TF spread = TL.Spread(share, TL.LoadIndex(ref table, b * n));
+                    int col = ow * kw + b * n;
+                    for (int i = 0; i < kh; i++) TL.Store(spread, ref d, i * width + col);
+                }
+                if (ow + n >= outW) break;
             }
         }
     }

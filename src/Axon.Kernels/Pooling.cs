@@ -155,20 +155,24 @@ public static partial class Pooling
     /// <summary>
     /// <see cref="MaxBackward{T}(ReadOnlySpan{T}, ReadOnlySpan{long}, in Window2d, Span{T})"/> from the int32 indices of
     /// <see cref="MaxForwardInt32{T}"/>, with the same result to the bit. When the windows tile the planes exactly
-    /// (stride = kernel, no padding or dilation, the kernel dividing the height and width) and 16 or 8 output
-    /// columns are a whole number of output rows (the lecture CNN's 8 and 4), float32 writes each input once,
-    /// vectorised: its window's gradient where the window's index names it, +0 elsewhere (no clear, no scatter).
+    /// (stride = kernel, no padding or dilation, the kernel dividing the height and width) and 16 or 8 outputs are
+    /// whole output rows of a plane or whole planes (the lecture CNN's 24 -> 8 and 4 -> 2 pools), float32 writes each
+    /// input once, vectorised: its window's gradient where the window's index names it, +0 elsewhere (no clear, no scatter).
     /// </summary>
     public static void MaxBackwardInt32<T>(ReadOnlySpan<T> gradOutput, ReadOnlySpan<int> indices, in Window2d w, Span<T> gradInput) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (typeof(T) == typeof(float) && TiledBlock(w) is (int lanes and > 0, int rows))
+        if (typeof(T) == typeof(float) && TiledWidth(w) is int lanes and > 0)
         {
             Check(gradInput.Length, gradOutput.Length, w, "MaxBackward");
             if (indices.Length < w.Channels * w.OutPlaneSize) throw new ArgumentException("Pooling.MaxBackward: indices must be as long as the output gradient.", nameof(indices));
             var gy = MemoryMarshal.Cast<T, float>(gradOutput);
             var gx = MemoryMarshal.Cast<T, float>(gradInput);
-            if (lanes == 16) MaxBackwardTiled<Lanes512, Vector512<float>, Vector512<int>>(gy, indices, w, gx, rows);
-            else MaxBackwardTiled<Lanes256, Vector256<float>, Vector256<int>>(gy, indices, w, gx, rows);
+            int done = lanes == 16
+                ? MaxBackwardTiled<Lanes512, Vector512<float>, Vector512<int>>(gy, indices, w, gx)
+                : MaxBackwardTiled<Lanes256, Vector256<float>, Vector256<int>>(gy, indices, w, gx);
+            if (done == w.Channels) return;
+            int outPlane = w.OutPlaneSize, inPlane = w.PlaneSize;
+            MaxBackwardScatter(gradOutput[(done * outPlane)..], indices[(done * outPlane)..], w with { Channels = w.Channels - done }, gradInput[(done * inPlane)..]);
             return;
         }
         MaxBackwardScatter(gradOutput, indices, w, gradInput);
@@ -215,8 +219,14 @@ public static partial class Pooling
     public static void AvgForward<T>(ReadOnlySpan<T> input, in Window2d w, bool countIncludePad, Span<T> output) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(input.Length, output.Length, w, "AvgForward");
-        // The float path reproduces TensorPrimitives.Sum's order for rows of up to 3 elements (see AvgFold). Below
-        // 8 outputs a row it measured no faster than this loop (LeNet's 5-wide maps), so those stay here.
+        if (typeof(T) == typeof(float) && AvgGroupedFits(w))
+        {
+            AvgForwardGrouped(MemoryMarshal.Cast<T, float>(input), w, countIncludePad, MemoryMarshal.Cast<T, float>(output));
+            return;
+        }
+        // The float paths reproduce TensorPrimitives.Sum's order for rows of up to 3 elements (see AvgFold). Below
+        // 8 outputs a row the per-row fold measured no faster than this loop; the grouped path above takes LeNet's
+        // 5-wide maps.
         if (typeof(T) == typeof(float) && w.KernelW <= 3 && w.DilationW == 1 && w.DilationH == 1 && FloatPathFits(w)
             && InteriorColumns(w) is var (lo, hi) && hi - lo >= 8)
         {
@@ -244,11 +254,21 @@ public static partial class Pooling
 
     /// <summary>
     /// Average pooling backward: clears each plane of <paramref name="gradInput"/>, then spreads each output gradient /
-    /// divisor over its window. Windows that do not overlap (stride at least the kernel) write their share directly.
+    /// divisor over its window. Windows that do not overlap (stride at least the kernel) write their share directly;
+    /// float32 windows that tile the planes exactly (LeNet-5's 2x2 pools) write it vectorised, without the clear.
     /// </summary>
     public static void AvgBackward<T>(ReadOnlySpan<T> gradOutput, in Window2d w, bool countIncludePad, Span<T> gradInput) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(gradInput.Length, gradOutput.Length, w, "AvgBackward");
+        if (typeof(T) == typeof(float) && AvgTiledWidth(w) is int lanes and > 0)
+        {
+            var gy = MemoryMarshal.Cast<T, float>(gradOutput);
+            var gx = MemoryMarshal.Cast<T, float>(gradInput);
+            if (lanes == 16) AvgBackwardTiled<Lanes512, Vector512<float>, Vector512<int>>(gy, w, gx);
+            else if (lanes == 8) AvgBackwardTiled<Lanes256, Vector256<float>, Vector256<int>>(gy, w, gx);
+            else AvgBackwardTiled<Lanes128, Vector128<float>, Vector128<int>>(gy, w, gx);
+            return;
+        }
         bool disjoint = w.StrideH >= w.KernelH && w.StrideW >= w.KernelW;
         int width = w.Width;
         for (int c = 0; c < w.Channels; c++)

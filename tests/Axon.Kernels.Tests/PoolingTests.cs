@@ -233,23 +233,23 @@ public sealed class PoolingTests
     }
 
     // Geometries for the grouped forward (stride = kernel along the width), for windows that do not overlap (stride
-    // >= kernel, no padding or dilation) and for windows that tile the planes exactly with 1, 2, 4, 8 or 16 outputs
-    // a row (the one-pass backward): rows that the groups fill exactly or not, narrow and wide maps, and enough
+    // >= kernel, no padding or dilation) and for windows that tile the planes exactly, mostly with 1, 2, 4, 8 or 16
+    // outputs a row (the one-pass backward): rows that the groups fill exactly or not, narrow and wide maps, and enough
     // planes that the group buffer is refilled mid-plane.
-    private static Window2d TiledWindow(Random r, int mode)
+    private static Window2d TiledWindow(Random r, int mode, bool dilation = true)
     {
         while (true)
         {
             int kw = r.Next(4) == 0 ? r.Next(1, 5) : r.Next(2, 4), kh = r.Next(1, 5);
             if (mode == 2)
             {
-                int ow = 1 << r.Next(5), oh = r.Next(3) == 0 ? r.Next(1, 9) : 16 / Math.Min(ow, 16) * r.Next(1, 4);
+                int ow = r.Next(3) == 0 ? r.Next(1, 21) : 1 << r.Next(5), oh = r.Next(3) == 0 ? r.Next(1, 9) : 16 / Math.Min(ow, 16) * r.Next(1, 4);
                 return new Window2d(r.Next(1, 7), oh * kh, ow * kw, kh, kw, kh, kw, 0, 0, 1, 1, oh, ow);
             }
             bool disjoint = mode == 1;
             int sw = disjoint ? kw + (r.Next(3) == 0 ? r.Next(1, 7) : 0) : kw;
             int sh = disjoint ? kh + (r.Next(3) == 0 ? r.Next(0, 3) : 0) : r.Next(1, 5);
-            int ph = disjoint ? 0 : r.Next(0, kh / 2 + 1), dh = disjoint ? 1 : r.Next(1, 3);
+            int ph = disjoint ? 0 : r.Next(0, kh / 2 + 1), dh = disjoint || !dilation ? 1 : r.Next(1, 3);
             int outW = r.Next(3) == 0 ? r.Next(1, 9) : r.Next(1, 60);
             int wd = outW * sw + (r.Next(2) == 0 ? 0 : r.Next(0, sw + 2));
             int h = r.Next(2) == 0 ? r.Next(1, 12) : r.Next(12, 70);
@@ -292,6 +292,35 @@ public sealed class PoolingTests
             var egx = new float[nIn];
             MaxBackwardReference(gy, eIdx, w, egx);
             MaxInt32Case(r, w, x, ey, eIdx, gy, egx);
+        }
+    });
+
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(2, 0)]
+    [InlineData(1, 2)]
+    [InlineData(2, 2)]
+    public void TiledAvgPoolingMatchesTheWindowLoop(int threads, int mode) => WithThreads(threads, () =>
+    {
+        // Mode 0: stride = kernel along the width (the grouped forward); mode 2: exact tilings (the one-pass backward).
+        var r = new Random(400 + threads + 10 * mode);
+        for (int t = 0; t < 150; t++)
+        {
+            var w = TiledWindow(r, mode, dilation: false);
+            bool include = r.Next(2) == 0;
+            int nIn = w.Channels * w.PlaneSize, nOut = w.Channels * w.OutPlaneSize;
+            var x = RandomValues<float>(r, nIn);
+            float[] ey = new float[nOut], y = new float[nOut];
+            AvgReference(x, w, include, ey);
+            OverPlanes(w, (p0, n) => Pooling.AvgForward<float>(x.AsSpan(p0 * w.PlaneSize, n * w.PlaneSize), Planes(w, n), include, y.AsSpan(p0 * w.OutPlaneSize, n * w.OutPlaneSize)));
+            AssertSums(ey, y, $"AvgForward (countIncludePad {include})", w);
+
+            var gy = RandomValues<float>(r, nOut);
+            var egx = new float[nIn];
+            var gx = RandomValues<float>(r, nIn);
+            AvgBackwardReference(gy, w, include, egx);
+            OverPlanes(w, (p0, n) => Pooling.AvgBackward<float>(gy.AsSpan(p0 * w.OutPlaneSize, n * w.OutPlaneSize), Planes(w, n), include, gx.AsSpan(p0 * w.PlaneSize, n * w.PlaneSize)));
+            AssertSums(egx, gx, $"AvgBackward (countIncludePad {include})", w);
         }
     });
 
@@ -390,11 +419,12 @@ public sealed class PoolingTests
     [Fact]
     public void LayerShapesMatchTheWindowLoop()
     {
-        // The shapes of the lecture CNN, LeNet-5 and a ResNet stem, with a few planes each.
+        // The shapes of the lecture CNN (24 -> 8 and 4 -> 2), LeNet-5 and a ResNet stem, with a few planes each.
         Window2d[] layers =
         [
             new(3, 24, 24, 3, 3, 3, 3, 0, 0, 1, 1, 8, 8),
             new(3, 8, 8, 2, 2, 2, 2, 0, 0, 1, 1, 4, 4),
+            new(8, 4, 4, 2, 2, 2, 2, 0, 0, 1, 1, 2, 2),   // 8 planes of 4 outputs: two whole-plane blocks
             new(3, 28, 28, 2, 2, 2, 2, 0, 0, 1, 1, 14, 14),
             new(3, 10, 10, 2, 2, 2, 2, 0, 0, 1, 1, 5, 5),
             new(3, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 56, 56),
@@ -410,9 +440,17 @@ public sealed class PoolingTests
             Pooling.MaxForward<float>(x, w, y, idx);
             AssertBits(ey, y, "MaxForward", w);
             Assert.True(eIdx.AsSpan().SequenceEqual(idx));
+            var gy = RandomValues<float>(r, nOut);
+            var egx = new float[nIn];
+            MaxBackwardReference(gy, eIdx, w, egx);
+            MaxInt32Case(r, w, x, ey, eIdx, gy, egx);
             AvgReference(x, w, true, ey);
             Pooling.AvgForward<float>(x, w, true, y);
             AssertSums(ey, y, "AvgForward", w);
+            var gx = RandomValues<float>(r, nIn);
+            AvgBackwardReference(gy, w, true, egx);
+            Pooling.AvgBackward<float>(gy, w, true, gx);
+            AssertSums(egx, gx, "AvgBackward", w);
         }
     }
 }
