@@ -11,7 +11,8 @@ namespace Axon.Kernels;
 /// batch, numbered q = sample * Ho * Wo + oh * Wo + ow, are cut into panels of <see cref="PanelWidth{T}"/> (32 floats,
 /// 16 doubles); for each panel the im2col values are gathered straight into the packed micro-panel layout
 /// (K steps of one panel row, K = C/G * kh * kw), which stays in L1/L2, and an <see cref="Mr"/> x panel register tile
-/// sweeps it against the weights packed once per call.
+/// sweeps it against the weights packed once per call (read in place, one vector of positions at a time, when the batch
+/// has at most <see cref="UnpackedPanels"/> panels).
 /// </summary>
 /// <remarks>
 /// <para>
