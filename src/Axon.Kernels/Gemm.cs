@@ -81,6 +81,9 @@ public static partial class Gemm
     /// </summary>
     internal static long MinWorkPerThread { get; set; } = 48 * 48 * 48;
 
+    /// <summary>Problems with fewer columns than this (and at least twice as many rows) are computed transposed.</summary>
+    internal static int SwapMaxN { get; set; } = 16;
+
     /// <summary>Partitions per thread when work is split (more pieces balance better but repack more).</summary>
     internal static int PartsPerThread { get; set; } = 1;
 
@@ -112,6 +115,12 @@ public static partial class Gemm
         if (n <= SkinnyMax && !transA)
         {
             SkinnyColumns(transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+
+        if (n < SwapMaxN && m >= 2 * SwapMaxN)
+        {
+            Swapped(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
 
@@ -157,6 +166,25 @@ public static partial class Gemm
                 Dim = dim,
             };
             KernelThreads.For(parts, ref job);
+        }
+    }
+
+    // A few columns (a classifier's output layer): the tile's 32 columns would be mostly padding, its 14 rows less so.
+    // Computes C^T = op(B)^T op(A)^T (the stored operands read with the opposite flags) into a scratch [n, m] block,
+    // then C = C^T^T + beta * C with the rounding of the tile's own store (fma(c, beta, alpha * acc)).
+    private static unsafe void Swapped<T>(bool transA, bool transB, int m, int n, int k, T alpha, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T* t = PackBuffers<T>.Swap((nint)n * m);
+        Run(!transB, !transA, n, m, k, alpha, b, ldb, a, lda, T.Zero, new Span<T>(t, n * m), m);
+        for (int i = 0; i < m; i++)
+        {
+            var row = c.Slice(i * ldc, n);
+            T* col = t + i;
+            if (beta == T.Zero)
+                for (int j = 0; j < n; j++) row[j] = col[(nint)j * m];
+            else
+                for (int j = 0; j < n; j++) row[j] = T.FusedMultiplyAdd(row[j], beta, col[(nint)j * m]);
         }
     }
 
@@ -239,11 +267,14 @@ public static partial class Gemm
     // Reused, 64-byte aligned packing buffers, one pair per thread (kernel worker threads are long-lived).
     internal static unsafe class PackBuffers<T> where T : unmanaged
     {
-        [ThreadStatic] private static T[]? a, b;
+        [ThreadStatic] private static T[]? a, b, swap;
 
         public static T* A(nint length) => AlignedBuffer.Get(ref a, length);
 
         public static T* B(nint length) => AlignedBuffer.Get(ref b, length);
+
+        // The transposed result of a swapped product; the packing of the inner product uses A and B.
+        public static T* Swap(nint length) => AlignedBuffer.Get(ref swap, length);
     }
 
     private static void Validate(bool transA, bool transB, int m, int n, int k, int aLength, int lda, int bLength, int ldb, int cLength, int ldc)

@@ -41,6 +41,7 @@ public sealed class GemmTests
         {
             { 1, 1, 1 }, { 7, 13, 5 }, { 257, 129, 65 }, { 1, 300, 1 }, { 300, 1, 7 }, { 33, 17, 129 },
             { 3, 200, 150 }, { 150, 2, 200 }, // matrix-vector-like: the unpacked skinny paths
+            { 70, 10, 300 }, { 33, 15, 17 }, // few columns: computed transposed
         };
         var rnd = new Random(20261123);
         for (int i = 0; i < 6; i++) data.Add(rnd.Next(1, 90), rnd.Next(1, 90), rnd.Next(1, 90));
