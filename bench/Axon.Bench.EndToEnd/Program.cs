@@ -29,6 +29,9 @@ using Axon.Optim;
 //   profile          a training step (as train) cut at every layer: each layer's input is a detached leaf (unless no
 //                    gradient flows there: the data, or a Flatten of it), so forward and backward can be timed layer by layer with Backward(grad);
 //                    mean milliseconds per step of each phase over --steps steps (default 50) after the warm-up.
+//   profile-infer    an inference pass (as infer-latency, --batch 1 by default) run layer by layer: mean microseconds of
+//                    each layer over --iters passes, and the median of the whole model's pass (where Sequential fuses a
+//                    ReLU followed by MaxPool2d, which the layer-by-layer run does not).
 //   peak             the FMA peak of --threads cores (float), as the GEMM micro-benchmarks measure it.
 var opts = Options.Parse(args);
 int threads = opts.Int("threads", 2);
@@ -46,12 +49,13 @@ switch (opts.Workload)
     case "infer-latency": Workloads.InferLatency(opts, result); break;
     case "infer-batch": Workloads.InferBatch(opts, result); break;
     case "epoch": Workloads.Epoch(opts, result); break;
+    case "profile-infer": Workloads.ProfileInfer(opts, result); break;
     case "time-to-accuracy": Workloads.TimeToAccuracy(opts, result); break;
     case "gemm": Workloads.GemmRun(opts, result); break;
     case "profile": Workloads.Profile(opts, result); break;
     case "peak": result["gflops"] = PeakFlops.Measure(isDouble: false, threads); break;
     default:
-        Console.Error.WriteLine($"unknown workload '{opts.Workload}'; expected train, infer-latency, infer-batch, epoch, time-to-accuracy, gemm or peak");
+        Console.Error.WriteLine($"unknown workload '{opts.Workload}'; expected train, infer-latency, infer-batch, epoch, time-to-accuracy, gemm, profile, profile-infer or peak");
         return 2;
 }
 
@@ -258,6 +262,49 @@ internal static class Workloads
         r["evals"] = evals;
     }
 
+    public static void ProfileInfer(Options o, Dictionary<string, object?> r)
+    {
+        string name = o.Str("model", "lecture-cnn");
+        int batch = o.Int("batch", 1), iters = o.Int("iters", 2000);
+        var g = new Generator(o.Int("seed", 0));
+        var model = ModelZoo.Create(name, 10, g);
+        model.Eval();
+        var layers = Layers(model);
+        var names = layers.Select((m, i) => $"{i} {m.GetType().Name}").ToArray();
+        var x = Tensor.Randn([batch, 1, 28, 28], g);
+        var us = new double[layers.Count];
+        var whole = new double[iters];
+        bool timing = false;
+        using var noGrad = GradMode.NoGrad();
+        void Pass(int iter)
+        {
+            using (var scope = new TensorScope())
+            {
+                var h = x;
+                for (int i = 0; i < layers.Count; i++)
+                {
+                    long t = Stopwatch.GetTimestamp();
+                    h = layers[i].Forward(h);
+                    if (timing) us[i] += Stopwatch.GetElapsedTime(t).TotalMicroseconds;
+                }
+            }
+            using (var scope = new TensorScope())
+            {
+                long t = Stopwatch.GetTimestamp();
+                model.Forward(x);
+                if (timing) whole[iter] = Stopwatch.GetElapsedTime(t).TotalMicroseconds;
+            }
+        }
+        WarmUp(o, () => Pass(0));
+        timing = true;
+        for (int i = 0; i < iters; i++) Pass(i);
+        r["model"] = name;
+        r["batch"] = batch;
+        r["iters"] = iters;
+        r["model_median_us"] = Stats.Percentile(whole, 50);
+        r["layers_us"] = names.Select((n, i) => (n, us[i] / iters)).ToDictionary(p => p.n, p => p.Item2);
+    }
+
     public static void Profile(Options o, Dictionary<string, object?> r)
     {
         string name = o.Str("model", "lecture-cnn");
@@ -449,7 +496,7 @@ internal sealed class Options
     public static Options Parse(string[] args)
     {
         if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
-            throw new ArgumentException("usage: Axon.Bench.EndToEnd <train|infer-latency|infer-batch|epoch|time-to-accuracy|gemm|peak> [--key value ...]");
+            throw new ArgumentException("usage: Axon.Bench.EndToEnd <train|infer-latency|infer-batch|epoch|time-to-accuracy|gemm|profile|profile-infer|peak> [--key value ...]");
         var o = new Options(args[0]);
         for (int i = 1; i < args.Length; i += 2)
         {

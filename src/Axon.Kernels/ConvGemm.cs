@@ -90,7 +90,13 @@ public static unsafe class ConvGemm
             job.Bias = bias.IsEmpty ? null : pb;
             job.PackedW = packed;
             job.Tiles = tiles;
-            job.Parts = Parts(panels, (long)batch * job.L * outChannels * job.K);
+            long work = (long)batch * job.L * outChannels * job.K;
+            job.Parts = Parts(panels, work);
+            // Fewer panels than threads (one image): the threads share each panel's tiles instead, each gathering
+            // the panel itself.
+            int byTiles = Parts(groups * tiles, work);
+            job.SplitTiles = groups == 1 && job.Parts < byTiles;
+            if (job.SplitTiles) job.Parts = byTiles;
             job.Panels = panels;
             KernelThreads.For(job.Parts, ref job);
         }
@@ -146,7 +152,7 @@ public static unsafe class ConvGemm
         public Window2d Win;
         public int Batch, Groups, O, Og, K, L, Nr, Tiles, Parts;
         public long Panels;
-        public bool Backward;
+        public bool Backward, SplitTiles;
         public T* X, XEnd, Y, Bias, PackedW, W;
 
         public static Job<T> Create(int batch, in Window2d win, int groups, int outChannels) => new()
@@ -170,12 +176,18 @@ public static unsafe class ConvGemm
             }
             else
             {
+                if (SplitTiles)
+                {
+                    RunForward(0, (long)Batch * L, Tiles * part / Parts, Tiles * (part + 1) / Parts);
+                    return;
+                }
                 long p0 = Panels * part / Parts, p1 = Panels * (part + 1) / Parts;
-                RunForward(p0 * Nr, Math.Min(p1 * Nr, (long)Batch * L));
+                RunForward(p0 * Nr, Math.Min(p1 * Nr, (long)Batch * L), 0, Tiles);
             }
         }
 
-        private readonly void RunForward(long qa, long qb)
+        // Positions qa .. qb, tiles t0 .. t1 of each group.
+        private readonly void RunForward(long qa, long qb, int t0, int t1)
         {
             int nr = Nr, cg = Win.Channels / Groups;
             T* panel = AlignedBuffer.Get(ref Buffers<T>.Panel, (nint)K * nr);
@@ -191,7 +203,7 @@ public static unsafe class ConvGemm
                 for (int gi = 0; gi < Groups; gi++)
                 {
                     Gather(X, XEnd, Win, gi * cg, cg, L, q0, count, nr, panel, width);
-                    for (int t = 0; t < Tiles; t++)
+                    for (int t = t0; t < t1; t++)
                     {
                         int o0 = gi * Og + t * Mr, rows = Math.Min(Mr, Og - t * Mr);
                         T* bias = Bias == null ? null : Bias + o0;
@@ -353,7 +365,9 @@ public static unsafe class ConvGemm
         }
         if (offsets[n - 1] > 31) return false;
         float* xs = x + (s * w.Channels + c0) * plane + rel0;
-        if (xs < x || xs + (nint)(cg - 1) * plane + (kh - 1) * width + kw - 1 + 32 > xEnd) return false;
+        // Elements a channel's loads span from its first tap's input: the channels of a one-image batch next to the
+        // ends of x (or padding before the first input) load them masked, so nothing outside [x, xEnd) is read.
+        nint reach = (nint)(kh - 1) * width + kw - 1 + 32;
         var idx = Vector512.Load(offsets);
         var lanes = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n));
         bool interior = rowMin >= 0 && rowMax + kh <= height && colMin >= 0 && colMax + kw <= width;
@@ -373,17 +387,32 @@ public static unsafe class ConvGemm
             colOk[j] = interior ? Vector512<float>.AllBitsSet : (Vector512.GreaterThanOrEqual(cc, Vector512<int>.Zero) & Vector512.LessThan(cc, Vector512.Create(width))).AsSingle();
         }
         for (int c = 0; c < cg; c++)
+        {
+            float* first = xs + (nint)c * plane;
+            bool inside = first >= x && first + reach <= xEnd;
             for (int i = 0; i < kh; i++)
             {
-                float* row = xs + (nint)c * plane + i * width;
+                float* row = first + i * width;
                 var keepRow = rowOk[i];
                 for (int j = 0; j < kw; j++, dst += nr)
                 {
-                    var v = Avx512F.PermuteVar16x32x2(Vector512.Load(row + j), idx, Vector512.Load(row + j + 16));
+                    var v = inside
+                        ? Avx512F.PermuteVar16x32x2(Vector512.Load(row + j), idx, Vector512.Load(row + j + 16))
+                        : Avx512F.PermuteVar16x32x2(LoadWithin(row + j, x, xEnd), idx, LoadWithin(row + j + 16, x, xEnd));
                     Vector512.Store(v & keepRow & colOk[j], dst);
                 }
             }
+        }
         return true;
+    }
+
+    // The 16 floats from p, lanes outside [lo, hi) read as zero (and not read).
+    private static Vector512<float> LoadWithin(float* p, float* lo, float* hi)
+    {
+        int from = (int)Math.Clamp(lo - p, 0, 16), to = (int)Math.Clamp(hi - p, 0, 16);
+        var i = Vector512<int>.Indices;
+        var mask = Vector512.GreaterThanOrEqual(i, Vector512.Create(from)) & Vector512.LessThan(i, Vector512.Create(to));
+        return Avx512F.MaskLoad(p, mask.AsSingle(), Vector512<float>.Zero);
     }
 
     // The run-copying gather of lanes [ja, jb) of the panel: positions walked in runs along one output row.

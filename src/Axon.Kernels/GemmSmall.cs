@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Axon.Kernels;
 
@@ -47,9 +49,64 @@ public static partial class Gemm
                 {
                     arow = a.Slice(i * lda, k);
                 }
-                for (int j = 0; j < n; j++) row[j] += alpha * TensorPrimitives.Dot(arow, b.Slice(j * ldb, k));
+                int j = 0;
+                if (typeof(T) == typeof(float) && Avx512F.IsSupported && k >= 16)
+                {
+                    fixed (T* pa = arow)
+                    fixed (T* pb = b)
+                    fixed (T* pc = row)
+                        j = DotRows8((float*)pa, (float*)pb, ldb, n, k, float.CreateTruncating(alpha), (float*)pc);
+                }
+                for (; j < n; j++) row[j] += alpha * TensorPrimitives.Dot(arow, b.Slice(j * ldb, k));
             }
         }
+    }
+
+    // c[j] += alpha * dot(x, B row j) for the rows j of B in groups of 8 (one vector of x against 8 independent
+    // accumulators, enough to keep both FMA pipes busy; a Linear layer on one sample). Returns the rows done.
+    private static unsafe int DotRows8(float* x, float* b, nint ldb, int n, int k, float alpha, float* c)
+    {
+        int j = 0;
+        var tailMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(k & 15)).AsSingle();
+        for (; j + 8 <= n; j += 8)
+        {
+            float* r = b + j * ldb;
+            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+            int p = 0;
+            for (; p + 16 <= k; p += 16)
+            {
+                var v = Vector512.Load(x + p);
+                s0 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(r + p), s0);
+                s1 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(r + ldb + p), s1);
+                s2 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(r + 2 * ldb + p), s2);
+                s3 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(r + 3 * ldb + p), s3);
+                s4 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(r + 4 * ldb + p), s4);
+                s5 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(r + 5 * ldb + p), s5);
+                s6 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(r + 6 * ldb + p), s6);
+                s7 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(r + 7 * ldb + p), s7);
+            }
+            if (p < k)
+            {
+                var v = Avx512F.MaskLoad(x + p, tailMask, Vector512<float>.Zero);
+                s0 = Avx512F.FusedMultiplyAdd(v, Avx512F.MaskLoad(r + p, tailMask, Vector512<float>.Zero), s0);
+                s1 = Avx512F.FusedMultiplyAdd(v, Avx512F.MaskLoad(r + ldb + p, tailMask, Vector512<float>.Zero), s1);
+                s2 = Avx512F.FusedMultiplyAdd(v, Avx512F.MaskLoad(r + 2 * ldb + p, tailMask, Vector512<float>.Zero), s2);
+                s3 = Avx512F.FusedMultiplyAdd(v, Avx512F.MaskLoad(r + 3 * ldb + p, tailMask, Vector512<float>.Zero), s3);
+                s4 = Avx512F.FusedMultiplyAdd(v, Avx512F.MaskLoad(r + 4 * ldb + p, tailMask, Vector512<float>.Zero), s4);
+                s5 = Avx512F.FusedMultiplyAdd(v, Avx512F.MaskLoad(r + 5 * ldb + p, tailMask, Vector512<float>.Zero), s5);
+                s6 = Avx512F.FusedMultiplyAdd(v, Avx512F.MaskLoad(r + 6 * ldb + p, tailMask, Vector512<float>.Zero), s6);
+                s7 = Avx512F.FusedMultiplyAdd(v, Avx512F.MaskLoad(r + 7 * ldb + p, tailMask, Vector512<float>.Zero), s7);
+            }
+            c[j] += alpha * Vector512.Sum(s0);
+            c[j + 1] += alpha * Vector512.Sum(s1);
+            c[j + 2] += alpha * Vector512.Sum(s2);
+            c[j + 3] += alpha * Vector512.Sum(s3);
+            c[j + 4] += alpha * Vector512.Sum(s4);
+            c[j + 5] += alpha * Vector512.Sum(s5);
+            c[j + 6] += alpha * Vector512.Sum(s6);
+            c[j + 7] += alpha * Vector512.Sum(s7);
+        }
+        return j;
     }
 
     // Few columns, A stored [m, k]: C[i, j] += alpha * dot(A row i, op(B) column j), gathering the column once.
