@@ -68,6 +68,34 @@ internal static class Engine
         else Compute.AxpyInPlace(t.Grad, 1, g);
     }
 
+    /// <summary>
+    /// Lets a backward write a leaf's gradient straight into its <see cref="Tensor.Grad"/> (e.g. a GEMM with beta = 1)
+    /// instead of returning a temporary that <see cref="Accumulate"/> would then add. Gives the destination and the
+    /// beta that keeps PyTorch's accumulation: the existing gradient with <paramref name="beta"/> = 1, or, when there
+    /// is none (or it was disposed), a fresh uninitialised one outside any <see cref="TensorScope"/> with beta = 0,
+    /// which the caller must overwrite entirely. A backward that writes into it returns null for that input.
+    /// Returns null (ordinary path) when <paramref name="leaf"/> is not a leaf that requires grad, when anomaly
+    /// detection has to check the gradient, when the existing gradient is not a contiguous tensor of the leaf's
+    /// shape and type, or when it shares memory with one of the <paramref name="sources"/> the product reads.
+    /// </summary>
+    internal static Tensor? DirectLeafGrad(Tensor leaf, out double beta, params ReadOnlySpan<Tensor> sources)
+    {
+        beta = 0;
+        if (!leaf.IsLeaf || !leaf.RequiresGrad || GradMode.IsAnomalyEnabled) return null;
+        var grad = leaf.Grad;
+        if (grad is null || grad.IsDisposed)
+        {
+            var fresh = TensorScope.Unscoped(() => Tensor.Empty((int[])leaf.ShapeArray.Clone(), leaf.DType));
+            leaf.Grad = fresh;
+            return fresh;
+        }
+        if (grad.DType != leaf.DType || !grad.IsContiguous || !ShapeUtil.SameShape(grad.ShapeArray, leaf.ShapeArray)) return null;
+        foreach (var s in sources)
+            if (ReferenceEquals(s.Storage, grad.Storage)) return null;
+        beta = 1;
+        return grad;
+    }
+
     /// <summary>Nodes reachable from <paramref name="root"/>, each after every node that consumes its output.</summary>
     private static List<Node> TopologicalOrder(Node root)
     {

@@ -59,7 +59,11 @@ public sealed partial class Tensor
                 for (int d = 0; d < input.Rank - 1; d++) rows *= input.shape[d];
                 var g2 = g.ReshapeData([rows, outF]);
                 var x2 = input.ReshapeData([rows, inF]);
-                gw = Compute.MatMul(g2.TransposeView(0, 1), x2);
+                // A leaf weight's gradient is accumulated by the GEMM itself (beta = 1 into its Grad, or beta = 0 into a
+                // fresh one): no temporary gW and no pass adding it to Grad. The Engine then has nothing to add.
+                var dest = Engine.DirectLeafGrad(weight, out double beta, g2, x2);
+                if (dest is not null) Compute.MatMulInto(g2.TransposeView(0, 1), x2, dest, beta);
+                else gw = Compute.MatMul(g2.TransposeView(0, 1), x2);
             }
             var gb = bias is not null && bias.requiresGrad ? Compute.SumTo(g, [outF]) : null;
             return bias is null ? [gx, gw] : [gx, gw, gb];

@@ -60,6 +60,28 @@ internal static partial class Compute
         return view;
     }
 
+    /// <summary>
+    /// c = a b + beta c for 2-D a [m, k] and b [k, n] (any strides) into an existing contiguous c [m, n] of the same
+    /// floating-point type, as one GEMM: beta = 1 accumulates the product into c in place, beta = 0 overwrites c
+    /// without reading it.
+    /// </summary>
+    public static void MatMulInto(Tensor a, Tensor b, Tensor c, double beta)
+    {
+        if (a.Rank != 2 || b.Rank != 2 || c.Rank != 2 || b.ShapeArray[0] != a.ShapeArray[1] || c.ShapeArray[0] != a.ShapeArray[0] || c.ShapeArray[1] != b.ShapeArray[1])
+            throw new ArgumentException($"MatMulInto: expected [m, k] x [k, n] into [m, n], got {ShapeUtil.Format(a.ShapeArray)} x {ShapeUtil.Format(b.ShapeArray)} into {ShapeUtil.Format(c.ShapeArray)}.");
+        if (!a.DType.IsFloatingPoint() || b.DType != a.DType || c.DType != a.DType || !c.IsContiguous)
+            throw new ArgumentException($"MatMulInto: expected floating-point operands of one dtype and a contiguous destination, got {a.DType.TorchName()}, {b.DType.TorchName()} into {c.DType.TorchName()}.");
+        int m = a.ShapeArray[0], k = a.ShapeArray[1], n = b.ShapeArray[1];
+        var la = GemmLayout(a.StrideArray, m, k, 2);
+        var lb = GemmLayout(b.StrideArray, k, n, 2);
+        if (la is null) { a = a.CloneData(); la = (false, Math.Max(k, 1)); }
+        if (lb is null) { b = b.CloneData(); lb = (false, Math.Max(n, 1)); }
+        if (a.DType == DType.Float32)
+            Gemm.Sgemm(la.Value.Trans, lb.Value.Trans, m, n, k, 1f, a.Data<float>().AsSpan(a.Offset), la.Value.Ld, b.Data<float>().AsSpan(b.Offset), lb.Value.Ld, (float)beta, c.Data<float>().AsSpan(c.Offset, m * n), Math.Max(n, 1));
+        else
+            Gemm.Dgemm(la.Value.Trans, lb.Value.Trans, m, n, k, 1.0, a.Data<double>().AsSpan(a.Offset), la.Value.Ld, b.Data<double>().AsSpan(b.Offset), lb.Value.Ld, beta, c.Data<double>().AsSpan(c.Offset, m * n), Math.Max(n, 1));
+    }
+
     /// <summary>y = x W^T + b for x [.., in], W [out, in], b [out] of one floating-point type: one GEMM per call.</summary>
     public static Tensor Linear(Tensor x, Tensor w, Tensor? b)
     {

@@ -18,6 +18,28 @@ internal static partial class Compute
     /// <summary>Start of partition <paramref name="p"/> of <paramref name="parts"/> over n elements, on a 64-byte multiple.</summary>
     private static int PartStart(int n, int p, int parts) => p == parts ? n : (int)((long)n * p / parts) & ~15;
 
+    /// <summary>
+    /// Runs <paramref name="body"/> over the elements [0, n) split as the element-wise ops are (1 part below twice
+    /// <see cref="ParallelElementwiseGrain"/>, at most <see cref="KernelThreads.Count"/>, boundaries on 64-byte
+    /// multiples), without allocating. For element-wise updates outside the tensor layer (an optimiser's step).
+    /// </summary>
+    internal static void ParallelRanges<TBody>(int n, ref TBody body) where TBody : struct, IRangeBody
+    {
+        int parts = ParallelParts(n);
+        if (parts == 1)
+        {
+            body.Run(0, n);
+            return;
+        }
+        var ranges = new RangeBody<TBody>(body, n, parts);
+        KernelThreads.For(parts, ref ranges);
+    }
+
+    private readonly struct RangeBody<TBody>(TBody body, int n, int parts) : IPartitionBody where TBody : struct, IRangeBody
+    {
+        public void Run(int part) => body.Run(PartStart(n, part, parts), PartStart(n, part + 1, parts));
+    }
+
     private static void ParallelUnary<T>(T[] x, int xo, T[] d, int dOff, int n, UnaryOp op) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var body = new UnaryBody<T>(x, xo, d, dOff, n, ParallelParts(n), op);
@@ -71,4 +93,11 @@ internal static partial class Compute
             ActivationBackwardSpan<T>(kind, x.AsSpan(xo + s, e - s), g.AsSpan(go + s, e - s), d.AsSpan(dOff + s, e - s));
         }
     }
+}
+
+/// <summary>Work over a range of elements for <see cref="Compute.ParallelRanges{TBody}(int, ref TBody)"/>; ranges must write disjoint outputs.</summary>
+internal interface IRangeBody
+{
+    /// <summary>Processes the elements [<paramref name="start"/>, <paramref name="end"/>).</summary>
+    void Run(int start, int end);
 }

@@ -52,6 +52,167 @@ public class LinearAlgebraTests
         CheckMany(t => Tensor.Linear(t[0], t[1], t[2]), Leaf(9, 3), Leaf(10, 4, 3), Leaf(11, 4));
     }
 
+    // The weight gradient of a leaf is accumulated by the GEMM itself (beta = 1 into Grad, or beta = 0 into a fresh
+    // Grad); these tests pin PyTorch's accumulation semantics against gW = sum over calls of R^T x, computed naively.
+
+    /// <summary>R^T x for R [rows, outF] and x [rows, inF], the weight gradient of sum(Linear(x, W) * R).</summary>
+    private static double[] NaiveWeightGrad(double[] r, double[] x, int rows, int outF, int inF)
+    {
+        var gw = new double[outF * inF];
+        for (int o = 0; o < outF; o++)
+            for (int i = 0; i < inF; i++)
+            {
+                double s = 0;
+                for (int n = 0; n < rows; n++) s += r[n * outF + o] * x[n * inF + i];
+                gw[o * inF + i] = s;
+            }
+        return gw;
+    }
+
+    private static double[] Add(double[] a, double[] b) => a.Select((v, i) => v + b[i]).ToArray();
+
+    private static Tensor Rand(long seed, params int[] shape) => Tensor.Randn(shape, new Generator(seed), DType.Float64);
+
+    /// <summary>sum(Linear(x, w, b) * r), whose upstream gradient is r.</summary>
+    private static Tensor LinearLoss(Tensor x, Tensor w, Tensor r, Tensor? b = null) => (Tensor.Linear(x, w, b) * r).Sum();
+
+    // (rows, in, out): the unpacked small GEMM path and the packed one (m * n * k above 32^3).
+    [Theory]
+    [InlineData(3, 4, 5)]
+    [InlineData(20, 50, 40)]
+    public void LinearWeightGradientAccumulatesOverBackwardCalls(int rows, int inF, int outF)
+    {
+        var w = Rand(1, outF, inF).RequiresGrad_();
+        var b = Rand(2, outF).RequiresGrad_();
+        Tensor x1 = Rand(3, rows, inF), r1 = Rand(4, rows, outF), x2 = Rand(5, rows, inF), r2 = Rand(6, rows, outF);
+        var g1 = NaiveWeightGrad(r1.ToDoubleArray(), x1.ToDoubleArray(), rows, outF, inF);
+        var g2 = NaiveWeightGrad(r2.ToDoubleArray(), x2.ToDoubleArray(), rows, outF, inF);
+
+        LinearLoss(x1, w, r1, b).Backward();
+        Assert.Equal(g1, w.Grad!.ToDoubleArray(), new ToleranceComparer(1e-12));
+        var grad = w.Grad;
+        LinearLoss(x2, w, r2, b).Backward();
+        Assert.Same(grad, w.Grad);
+        Assert.Equal(Add(g1, g2), w.Grad.ToDoubleArray(), new ToleranceComparer(1e-12));
+        var bias = r1.Sum(0).ToDoubleArray().Zip(r2.Sum(0).ToDoubleArray(), (p, q) => p + q).ToArray();
+        Assert.Equal(bias, b.Grad!.ToDoubleArray(), new ToleranceComparer(1e-12));
+
+        // ZeroGrad(setToNone: false): the zeroed gradient is reused and holds this step's gradient alone.
+        w.Grad.Zero();
+        LinearLoss(x2, w, r2).Backward();
+        Assert.Same(grad, w.Grad);
+        Assert.Equal(g2, w.Grad.ToDoubleArray(), new ToleranceComparer(1e-12));
+
+        // retain_graph: a second backward through the same graph adds the same gradient again.
+        w.Grad = null;
+        var loss = LinearLoss(x1, w, r1);
+        loss.Backward(retainGraph: true);
+        loss.Backward();
+        Assert.Equal(Add(g1, g1), w.Grad!.ToDoubleArray(), new ToleranceComparer(1e-12));
+    }
+
+    [Fact]
+    public void LinearWeightGradientAccumulatesInFloat32()
+    {
+        var w = Tensor.Randn([40, 50], new Generator(1)).RequiresGrad_();
+        Tensor x = Tensor.Randn([20, 50], new Generator(2)), r = Tensor.Randn([20, 40], new Generator(3));
+        var g = NaiveWeightGrad(r.ToDoubleArray(), x.ToDoubleArray(), 20, 40, 50);
+        w.Grad = Tensor.Ones([40, 50]);
+        (Tensor.Linear(x, w) * r).Sum().Backward();
+        Assert.Equal(DType.Float32, w.Grad.DType);
+        Assert.Equal(g.Select(v => v + 1).ToArray(), w.Grad.ToDoubleArray(), new ToleranceComparer(1e-4));
+    }
+
+    [Fact]
+    public void AWeightSharedInOneGraphGetsTheSumOfItsGradients()
+    {
+        const int rows = 6, inF = 5, outF = 5;
+        var w = Rand(1, outF, inF).RequiresGrad_();
+        Tensor x1 = Rand(2, rows, inF), r1 = Rand(3, rows, outF), x2 = Rand(4, rows, inF), r2 = Rand(5, rows, outF), r3 = Rand(6, rows, outF);
+        var g1 = NaiveWeightGrad(r1.ToDoubleArray(), x1.ToDoubleArray(), rows, outF, inF);
+        var g2 = NaiveWeightGrad(r2.ToDoubleArray(), x2.ToDoubleArray(), rows, outF, inF);
+        var g3 = NaiveWeightGrad(r3.ToDoubleArray(), x1.ToDoubleArray(), rows, outF, inF);
+
+        // Two Linear calls: the first node run allocates the gradient (beta = 0), the second adds into it (beta = 1).
+        (LinearLoss(x1, w, r1) + LinearLoss(x2, w, r2)).Backward();
+        Assert.Equal(Add(g1, g2), w.Grad!.ToDoubleArray(), new ToleranceComparer(1e-12));
+
+        // Linear and a MatMul through W^T (the ordinary path, accumulated by the Engine) in one graph.
+        w.Grad = null;
+        (LinearLoss(x1, w, r1) + (x1.MatMul(w.T()) * r3).Sum()).Backward();
+        Assert.Equal(Add(g1, g3), w.Grad!.ToDoubleArray(), new ToleranceComparer(1e-12));
+
+        // W is also the input: Linear(W, W) = W W^T, whose gradient is R^T W + R W (W square).
+        var wv = w.Detach().ToDoubleArray();
+        var r = Rand(7, outF, outF);
+        w.Grad = null;
+        (Tensor.Linear(w, w) * r).Sum().Backward();
+        var expected = Add(NaiveWeightGrad(r.ToDoubleArray(), wv, outF, outF, inF), Naive(r.ToDoubleArray(), wv, outF, outF, inF));
+        Assert.Equal(expected, w.Grad!.ToDoubleArray(), new ToleranceComparer(1e-12));
+    }
+
+    [Fact]
+    public void AFreshWeightGradientOutlivesTheStepsTensorScope()
+    {
+        const int rows = 4, inF = 3, outF = 2;
+        var w = Rand(1, outF, inF).RequiresGrad_();
+        Tensor x = Rand(2, rows, inF), r = Rand(3, rows, outF);
+        var g = NaiveWeightGrad(r.ToDoubleArray(), x.ToDoubleArray(), rows, outF, inF);
+        var opt = new Axon.Optim.Sgd([w], lr: 0.1);
+        Tensor first;
+        using (var scope = new TensorScope())
+        {
+            opt.ZeroGrad(setToNone: true);
+            LinearLoss(x, w, r).Backward();
+            first = w.Grad!;
+        }
+        Assert.False(first.IsDisposed);
+        Assert.Equal(g, w.Grad!.ToDoubleArray(), new ToleranceComparer(1e-12));
+
+        // A disposed gradient is replaced by a fresh one, as the Engine does.
+        w.Grad.Dispose();
+        using (var scope = new TensorScope()) LinearLoss(x, w, r).Backward();
+        Assert.NotSame(first, w.Grad);
+        Assert.False(w.Grad.IsDisposed);
+        Assert.Equal(g, w.Grad.ToDoubleArray(), new ToleranceComparer(1e-12));
+    }
+
+    [Fact]
+    public void AWeightThatIsNotALeafTakesTheOrdinaryPath()
+    {
+        const int rows = 4, inF = 3, outF = 2;
+        var baseW = Rand(1, outF, inF).RequiresGrad_();
+        Tensor x = Rand(2, rows, inF), r = Rand(3, rows, outF);
+        var g = NaiveWeightGrad(r.ToDoubleArray(), x.ToDoubleArray(), rows, outF, inF);
+        var w = baseW * 2.0;
+        w.RetainGrad();
+        LinearLoss(x, w, r).Backward();
+        Assert.Equal(g, w.Grad!.ToDoubleArray(), new ToleranceComparer(1e-12));
+        Assert.Equal(g.Select(v => 2 * v).ToArray(), baseW.Grad!.ToDoubleArray(), new ToleranceComparer(1e-12));
+
+        // A gradient of another shape than the weight's is not written into; nor one of another dtype.
+        var leaf = Rand(4, outF, inF).RequiresGrad_();
+        leaf.Grad = Tensor.Zeros([outF, inF]);
+        Assert.Null(Engine.DirectLeafGrad(leaf, out _));
+        leaf.Grad = Tensor.Zeros([outF * inF], DType.Float64);
+        Assert.Null(Engine.DirectLeafGrad(leaf, out _));
+        leaf.Grad = Tensor.Zeros([inF, outF], DType.Float64).T();
+        Assert.Null(Engine.DirectLeafGrad(leaf, out _));
+        Assert.Null(Engine.DirectLeafGrad(w, out _));
+        leaf.Grad = Tensor.Zeros([outF, inF], DType.Float64);
+        Assert.Null(Engine.DirectLeafGrad(leaf, out _, leaf.Grad));
+        Assert.Same(leaf.Grad, Engine.DirectLeafGrad(leaf, out double beta, x));
+        Assert.Equal(1.0, beta);
+        using (GradMode.DetectAnomaly())
+        {
+            // Anomaly detection checks each returned gradient, so the weight's is returned, with the same values.
+            Assert.Null(Engine.DirectLeafGrad(leaf, out _));
+            baseW.Grad = null;
+            LinearLoss(x, baseW, r).Backward();
+            Assert.Equal(g, baseW.Grad!.ToDoubleArray(), new ToleranceComparer(1e-12));
+        }
+    }
+
     private static double[] Naive(double[] a, double[] b, int m, int k, int n)
     {
         var c = new double[m * n];

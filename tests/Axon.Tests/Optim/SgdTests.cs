@@ -223,6 +223,77 @@ public class SgdTests
         Assert.Equal(0.0, opt.ParamGroups[1][Sgd.MomentumKey]);
     }
 
+    // A parameter large enough to be split over the kernel threads (200_003 elements: three grains of 65536, and a
+    // scalar tail), updated for three steps: every thread count must give the bits of the scalar formula.
+    [Theory]
+    [InlineData(DType.Float32, 0.9, 0.0, true, 0.01, false)]
+    [InlineData(DType.Float32, 0.9, 0.3, false, 0.01, true)]
+    [InlineData(DType.Float32, 0.0, 0.0, false, 0.05, false)]
+    [InlineData(DType.Float64, 0.9, 0.0, true, 0.01, false)]
+    [InlineData(DType.Float64, 0.5, 0.25, false, 0.0, true)]
+    public void ALargeParameterGetsTheScalarFormulasBitsWithAnyThreadCount(DType dtype, double momentum, double dampening, bool nesterov, double weightDecay, bool maximize)
+    {
+        if (dtype == DType.Float32) CheckLargeUpdate<float>(momentum, dampening, nesterov, weightDecay, maximize);
+        else CheckLargeUpdate<double>(momentum, dampening, nesterov, weightDecay, maximize);
+    }
+
+    private static void CheckLargeUpdate<T>(double momentum, double dampening, bool nesterov, double weightDecay, bool maximize)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        const int n = 200_003, steps = 3;
+        const double lr = 0.05;
+        var dtype = typeof(T) == typeof(float) ? DType.Float32 : DType.Float64;
+        var p0 = Tensor.Randn([n], new Generator(1), dtype).ToArray<T>();
+        var grads = Enumerable.Range(0, steps).Select(t => Tensor.Randn([n], new Generator(10 + t), dtype).ToArray<T>()).ToArray();
+
+        // The algorithm box element by element, with the coefficients rounded to T as Sgd rounds them.
+        var expected = (T[])p0.Clone();
+        var buf = new T[n];
+        T wd = T.CreateChecked(weightDecay), mu = T.CreateChecked(momentum), damp = T.CreateChecked(1 - dampening);
+        T step = maximize ? T.CreateChecked(lr) : -T.CreateChecked(lr);
+        for (int t = 0; t < steps; t++)
+            for (int i = 0; i < n; i++)
+            {
+                var g = grads[t][i];
+                if (weightDecay != 0) g += wd * expected[i];
+                if (momentum != 0)
+                {
+                    var b = t == 0 ? g : mu * buf[i] + damp * g;
+                    buf[i] = b;
+                    g = nesterov ? g + mu * b : b;
+                }
+                expected[i] += step * g;
+            }
+
+        int saved = Kernels.KernelThreads.Count;
+        try
+        {
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                Kernels.KernelThreads.Count = threads;
+                var w = FromArray((T[])p0.Clone()).RequiresGrad_();
+                var opt = new Sgd([w], lr, momentum, dampening, weightDecay, nesterov, maximize);
+                for (int t = 0; t < steps; t++)
+                {
+                    w.Grad = FromArray(grads[t]);
+                    opt.Step();
+                }
+                var got = w.ToArray<T>();
+                for (int i = 0; i < n; i++)
+                    if (!got[i].Equals(expected[i]))
+                        Assert.Fail($"{threads} thread(s): element {i} is {got[i]:r}, the scalar formula gives {expected[i]:r}.");
+            }
+        }
+        finally { Kernels.KernelThreads.Count = saved; }
+    }
+
+    private static Tensor FromArray<T>(T[] a) => a switch
+    {
+        float[] f => Tensor.FromArray(f),
+        double[] d => Tensor.FromArray(d),
+        _ => throw new ArgumentException(typeof(T).Name),
+    };
+
     private static void QuadraticRun(double lr, int steps, out double finalNorm)
     {
         // F(x) = 1/2 sum(c_i x_i^2), Hessian diag(c), L = max c = 4: gradient descent converges iff lr < 2/L = 0.5.
