@@ -1,0 +1,26 @@
+namespace Axon;
+
+// Fused losses: one recorded node where the composite would record several.
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// Softmax cross-entropy of floating-point logits [N, C] against int64 class indices <paramref name="target"/> [N],
+    /// with optional class weights [C] of the logits' dtype that do not require grad: the composite
+    /// LogSoftmax(1) + NllLoss in one pass and one node. Per sample loss_i = w[t_i] (lse_i - x_i[t_i]); Mean divides the
+    /// sum by N (or by the sum of w[t_i]), Sum adds, None keeps [N]. The caller checks the shapes (and gives the
+    /// composite's messages for bad targets). Backward: gx_i = (softmax(x_i) - onehot(t_i)) s_i with s_i the output
+    /// gradient times w[t_i], divided by N (or by the sum of w[t_i]) for Mean.
+    /// </summary>
+    internal static Tensor SoftmaxCrossEntropy(Tensor logits, Tensor target, Tensor? weight, LossReduction reduction)
+    {
+        if (logits.Rank != 2 || !logits.DType.IsFloatingPoint()) throw new ArgumentException($"CrossEntropy: expected floating-point logits [N, C], got {logits.DType.TorchName()} {ShapeUtil.Format(logits.shape)}.", nameof(logits));
+        if (target.DType != DType.Int64 || target.Rank != 1 || target.shape[0] != logits.shape[0])
+            throw new ArgumentException($"CrossEntropy: expected an int64 target of shape [{logits.shape[0]}], got {target.DType.TorchName()} {ShapeUtil.Format(target.shape)}.", nameof(target));
+        if (weight is not null && (weight.Rank != 1 || weight.shape[0] != logits.shape[1] || weight.DType != logits.DType || weight.requiresGrad))
+            throw new ArgumentException($"CrossEntropy: expected class weights of shape [{logits.shape[1]}] and dtype {logits.DType.TorchName()} that do not require grad.", nameof(weight));
+        var x = logits.ContiguousData();
+        var t = target.ContiguousData();
+        var (loss, lse, weightSum) = Compute.CrossEntropy(x, t, weight, reduction);
+        return loss.Record("CrossEntropy", [logits], g => [Compute.CrossEntropyBackward(x, lse, t, weight, reduction, weightSum, g)]);
+    }
+}
