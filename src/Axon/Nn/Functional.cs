@@ -13,7 +13,8 @@ public enum Reduction
 
 /// <summary>
 /// Loss functions in functional form (torch.nn.functional). Each is a composite of differentiable ops,
-/// so its gradient comes from theirs. Shapes: input [N, C] logits or scores and target [N] class indices
+/// so its gradient comes from theirs, except the common case of <see cref="CrossEntropy"/> (one fused op with the
+/// composite's values and gradient). Shapes: input [N, C] logits or scores and target [N] class indices
 /// (int64) unless stated otherwise.
 /// </summary>
 public static class Functional
@@ -37,7 +38,7 @@ public static class Functional
         if (target.DType != DType.Int64 || target.Rank != 1 || target.Size(0) != input.Size(0))
             throw new ArgumentException($"{op}: expected an int64 target of shape [{input.Size(0)}] (class indices), got {target.DType.TorchName()} [{string.Join(", ", target.GetShape())}].", nameof(target));
         int c = input.Size(1);
-        foreach (long t in target.ToLongArray())
+        foreach (long t in target.ContiguousData().AsSpan<long>())
             if (t < 0 || t >= c) throw new ArgumentOutOfRangeException(nameof(target), $"{op}: target {t} is out of bounds for {c} classes.");
     }
 
@@ -90,11 +91,26 @@ public static class Functional
     /// <summary>
     /// Cross-entropy from logits [N, C]. The target is either class indices [N] (int64) or class
     /// probabilities [N, C] (float). <paramref name="labelSmoothing"/> mixes the target with the uniform distribution.
+    /// Class indices without label smoothing, on floating-point logits, with no weights or weights [C] of the logits'
+    /// dtype that do not require grad, run as one fused op (log-sum-exp and the pick in one pass per row, one graph
+    /// node whose backward is (softmax - onehot(target)) times the output gradient, the target's weight and 1/N or
+    /// 1/sum of the targets' weights for Mean); every other case is the composite LogSoftmax + NllLoss.
     /// </summary>
     public static Tensor CrossEntropy(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean, double labelSmoothing = 0)
     {
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "CrossEntropy: labelSmoothing must be in [0, 1].");
         if (input.Rank != 2) throw new ArgumentException($"CrossEntropy: expected logits [N, C], got [{string.Join(", ", input.GetShape())}].", nameof(input));
+        if (target.DType == DType.Int64 && labelSmoothing == 0 && CanFuse(input, weight))
+        {
+            // The common case as one fused op; same checks and messages as NllLoss on the log-softmax below.
+            CheckClassTarget(input, target, "NllLoss");
+            return Tensor.SoftmaxCrossEntropy(input, target, weight, reduction switch
+            {
+                Reduction.Mean => LossReduction.Mean,
+                Reduction.Sum => LossReduction.Sum,
+                _ => LossReduction.None,
+            });
+        }
         var logP = input.LogSoftmax(1);
         int c = input.Size(1);
         if (target.DType == DType.Int64)
@@ -108,6 +124,15 @@ public static class Functional
         var perClass = weight is null ? target * logP : target * logP * weight;
         return Reduce(-perClass.Sum(1), reduction);
     }
+
+    /// <summary>
+    /// Whether CrossEntropy on class indices can run fused: non-empty floating-point logits, and class weights (if any)
+    /// of shape [C] and the logits' dtype that take no gradient. Anything else (empty batches, mixed dtypes, odd weight
+    /// shapes, weights that require grad) goes through the composite, which gives PyTorch's promotion and errors.
+    /// </summary>
+    private static bool CanFuse(Tensor input, Tensor? weight) =>
+        input.DType.IsFloatingPoint() && input.NumEl > 0 &&
+        (weight is null || (weight.Rank == 1 && weight.Size(0) == input.Size(1) && weight.DType == input.DType && !weight.RequiresGrad));
 
     /// <summary>Multilabel cross-entropy (one sigmoid per label): mean over the C labels of the binary cross-entropy with logits; target [N, C] in {0, 1}.</summary>
     public static Tensor MultiLabelSoftMarginLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)

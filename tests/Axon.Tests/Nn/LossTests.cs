@@ -1,4 +1,5 @@
 using Axon.Nn;
+using static Axon.Tests.GradCheck;
 
 namespace Axon.Tests.Nn;
 
@@ -75,6 +76,141 @@ public class LossTests
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Functional.CrossEntropy(x, Tensor.FromArray(new long[] { 0, 3, 1 })));
         Assert.Contains("target 3 is out of bounds for 3 classes", ex.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => Functional.CrossEntropy(x, Tensor.FromArray(new long[] { 0, 1 })));
+    }
+
+    public static TheoryData<Reduction, bool> ReductionsAndWeights() => new()
+    {
+        { Reduction.Mean, false }, { Reduction.Sum, false }, { Reduction.None, false },
+        { Reduction.Mean, true }, { Reduction.Sum, true }, { Reduction.None, true },
+    };
+
+    private static readonly (int N, int C)[] OddSizes = [(1, 2), (1, 5), (1, 11), (3, 2), (3, 5), (3, 11), (7, 2), (7, 5), (7, 11)];
+
+    private static Tensor Targets(int n, int c, int seed) => Tensor.Randint(0, c, [n], new Generator(seed));
+
+    /// <summary>Class weights 0.5, 0.75, ... (distinct, so a wrong class or a wrong normaliser shows).</summary>
+    private static Tensor ClassWeights(int c, DType dtype) => Tensor.FromArray(Enumerable.Range(0, c).Select(k => 0.5 + 0.25 * k).ToArray()).To(dtype);
+
+    [Theory]
+    [MemberData(nameof(ReductionsAndWeights))]
+    public void FusedCrossEntropyHasCorrectGradients(Reduction reduction, bool weighted)
+    {
+        foreach (var (n, c) in OddSizes)
+        {
+            var t = Targets(n, c, 10 * n + c);
+            var w = weighted ? ClassWeights(c, DType.Float64) : null;
+            var x = Leaf(n * 100 + c, n, c);
+            // The fused op is what runs: one node, whose only input is the logits.
+            var loss = Functional.CrossEntropy(x, t, w, reduction);
+            Assert.Equal("CrossEntropy", loss.GradFn!.Name);
+            Assert.Same(x, Assert.Single(loss.GradFn.Inputs));
+            Check(z => Functional.CrossEntropy(z, t, w, reduction), x);
+        }
+        // Non-contiguous logits (a transposed view, and every other element) take the same path.
+        var t3 = Targets(3, 5, 1);
+        var w3 = weighted ? ClassWeights(5, DType.Float64) : null;
+        Check(z => Functional.CrossEntropy(z, t3, w3, reduction), NonContiguous(7, 3, 5));
+        Check(z => Functional.CrossEntropy(z, t3, w3, reduction), Strided(8, 3, 5));
+    }
+
+    [Theory]
+    [MemberData(nameof(ReductionsAndWeights))]
+    public void FusedCrossEntropyEqualsLogSoftmaxThenNllLoss(Reduction reduction, bool weighted)
+    {
+        foreach (var (dtype, tol) in new[] { (DType.Float32, 1e-6), (DType.Float64, 1e-12) })
+            foreach (var (n, c) in OddSizes.Append((64, 10)))
+            {
+                var t = Targets(n, c, n + 7 * c);
+                var w = weighted ? ClassWeights(c, dtype) : null;
+                // Spread-out logits, so that the softmax is far from uniform.
+                var x = (Tensor.Randn([n, c], new Generator(n * 31 + c), dtype) * 4.0).Detach().RequiresGrad_();
+                var fused = Functional.CrossEntropy(x, t, w, reduction);
+                Assert.Equal("CrossEntropy", fused.GradFn!.Name);
+                var composite = Functional.NllLoss(x.LogSoftmax(1), t, w, reduction);
+                Assert.Equal(dtype, fused.DType);
+                Assert.Equal(composite.GetShape(), fused.GetShape());
+                AssertClose(composite.ToDoubleArray(), fused.ToDoubleArray(), tol, $"{dtype.TorchName()} [{n}, {c}] loss");
+
+                // And the same gradient, seeded with a non-trivial output gradient.
+                var seed = Tensor.Randn(fused.GetShape(), new Generator(3), dtype);
+                x.Grad = null;
+                fused.Backward(seed);
+                var gf = x.Grad!.ToDoubleArray();
+                x.Grad = null;
+                composite.Backward(seed);
+                AssertClose(x.Grad!.ToDoubleArray(), gf, tol, $"{dtype.TorchName()} [{n}, {c}] gradient");
+            }
+    }
+
+    /// <summary>|a - e| &lt;= tol * max(|e|, max |e| / 16) element-wise: relative, with a floor so that tiny gradient entries need not match to the last bit.</summary>
+    private static void AssertClose(double[] expected, double[] actual, double tol, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double floor = expected.Select(Math.Abs).DefaultIfEmpty(0).Max() / 16;
+        for (int i = 0; i < expected.Length; i++)
+            if (!(Math.Abs(actual[i] - expected[i]) <= tol * Math.Max(Math.Abs(expected[i]), floor)))
+                Assert.Fail($"{what}[{i}]: fused {actual[i]:R}, composite {expected[i]:R}.");
+    }
+
+    [Fact]
+    public void FusedCrossEntropyIsStableAndMasksNegativeInfinity()
+    {
+        // Large logits: no overflow; a class at -inf gets probability 0 and gradient 0.
+        var x = Tensor.FromArray(new double[] { 1000, 999, double.NegativeInfinity, -1000, -1001, 0 }, 2, 3).RequiresGrad_();
+        var t = Tensor.FromArray(new long[] { 1, 0 });
+        var loss = Functional.CrossEntropy(x, t, reduction: Reduction.None);
+        double lse0 = 1000 + Math.Log(1 + Math.Exp(-1)), lse1 = Math.Log(Math.Exp(-1000) + Math.Exp(-1001) + 1);
+        Assert.Equal(lse0 - 999, loss.GetDouble(0), 12);
+        Assert.Equal(lse1 + 1000, loss.GetDouble(1), 12);
+        loss.Sum().Backward();
+        Assert.Equal(0.0, x.Grad!.GetDouble(0, 2));
+        Assert.Equal(1 / (1 + Math.Exp(-1)), x.Grad.GetDouble(0, 0), 12);
+        Assert.All(x.Grad.ToDoubleArray(), v => Assert.True(double.IsFinite(v)));
+        // A +inf or NaN logit gives what the composite gives (NaN or inf).
+        foreach (double bad in new[] { double.PositiveInfinity, double.NaN })
+            for (long k = 0; k < 2; k++)
+            {
+                var xb = Tensor.FromArray(new double[] { bad, 0 }, 1, 2);
+                var tb = Tensor.FromArray(new long[] { k });
+                double fused = Functional.CrossEntropy(xb, tb).Item(), composite = Functional.NllLoss(xb.LogSoftmax(1), tb).Item();
+                Assert.False(double.IsFinite(fused));
+                Assert.Equal(composite, fused);
+            }
+    }
+
+    [Fact]
+    public void FusedCrossEntropyRejectsTargetsWithTheCompositesMessages()
+    {
+        var x = Tensor.FromArray(Logits, 3, 3);
+        foreach (var bad in new[] { new long[] { 0, 3, 1 }, [0, -1, 1], [0, 1] })
+        {
+            var target = Tensor.FromArray(bad);
+            var fused = Record.Exception(() => Functional.CrossEntropy(x, target));
+            var composite = Record.Exception(() => Functional.NllLoss(x.LogSoftmax(1), target));
+            Assert.NotNull(fused);
+            Assert.Equal(composite!.GetType(), fused.GetType());
+            Assert.Equal(composite.Message, fused.Message);
+        }
+        var twoD = Tensor.FromArray(new long[] { 0, 1, 2 }, 3, 1);
+        Assert.Equal(Record.Exception(() => Functional.NllLoss(x.LogSoftmax(1), twoD))!.Message, Record.Exception(() => Functional.CrossEntropy(x, twoD))!.Message);
+    }
+
+    [Fact]
+    public void CrossEntropyFallsBackWhereItCannotFuse()
+    {
+        var t = Tensor.FromArray(new long[] { 2, 0, 1, 1 });
+        // Class weights that require grad get their gradient through the composite.
+        var x = Leaf(11, 4, 3);
+        var w = Uniform(12, 0.5, 2, 3);
+        Assert.NotEqual("CrossEntropy", Functional.CrossEntropy(x, t, w).GradFn!.Name);
+        CheckMany(xs => Functional.CrossEntropy(xs[0], t, xs[1]), x, w);
+        // Float32 weights on float64 logits (promotion), label smoothing, and an empty batch.
+        var w32 = Tensor.FromArray(new float[] { 0.5f, 2, 1 });
+        var mixed = Functional.CrossEntropy(x, t, w32);
+        Assert.NotEqual("CrossEntropy", mixed.GradFn!.Name);
+        Assert.Equal(Functional.CrossEntropy(x, t, w32.To(DType.Float64)).Item(), mixed.Item(), 12);
+        Assert.NotEqual("CrossEntropy", Functional.CrossEntropy(x, t, labelSmoothing: 0.1).GradFn!.Name);
+        Assert.True(double.IsNaN(Functional.CrossEntropy(Tensor.Zeros([0, 3]), Tensor.FromArray(Array.Empty<long>())).Item()));
     }
 
     [Fact]
