@@ -61,13 +61,19 @@ public static class KernelThreads
             failure = null;
             pending = threads - 1;
             done.Reset();
-            int gen = generation + 1;
+            // 0 marks a share taken back (see below), so a generation never is.
+            int gen = generation + 1 == 0 ? 1 : generation + 1;
             for (int w = 0; w < threads - 1; w++) workers[w].Assigned = gen;
             // Publishing the generation releases the job to the polling workers; sleeping ones are woken.
             Interlocked.Exchange(ref generation, gen);
             for (int w = 0; w < threads - 1; w++)
                 if (Interlocked.Exchange(ref workers[w].Sleeping, 0) == 1) workers[w].Wake.Release();
             RunParts();
+            // Every part has been handed out. A worker that has not yet claimed its share (descheduled by another
+            // process, or still waking) is not waited for: its share is taken back, and it will find nothing to do.
+            for (int w = 0; w < threads - 1; w++)
+                if (Interlocked.CompareExchange(ref workers[w].Assigned, 0, gen) == gen && Interlocked.Decrement(ref pending) == 0)
+                    done.Set();
             done.Wait();
             Slot<TBody>.Body = default;
             job = null;
@@ -121,7 +127,10 @@ public static class KernelThreads
     {
         public readonly SemaphoreSlim Wake = new(0);
 
-        /// <summary>The generation of the last region this worker was given a share of.</summary>
+        /// <summary>
+        /// The generation of the region this worker is offered a share of; the worker claims it by writing its
+        /// complement, the dispatcher takes an unclaimed share back by writing 0.
+        /// </summary>
         public int Assigned;
 
         /// <summary>1 while the worker sleeps on <see cref="Wake"/> (or is about to): the dispatcher must release it.</summary>
@@ -151,8 +160,9 @@ public static class KernelThreads
         {
             int gen = WaitForGeneration(self, seen);
             seen = gen;
-            // A worker not given a share of this region (fewer parts than threads) only moves on.
-            if (Volatile.Read(ref self.Assigned) != gen) continue;
+            // A worker not given a share of this region (fewer parts than threads), or whose share the dispatcher took
+            // back because it finished every part first, only moves on. Claiming and taking back race on one CAS.
+            if (Interlocked.CompareExchange(ref self.Assigned, ~gen, gen) != gen) continue;
             RunParts();
             if (Interlocked.Decrement(ref pending) == 0) done.Set();
         }

@@ -35,6 +35,18 @@ internal static partial class Compute
         KernelThreads.For(parts, ref ranges);
     }
 
+    /// <summary>Sets data[offset .. offset + n] to <paramref name="value"/>, split over the threads when large (zeroing gradients).</summary>
+    internal static void ParallelFill<T>(T[] data, int offset, int n, T value) where T : unmanaged
+    {
+        var body = new FillBody<T>(data, offset, value);
+        ParallelRanges(n, ref body);
+    }
+
+    private readonly struct FillBody<T>(T[] data, int offset, T value) : IRangeBody where T : unmanaged
+    {
+        public void Run(int start, int end) => data.AsSpan(offset + start, end - start).Fill(value);
+    }
+
     private readonly struct RangeBody<TBody>(TBody body, int n, int parts) : IPartitionBody where TBody : struct, IRangeBody
     {
         public void Run(int part) => body.Run(PartStart(n, part, parts), PartStart(n, part + 1, parts));

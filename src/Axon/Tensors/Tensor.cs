@@ -250,9 +250,9 @@ public sealed partial class Tensor : IDisposable
         {
             switch (DType)
             {
-                case DType.Float32: AsSpan<float>().Fill((float)value); break;
-                case DType.Float64: AsSpan<double>().Fill(value); break;
-                default: AsSpan<long>().Fill((long)value); break;
+                case DType.Float32: Compute.ParallelFill(Data<float>(), Offset, NumEl, (float)value); break;
+                case DType.Float64: Compute.ParallelFill(Data<double>(), Offset, NumEl, value); break;
+                default: Compute.ParallelFill(Data<long>(), Offset, NumEl, (long)value); break;
             }
             return this;
         }
