@@ -70,7 +70,8 @@ public sealed class KernelThreadsTests
     }
 
     [Theory]
-    [InlineData(0)] // workers sleep after every region: exercises the wake-up handshake
+    [InlineData(0)] // workers sleep after every region: exercises the wake-up handshake, and the dispatcher taking back
+                    // the share of a worker still waking when the (tiny) parts are done
     [InlineData(2)] // polls that sometimes expire between regions
     [InlineData(100)] // the default: workers mostly catch the next region while polling
     public void BackToBackRegionsNeverLoseOrRepeatAPartition(int spinMicroseconds)
