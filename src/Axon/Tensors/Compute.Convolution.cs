@@ -39,6 +39,17 @@ internal static partial class Compute
     /// </summary>
     internal static bool ConvImplicitWeightGrad { get; set; } = true;
 
+    /// <summary>
+    /// Whether float convolutions that <see cref="ConvDirect.Supports"/> (unit stride, one group, few taps: LeNet's
+    /// first layer) take the direct kernel for the forward and the weight gradient, ahead of the implicit GEMM (and only
+    /// where <see cref="ConvImplicitGemm"/>, and for the weight gradient <see cref="ConvImplicitWeightGrad"/>, are on).
+    /// Tests turn it off to compare with the implicit GEMM.
+    /// </summary>
+    internal static bool ConvDirectKernel { get; set; } = true;
+
+    private static bool UseConvDirect<T>(in Window2d win, int groups) =>
+        typeof(T) == typeof(float) && ConvDirectKernel && ConvImplicitGemm && ConvDirect.Supports(win, groups);
+
     private static bool UseConvGemm<T>() => ConvImplicitGemm && ConvGemm.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
 
     private static Window2d ConvWindow(int c, int h, int w, int kh, int kw, in Conv2dParams p, int outH, int outW) =>
@@ -63,6 +74,11 @@ internal static partial class Compute
         int n = xs[0], c = xs[1], h = xs[2], wd = xs[3], o = ws[0], cg = ws[1], kh = ws[2], kw = ws[3];
         int g = p.Groups, og = o / g, outH = p.OutH(h, kh), outW = p.OutW(wd, kw), l = outH * outW, k = cg * kh * kw;
         var win = ConvWindow(c, h, wd, kh, kw, p, outH, outW);
+        if (UseConvDirect<T>(win, g))
+        {
+            ConvDirect.Forward(((float[])(object)x).AsSpan(xOff, n * c * h * wd), n, win, ((float[])(object)w).AsSpan(wOff, o * k), o, (float[]?)(object?)bias, (float[])(object)y);
+            return;
+        }
         if (UseConvGemm<T>())
         {
             ConvGemm.Forward<T>(x.AsSpan(xOff, n * c * h * wd), n, win, g, w.AsSpan(wOff, o * k), o, bias, y);
@@ -153,6 +169,12 @@ internal static partial class Compute
             ConvGemm.BackwardInput<T>(gy.AsSpan(gyOff, n * o * l), n, win, g, w.AsSpan(wOff, o * k), o, gx);
             gx = null;
             if (gw is null) return;
+        }
+        if (gw is not null && ConvImplicitWeightGrad && UseConvDirect<T>(win, g))
+        {
+            ConvDirect.WeightGrad(((float[])(object)x).AsSpan(xOff, n * c * h * wd), ((float[])(object)gy).AsSpan(gyOff, n * o * l), n, win, o, ((float[])(object)gw).AsSpan(0, o * k));
+            gw = null;
+            if (gx is null) return;
         }
         if (gw is not null && ConvImplicitWeightGrad && UseConvGemm<T>())
         {
