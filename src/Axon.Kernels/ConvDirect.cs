@@ -107,25 +107,30 @@ public static unsafe class ConvDirect
 
     /// <summary>
     /// gw = the weight gradient of y = conv(x, w): x [N, Channels, Height, Width], gy [N, O, OutH, OutW], gw [O,
-    /// Channels, kh, kw] (overwritten). The geometry comes from <paramref name="win"/>, which <see cref="Supports"/>
-    /// must accept.
+    /// Channels, kh, kw] (overwritten); and, when <paramref name="gb"/> is not empty, gb [O] = the bias gradient (the
+    /// sum of gy over samples and positions, overwritten), read from gy while the weight gradient has it in cache. The
+    /// geometry comes from <paramref name="win"/>, which <see cref="Supports"/> must accept.
     /// </summary>
-    public static void WeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> gy, int batch, in Window2d win, int outChannels, Span<float> gw)
+    public static void WeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> gy, int batch, in Window2d win, int outChannels, Span<float> gw, Span<float> gb = default)
     {
         if (!Supports(win, 1)) throw new NotSupportedException("ConvDirect: the window is outside the kernel's scope (see Supports).");
         int k = win.ColRows, l = win.OutPlaneSize;
-        if (x.Length < (long)batch * win.Channels * win.PlaneSize || gy.Length < (long)batch * outChannels * l || gw.Length < (long)outChannels * k)
+        if (x.Length < (long)batch * win.Channels * win.PlaneSize || gy.Length < (long)batch * outChannels * l || gw.Length < (long)outChannels * k
+            || (!gb.IsEmpty && gb.Length < outChannels))
             throw new ArgumentException("ConvDirect.WeightGrad: a span is shorter than the shapes need.");
         if (outChannels == 0) return;
         gw[..(outChannels * k)].Clear();
+        if (!gb.IsEmpty) gb[..outChannels].Clear();
         if (batch == 0 || l == 0) return;
         var job = Geometry<GradJob>(batch, win, outChannels);
         int rowTiles = (outChannels + GradRows - 1) / GradRows, tapTiles = (k + GradTaps - 1) / GradTaps;
-        nint accSize = (nint)outChannels * tapTiles * GradTaps * Vw;
+        // Per part: [O][tapTiles * GradTaps][16] partial sums of gw, then [O][16] of gb.
+        nint ldt = (nint)tapTiles * GradTaps * Vw, accSize = outChannels * (ldt + Vw);
         float* acc = AlignedBuffer.Get(ref accBuffer, job.Parts * accSize);
         fixed (float* px = x)
         fixed (float* pgy = gy)
         fixed (float* pgw = gw)
+        fixed (float* pgb = gb)
         {
             job.X = px;
             job.Y = pgy;
@@ -133,19 +138,22 @@ public static unsafe class ConvDirect
             job.AccSize = accSize;
             job.RowTiles = rowTiles;
             job.TapTiles = tapTiles;
+            job.Bias = !gb.IsEmpty;
             job.Taps = TapOffsets(win, job.Wp, job.Plane, tapTiles * GradTaps);
             KernelThreads.For(job.Parts, ref job);
-            // gw[o, t] = the lanes of every part's partial sums, parts in order.
-            nint ldt = (nint)tapTiles * GradTaps * Vw;
+            // gw[o, t] = the lanes of every part's partial sums, parts in order; gb[o] likewise.
             for (int o = 0; o < outChannels; o++)
-                for (int t = 0; t < k; t++)
-                {
-                    float* a = acc + o * ldt + (nint)t * Vw;
-                    var v = Vector512.Load(a);
-                    for (int part = 1; part < job.Parts; part++) v += Vector512.Load(a + part * accSize);
-                    pgw[(nint)o * k + t] = Vector512.Sum(v);
-                }
+                for (int t = 0; t < k; t++) pgw[(nint)o * k + t] = Reduce(acc + o * ldt + (nint)t * Vw, job.Parts, accSize);
+            for (int o = 0; o < outChannels && job.Bias; o++) pgb[o] = Reduce(acc + outChannels * ldt + (nint)o * Vw, job.Parts, accSize);
         }
+    }
+
+    // The sum of the lanes of parts vectors at a, a + stride, ... (added in part order).
+    private static float Reduce(float* a, int parts, nint stride)
+    {
+        var v = Vector512.Load(a);
+        for (int part = 1; part < parts; part++) v += Vector512.Load(a + part * stride);
+        return Vector512.Sum(v);
     }
 
     // The scratch geometry and the partition, shared by both jobs.
@@ -323,6 +331,7 @@ public static unsafe class ConvDirect
         public Window2d Win;
         public int Batch, O, Wp, Hp, Plane, ChunksPerRow, RowTiles, TapTiles, Parts;
         public nint AccSize;
+        public bool Bias;
         public float* X, Y, Acc;
         public int* Taps;
 
@@ -356,6 +365,8 @@ public static unsafe class ConvDirect
                     // Tiles of balanced sizes (6 outputs: two of 3).
                     int o0 = O * rt / RowTiles, count = O * (rt + 1) / RowTiles - o0;
                     float* g = ys + (nint)o0 * l;
+                    if (Bias)
+                        for (int r = 0; r < count; r++) SumInto(acc + O * ldt + (nint)(o0 + r) * Vw, g + (nint)r * l + ohA * outW, (ohB - ohA) * outW);
                     for (int tt = 0; tt < TapTiles; tt++)
                     {
                         int* taps = Taps + tt * GradTaps;
@@ -444,6 +455,20 @@ public static unsafe class ConvDirect
         if (rows > 1) AddRow(acc + lda, a10, a11, a12, a13, a14);
         if (rows > 2) AddRow(acc + 2 * lda, a20, a21, a22, a23, a24);
         if (rows > 3) AddRow(acc + 3 * lda, a30, a31, a32, a33, a34);
+    }
+
+    // acc[0 .. 16] += the lane-wise sums of src[0 .. n], the tail masked.
+    private static void SumInto(float* acc, float* src, int n)
+    {
+        Vector512<float> s0 = default, s1 = default;
+        int i = 0;
+        for (; i + 2 * Vw <= n; i += 2 * Vw)
+        {
+            s0 += Vector512.Load(src + i);
+            s1 += Vector512.Load(src + i + Vw);
+        }
+        for (; i < n; i += Vw) s0 += Avx512F.MaskLoad(src + i, Mask(n - i), Vector512<float>.Zero);
+        Vector512.Store(Vector512.Load(acc) + (s0 + s1), acc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -130,6 +130,8 @@ public sealed class ConvDirectTests
         var withBias = ForwardReference(p, x, w, b);
         var noBias = ForwardReference(p, x, w, null);
         var gwExpected = WeightGradReference(p, x, gy);
+        var gbExpected = new double[p.O];
+        for (int i = 0; i < outSize; i++) gbExpected[i / (p.OutH * p.OutW) % p.O] += gy[i];
         int saved = KernelThreads.Count;
         try
         {
@@ -150,11 +152,14 @@ public sealed class ConvDirectTests
                 AssertGuards(y0, $"{p} forward without bias");
                 AssertClose(noBias, y0, Guard, 1e-5, $"{p} forward without bias, {threads} threads");
 
-                // The gradient is overwritten, whatever the buffer held.
+                // The gradients are overwritten, whatever the buffers held; the bias gradient only when asked for.
                 var gw = Guarded(k * p.O);
-                ConvDirect.WeightGrad(x, gy, p.N, win, p.O, gw.AsSpan(Guard, k * p.O));
+                var gb = Guarded(p.O);
+                ConvDirect.WeightGrad(x, gy, p.N, win, p.O, gw.AsSpan(Guard, k * p.O), gb.AsSpan(Guard, p.O));
                 AssertGuards(gw, $"{p} weight gradient");
+                AssertGuards(gb, $"{p} bias gradient");
                 AssertClose(gwExpected, gw, Guard, 1e-4, $"{p} weight gradient, {threads} threads");
+                AssertClose(gbExpected, gb, Guard, 1e-4, $"{p} bias gradient, {threads} threads");
                 var again = Guarded(k * p.O);
                 ConvDirect.WeightGrad(x, gy, p.N, win, p.O, again.AsSpan(Guard, k * p.O));
                 Assert.Equal(gw, again);
@@ -179,13 +184,15 @@ public sealed class ConvDirectTests
     }
 
     [Fact]
-    public void EmptyBatchClearsTheWeightGradient()
+    public void EmptyBatchClearsTheGradients()
     {
         if (!ConvDirect.IsSupported) return;
         var win = new Window2d(1, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 6, 6);
         var gw = Enumerable.Repeat(1f, 2 * 9).ToArray();
-        ConvDirect.WeightGrad(ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, 0, win, 2, gw);
+        var gb = new[] { 1f, 2f };
+        ConvDirect.WeightGrad(ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, 0, win, 2, gw, gb);
         Assert.All(gw, v => Assert.Equal(0f, v));
+        Assert.All(gb, v => Assert.Equal(0f, v));
         ConvDirect.Forward(ReadOnlySpan<float>.Empty, 0, win, new float[18], 2, ReadOnlySpan<float>.Empty, Span<float>.Empty);
     }
 }

@@ -156,11 +156,13 @@ internal static partial class Compute
     {
         int n = xs[0], c = xs[1], h = xs[2], wd = xs[3], o = ws[0], cg = ws[1], kh = ws[2], kw = ws[3];
         int g = p.Groups, og = o / g, outH = p.OutH(h, kh), outW = p.OutW(wd, kw), l = outH * outW, k = cg * kh * kw;
-        if (gb is not null)
+        var win = ConvWindow(c, h, wd, kh, kw, p, outH, outW);
+        // The direct kernel sums the bias gradient from gY while its weight-gradient tiles have it in cache.
+        bool direct = gw is not null && ConvImplicitWeightGrad && UseConvDirect<T>(win, g);
+        if (gb is not null && !direct)
             for (int s = 0; s < n; s++)
                 for (int oc = 0; oc < o; oc++) gb[oc] += TensorPrimitives.Sum<T>(gy.AsSpan(gyOff + (s * o + oc) * l, l));
         if (gx is null && gw is null) return;
-        var win = ConvWindow(c, h, wd, kh, kw, p, outH, outW);
         // The input gradient's tile runs over the output channels of a group (k = og): below ConvGemmMinBackwardChannels
         // the short tiles and the fold cost more than the GEMM. Since the fold by permutes, LeNet's Conv2d(6, 16, 5)
         // backward is ~20 % faster here than through im2col + GEMM (profile --model lenet5: 0.75 -> 0.60 ms).
@@ -170,9 +172,10 @@ internal static partial class Compute
             gx = null;
             if (gw is null) return;
         }
-        if (gw is not null && ConvImplicitWeightGrad && UseConvDirect<T>(win, g))
+        if (direct)
         {
-            ConvDirect.WeightGrad(((float[])(object)x).AsSpan(xOff, n * c * h * wd), ((float[])(object)gy).AsSpan(gyOff, n * o * l), n, win, o, ((float[])(object)gw).AsSpan(0, o * k));
+            ConvDirect.WeightGrad(((float[])(object)x).AsSpan(xOff, n * c * h * wd), ((float[])(object)gy).AsSpan(gyOff, n * o * l), n, win, o, ((float[])(object)gw!).AsSpan(0, o * k),
+                gb is null ? default : ((float[])(object)gb).AsSpan(0, o));
             gw = null;
             if (gx is null) return;
         }
