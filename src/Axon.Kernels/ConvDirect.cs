@@ -5,9 +5,8 @@ using System.Runtime.Intrinsics.X86;
 namespace Axon.Kernels;
 
 /// <summary>
-/// Direct 2-D convolution (float, AVX-512) for layers with few input taps per output channel (K = Channels * kh * kw
-/// up to <see cref="MaxTaps"/>), unit stride and dilation, no groups: LeNet's and the lecture CNN's first layers
-/// (K = 25). Each sample's input planes are copied once into a zero-padded scratch; every tap of a 16-wide chunk of an
+/// Direct 2-D convolution (float, AVX-512) for layers with few input taps per output channel (K = Channels * kh * kw),
+/// unit stride and dilation, no groups: LeNet's and the lecture CNN's first layers (K = 25), LeNet's second (K = 150). Each sample's input planes are copied once into a zero-padded scratch; every tap of a 16-wide chunk of an
 /// output row is then one unaligned load from it, at a fixed offset. Nothing is gathered per panel, which is what the
 /// implicit GEMM (<see cref="ConvGemm"/>) spends most of its time on when K is this short.
 /// </summary>
@@ -45,22 +44,17 @@ public static unsafe class ConvDirect
 
     private const int Vw = 16;
 
-    /// <summary>
-    /// Largest K = Channels * kh * kw that <see cref="Supports"/> accepts: LeNet's first layer (K = 25) runs about 4x
-    /// faster here than through the implicit GEMM (forward) and 3x (weight gradient); longer K is left to the GEMM.
-    /// </summary>
-    internal static int MaxTaps { get; set; } = 32;
-
     /// <summary>Whether this machine runs the kernel (AVX-512F).</summary>
     public static bool IsSupported => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
 
     /// <summary>
-    /// Whether the kernel computes this convolution: AVX-512F, unit stride and dilation, one group, and at most
-    /// <see cref="MaxTaps"/> taps per output channel.
+    /// Whether the kernel computes this convolution: AVX-512F, unit stride and dilation, one group. Any K works, but
+    /// the kernel pays off for short K and wide output rows (the callers decide by measurement); the output width
+    /// rounded up to 16 is what it computes.
     /// </summary>
     public static bool Supports(in Window2d win, int groups) =>
         IsSupported && groups == 1 && win.StrideH == 1 && win.StrideW == 1 && win.DilationH == 1 && win.DilationW == 1
-        && win.ColRows is > 0 && win.ColRows <= MaxTaps && win.PadTop >= 0 && win.PadLeft >= 0;
+        && win.ColRows > 0 && win.PadTop >= 0 && win.PadLeft >= 0;
 
     /// <summary>
     /// y = conv(x, w) + bias. x [N, Channels, Height, Width], w [O, Channels, kh, kw], bias [O] or empty, y [N, O,

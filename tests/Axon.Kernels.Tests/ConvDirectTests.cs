@@ -4,9 +4,9 @@ namespace Axon.Kernels.Tests;
 
 /// <summary>
 /// The direct convolution kernel against plain loops (double sums) on fixed edge shapes and random ones: widths whose
-/// 16-wide chunks end in masked tails and pair across rows (1, 5, 16, 17, 28, 33), paddings 0-3 and uneven ones,
-/// 1-3 input channels, output-channel counts that leave partial blocks (1, 6, 8, 9, 17, 33), batches of 1 and 5, with
-/// and without bias, in 1 and 2 threads. The outputs sit between sentinel-filled guards, which must stay intact.
+/// 16-wide chunks end in masked tails and pair across rows (1, 5, 10, 16, 17, 28, 33), paddings 0-3 and uneven ones,
+/// 1-3 input channels (and 6 and 16: K = 150 and 144), output-channel counts that leave partial blocks (1, 6, 8, 9, 17,
+/// 33), batches of 1 and 5, with and without bias, in 1 and 2 threads. The outputs sit between sentinel-filled guards, which must stay intact.
 /// </summary>
 [Collection(KernelGlobalsCollection.Name)]
 public sealed class ConvDirectTests
@@ -33,6 +33,8 @@ public sealed class ConvDirectTests
             new(1, 2, 6, 7, 1, 4, 4, 0, 0, 0, 0),      // K = 32, one output channel
             new(2, 3, 1, 20, 33, 1, 3, 0, 0, 3, 3),    // one input row, wide padding, 33 outputs (5 blocks)
             new(4, 1, 3, 1, 6, 3, 1, 2, 2, 0, 0),      // one column: 1-lane chunks, padding taller than the input
+            new(3, 6, 14, 14, 16, 5, 5, 0, 0, 0, 0),   // LeNet conv2: K = 150 (30 tap tiles), 10-wide rows
+            new(2, 16, 9, 14, 5, 3, 3, 1, 1, 1, 1),    // K = 144: taps across 16 channel planes of the scratch
         };
         var rnd = new Random(20260507);
         for (int i = 0; i < 12; i++)
@@ -169,18 +171,20 @@ public sealed class ConvDirectTests
     }
 
     [Fact]
-    public void ScopeIsUnitStrideOneGroupAndFewTaps()
+    public void ScopeIsUnitStrideAndDilationAndOneGroup()
     {
         if (!ConvDirect.IsSupported) return;
         var lenet = new Window2d(1, 28, 28, 5, 5, 1, 1, 2, 2, 1, 1, 28, 28);
         Assert.True(ConvDirect.Supports(lenet, 1));
+        Assert.True(ConvDirect.Supports(lenet with { Channels = 6 }, 1)); // K = 150
         Assert.False(ConvDirect.Supports(lenet, 2));
         Assert.False(ConvDirect.Supports(lenet with { StrideW = 2, OutW = 14 }, 1));
+        Assert.False(ConvDirect.Supports(lenet with { StrideH = 2, OutH = 14 }, 1));
         Assert.False(ConvDirect.Supports(lenet with { DilationH = 2, OutH = 24 }, 1));
-        Assert.False(ConvDirect.Supports(lenet with { Channels = 6 }, 1)); // K = 150
-        Assert.True(ConvDirect.Supports(new Window2d(2, 8, 8, 4, 4, 1, 1, 0, 0, 1, 1, 5, 5), 1)); // K = 32
-        Assert.False(ConvDirect.Supports(new Window2d(1, 8, 40, 3, 11, 1, 1, 0, 0, 1, 1, 6, 30), 1)); // K = 33
-        Assert.Throws<NotSupportedException>(() => ConvDirect.Forward(new float[6 * 196], 1, lenet with { Channels = 6, Height = 14, Width = 14, OutH = 14, OutW = 14 }, new float[16 * 150], 16, ReadOnlySpan<float>.Empty, new float[16 * 196]));
+        Assert.False(ConvDirect.Supports(lenet with { DilationW = 2, OutW = 24 }, 1));
+        var strided = lenet with { StrideW = 2, OutW = 14 };
+        Assert.Throws<NotSupportedException>(() => ConvDirect.Forward(new float[784], 1, strided, new float[25], 1, ReadOnlySpan<float>.Empty, new float[392]));
+        Assert.Throws<NotSupportedException>(() => ConvDirect.WeightGrad(new float[784], new float[392], 1, strided, 1, new float[25]));
     }
 
     [Fact]

@@ -40,15 +40,36 @@ internal static partial class Compute
     internal static bool ConvImplicitWeightGrad { get; set; } = true;
 
     /// <summary>
-    /// Whether float convolutions that <see cref="ConvDirect.Supports"/> (unit stride, one group, few taps: LeNet's
-    /// first layer) take the direct kernel for the forward and the weight gradient, ahead of the implicit GEMM (and only
-    /// where <see cref="ConvImplicitGemm"/>, and for the weight gradient <see cref="ConvImplicitWeightGrad"/>, are on).
-    /// Tests turn it off to compare with the implicit GEMM.
+    /// Whether float convolutions that <see cref="ConvDirect.Supports"/> (unit stride, one group) and that
+    /// <see cref="UseConvDirect{T}"/> picks take the direct kernel for the forward and the weight gradient, ahead of the
+    /// implicit GEMM (and only where <see cref="ConvImplicitGemm"/>, and for the weight gradient
+    /// <see cref="ConvImplicitWeightGrad"/>, are on). Tests turn it off to compare with the implicit GEMM.
     /// </summary>
     internal static bool ConvDirectKernel { get; set; } = true;
 
-    private static bool UseConvDirect<T>(in Window2d win, int groups) =>
-        typeof(T) == typeof(float) && ConvDirectKernel && ConvImplicitGemm && ConvDirect.Supports(win, groups);
+    /// <summary>Whether the direct kernel takes every convolution it supports, whatever the measured rule (tests).</summary>
+    internal static bool ConvDirectEverywhere { get; set; }
+
+    /// <summary>
+    /// Whether the direct kernel computes this float convolution's forward, or with <paramref name="weightGrad"/> its
+    /// weight (and bias) gradient. The rule is measured against the implicit GEMM (2 Zen 5 cores, batch 32-64): the
+    /// direct kernel computes whole 16-wide chunks of output rows, so it loses where rows fill few of their lanes (7 or
+    /// 8 wide: ResNet's 7x7 stage, the lecture CNN's second layer, slower by 15-60 % in the forward and 2-4x in the
+    /// weight gradient, whose per-sample register flush also weighs on small planes), and it gains most where K is
+    /// short (the implicit GEMM's gather then costs more than its multiply-adds): LeNet's conv1 (K = 25) 5x forward
+    /// and 3x weight gradient, its conv2 (K = 150, 10-wide rows) 1.4x forward, the lecture CNN's conv1 (K = 25, 32
+    /// outputs) 1.2x forward and 1.1x weight gradient. The weight gradient with long K and many output channels (K =
+    /// 144, 32 outputs) is faster as dot products (<see cref="ConvWeightGrad"/>).
+    /// </summary>
+    internal static bool UseConvDirect<T>(in Window2d win, int groups, int outChannels, bool weightGrad)
+    {
+        if (typeof(T) != typeof(float) || !ConvDirectKernel || !ConvImplicitGemm || !ConvDirect.Supports(win, groups)) return false;
+        if (ConvDirectEverywhere) return true;
+        int k = win.ColRows, chunked = (win.OutW + 15) / 16 * 16;
+        return weightGrad
+            ? k <= 160 && 2 * win.OutW >= chunked && (k <= 32 || outChannels <= 16)
+            : k <= 64 || (k <= 160 && 5 * win.OutW >= 3 * chunked);
+    }
 
     private static bool UseConvGemm<T>() => ConvImplicitGemm && ConvGemm.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
 
@@ -74,7 +95,7 @@ internal static partial class Compute
         int n = xs[0], c = xs[1], h = xs[2], wd = xs[3], o = ws[0], cg = ws[1], kh = ws[2], kw = ws[3];
         int g = p.Groups, og = o / g, outH = p.OutH(h, kh), outW = p.OutW(wd, kw), l = outH * outW, k = cg * kh * kw;
         var win = ConvWindow(c, h, wd, kh, kw, p, outH, outW);
-        if (UseConvDirect<T>(win, g))
+        if (UseConvDirect<T>(win, g, o, weightGrad: false))
         {
             ConvDirect.Forward(((float[])(object)x).AsSpan(xOff, n * c * h * wd), n, win, ((float[])(object)w).AsSpan(wOff, o * k), o, (float[]?)(object?)bias, (float[])(object)y);
             return;
@@ -158,7 +179,7 @@ internal static partial class Compute
         int g = p.Groups, og = o / g, outH = p.OutH(h, kh), outW = p.OutW(wd, kw), l = outH * outW, k = cg * kh * kw;
         var win = ConvWindow(c, h, wd, kh, kw, p, outH, outW);
         // The direct kernel sums the bias gradient from gY while its weight-gradient tiles have it in cache.
-        bool direct = gw is not null && ConvImplicitWeightGrad && UseConvDirect<T>(win, g);
+        bool direct = gw is not null && ConvImplicitWeightGrad && UseConvDirect<T>(win, g, o, weightGrad: true);
         if (gb is not null && !direct)
             for (int s = 0; s < n; s++)
                 for (int oc = 0; oc < o; oc++) gb[oc] += TensorPrimitives.Sum<T>(gy.AsSpan(gyOff + (s * o + oc) * l, l));

@@ -354,8 +354,8 @@ public class ConvolutionTests
     }
 
     /// <summary>
-    /// Shapes the direct kernel takes (float, unit stride, one group, K = C kh kw up to 32): paddings 0, 1, 2 and the
-    /// uneven "same" of an even kernel; output widths 5, 17, 28 and 33 (masked tails, chunk pairs across rows, an odd
+    /// Shapes the direct kernel supports (float, unit stride, one group; run with it forced on, whatever the measured
+    /// rule): paddings 0, 1, 2 and the uneven "same" of an even kernel; output widths 5, 17, 28 and 33 (masked tails, chunk pairs across rows, an odd
     /// chunk count per row); 1 to 3 input channels; 1, 6, 8, 9 and 17 output channels (partial blocks); batches 1 and 5.
     /// </summary>
     public static TheoryData<Config> DirectConfigs => new()
@@ -368,6 +368,7 @@ public class ConvolutionTests
         new Config(5, 1, 7, 17, 1, 4, 4, 1, 1, 1, 2, 1, 2, 1, 1, 1),    // "same" of a 4x4 kernel: one more row and column after
         new Config(1, 2, 6, 8, 9, 4, 4, 1, 1, 0, 0, 0, 0, 1, 1, 1),     // K = 32, the scope's edge
         new Config(3, 1, 28, 28, 32, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1),  // lecture conv1: 24 = 16 + 8
+        new Config(3, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1),  // LeNet conv2: K = 150, 10 wide
     };
 
     /// <summary>The layer as configured; uneven paddings are those of "same" (stride 1).</summary>
@@ -384,6 +385,7 @@ public class ConvolutionTests
         try
         {
             Compute.ConvDirectKernel = direct;
+            Compute.ConvDirectEverywhere = direct;
             var g = new Generator(17);
             var x = Tensor.Randn([c.N, c.C, c.H, c.W], g, DType.Float64).To(dtype).RequiresGrad_();
             var w = Tensor.Randn([c.O, c.C, c.Kh, c.Kw], g, DType.Float64).To(dtype).RequiresGrad_();
@@ -393,7 +395,30 @@ public class ConvolutionTests
             (y * r).Sum().Backward();
             return [y.ToDoubleArray(), x.Grad!.ToDoubleArray(), w.Grad!.ToDoubleArray(), b?.Grad!.ToDoubleArray() ?? []];
         }
-        finally { Compute.ConvDirectKernel = saved; }
+        finally
+        {
+            Compute.ConvDirectKernel = saved;
+            Compute.ConvDirectEverywhere = false;
+        }
+    }
+
+    [Fact]
+    public void DirectKernelTakesLeNetAndTheLectureFirstLayerButNotNarrowRows()
+    {
+        if (!Kernels.ConvDirect.IsSupported) return;
+        void Expect(Config c, bool forward, bool weightGrad)
+        {
+            Assert.Equal(forward, Compute.UseConvDirect<float>(Window(c), c.G, c.O, weightGrad: false));
+            Assert.Equal(weightGrad, Compute.UseConvDirect<float>(Window(c), c.G, c.O, weightGrad: true));
+            Assert.False(Compute.UseConvDirect<double>(Window(c), c.G, c.O, weightGrad: false));
+        }
+        Expect(new Config(64, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1), true, true);     // LeNet conv1
+        Expect(new Config(64, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1), true, true);    // LeNet conv2
+        Expect(new Config(64, 1, 28, 28, 32, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1), true, true);    // lecture conv1
+        Expect(new Config(64, 32, 12, 12, 64, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1), false, false); // lecture conv2: 8 wide, K = 800
+        Expect(new Config(9, 64, 7, 7, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), false, false);   // ResNet's 7x7 stage
+        Expect(new Config(64, 16, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), true, false);  // K = 144 with 32 outputs
+        Expect(new Config(64, 1, 28, 28, 6, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 1), false, false);   // strided
     }
 
     [Theory]
