@@ -14,7 +14,8 @@ namespace Axon.Kernels;
 /// <para>
 /// The scratch has OutH + kh - 1 rows of the chunked output width (a multiple of 16) + kw - 1 columns per channel, so
 /// a full vector load at any tap offset of any chunk stays inside it; the lanes past the output width read padding or
-/// the next columns and are never stored (forward) or are multiplied by masked-out zeros (weight gradient).
+/// the next columns and are never stored (forward), or are masked to zero in both operands (weight gradient, so that
+/// an infinite input there cannot turn into 0 * inf = NaN).
 /// </para>
 /// <para>
 /// Forward tile: up to <see cref="Mr"/> output channels x 2 chunks = 16 accumulators started from the bias; per tap 2
@@ -22,7 +23,7 @@ namespace Axon.Kernels;
 /// output channels are cut into blocks of balanced sizes, each compiled for its row count (LeNet's 6 channels: one
 /// block of 6 rather than 8 with 2 idle). Weight-gradient tile: up to <see cref="GradRows"/> output channels x
 /// <see cref="GradTaps"/> taps = 20 vector partial sums kept in registers over a sample's positions (per chunk one load
-/// of gY per channel, masked past the row, and one of x per tap), added into a per-part accumulator per sample and
+/// of gY per channel and one of x per tap, masked past the row), added into a per-part accumulator per sample and
 /// reduced to scalars at the end.
 /// </para>
 /// <para>
@@ -402,43 +403,35 @@ public static unsafe class ConvDirect
             nint gr = (nint)oh * outW;
             for (int ow = 0; ow < outW; ow += Vw)
             {
-                Vector512<float> y0, y1 = default, y2 = default, y3 = default;
-                if (ow < full)
-                {
-                    y0 = Vector512.Load(g0 + gr + ow);
-                    if (rows > 1) y1 = Vector512.Load(g1 + gr + ow);
-                    if (rows > 2) y2 = Vector512.Load(g2 + gr + ow);
-                    if (rows > 3) y3 = Vector512.Load(g3 + gr + ow);
-                }
-                else
-                {
-                    y0 = Avx512F.MaskLoad(g0 + gr + ow, mask, Vector512<float>.Zero);
-                    if (rows > 1) y1 = Avx512F.MaskLoad(g1 + gr + ow, mask, Vector512<float>.Zero);
-                    if (rows > 2) y2 = Avx512F.MaskLoad(g2 + gr + ow, mask, Vector512<float>.Zero);
-                    if (rows > 3) y3 = Avx512F.MaskLoad(g3 + gr + ow, mask, Vector512<float>.Zero);
-                }
+                // Lanes past the row read as zero in both operands (an infinite input there must not make 0 * inf).
+                var m = ow < full ? Vector512<float>.AllBitsSet : mask;
+                Vector512<float> y1 = default, y2 = default, y3 = default;
+                var y0 = Avx512F.MaskLoad(g0 + gr + ow, m, Vector512<float>.Zero);
+                if (rows > 1) y1 = Avx512F.MaskLoad(g1 + gr + ow, m, Vector512<float>.Zero);
+                if (rows > 2) y2 = Avx512F.MaskLoad(g2 + gr + ow, m, Vector512<float>.Zero);
+                if (rows > 3) y3 = Avx512F.MaskLoad(g3 + gr + ow, m, Vector512<float>.Zero);
                 float* xp = xr + ow;
-                var v = Vector512.Load(xp + t0);
+                var v = Avx512F.MaskLoad(xp + t0, m, Vector512<float>.Zero);
                 a00 = Avx512F.FusedMultiplyAdd(y0, v, a00);
                 if (rows > 1) a10 = Avx512F.FusedMultiplyAdd(y1, v, a10);
                 if (rows > 2) a20 = Avx512F.FusedMultiplyAdd(y2, v, a20);
                 if (rows > 3) a30 = Avx512F.FusedMultiplyAdd(y3, v, a30);
-                v = Vector512.Load(xp + t1);
+                v = Avx512F.MaskLoad(xp + t1, m, Vector512<float>.Zero);
                 a01 = Avx512F.FusedMultiplyAdd(y0, v, a01);
                 if (rows > 1) a11 = Avx512F.FusedMultiplyAdd(y1, v, a11);
                 if (rows > 2) a21 = Avx512F.FusedMultiplyAdd(y2, v, a21);
                 if (rows > 3) a31 = Avx512F.FusedMultiplyAdd(y3, v, a31);
-                v = Vector512.Load(xp + t2);
+                v = Avx512F.MaskLoad(xp + t2, m, Vector512<float>.Zero);
                 a02 = Avx512F.FusedMultiplyAdd(y0, v, a02);
                 if (rows > 1) a12 = Avx512F.FusedMultiplyAdd(y1, v, a12);
                 if (rows > 2) a22 = Avx512F.FusedMultiplyAdd(y2, v, a22);
                 if (rows > 3) a32 = Avx512F.FusedMultiplyAdd(y3, v, a32);
-                v = Vector512.Load(xp + t3);
+                v = Avx512F.MaskLoad(xp + t3, m, Vector512<float>.Zero);
                 a03 = Avx512F.FusedMultiplyAdd(y0, v, a03);
                 if (rows > 1) a13 = Avx512F.FusedMultiplyAdd(y1, v, a13);
                 if (rows > 2) a23 = Avx512F.FusedMultiplyAdd(y2, v, a23);
                 if (rows > 3) a33 = Avx512F.FusedMultiplyAdd(y3, v, a33);
-                v = Vector512.Load(xp + t4);
+                v = Avx512F.MaskLoad(xp + t4, m, Vector512<float>.Zero);
                 a04 = Avx512F.FusedMultiplyAdd(y0, v, a04);
                 if (rows > 1) a14 = Avx512F.FusedMultiplyAdd(y1, v, a14);
                 if (rows > 2) a24 = Avx512F.FusedMultiplyAdd(y2, v, a24);

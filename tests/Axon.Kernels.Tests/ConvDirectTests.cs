@@ -188,6 +188,23 @@ public sealed class ConvDirectTests
     }
 
     [Fact]
+    public void AnInfiniteInputReachesOnlyTheWeightsThatReadIt()
+    {
+        if (!ConvDirect.IsSupported) return;
+        // 18 outputs per row (16 + a 2-lane tail) over 20 columns: the tail's idle lanes sit over columns 18 and 19.
+        var p = new Shape(2, 1, 4, 20, 3, 2, 3, 0, 0, 0, 0);
+        var rnd = new Random(5);
+        var x = Random(rnd, p.N * p.C * p.H * p.W);
+        x[p.W - 1] = float.PositiveInfinity; // sample 0, row 0, last column: read by tap (0, 2) only
+        var gy = Random(rnd, p.N * p.O * p.OutH * p.OutW);
+        var gw = new float[p.O * p.Kh * p.Kw];
+        ConvDirect.WeightGrad(x, gy, p.N, p.Window, p.O, gw);
+        for (int o = 0; o < p.O; o++)
+            for (int t = 0; t < p.Kh * p.Kw; t++)
+                Assert.True(t == 2 ? !float.IsFinite(gw[o * 6 + t]) : float.IsFinite(gw[o * 6 + t]), $"output {o}, tap {t}: {gw[o * 6 + t]}");
+    }
+
+    [Fact]
     public void EmptyBatchClearsTheGradients()
     {
         if (!ConvDirect.IsSupported) return;
