@@ -39,6 +39,38 @@ internal static partial class Compute
     /// </summary>
     internal static bool ConvImplicitWeightGrad { get; set; } = true;
 
+    /// <summary>
+    /// Whether float convolutions that <see cref="ConvDirect.Supports"/> (unit stride, one group) and that
+    /// <see cref="UseConvDirect{T}"/> picks take the direct kernel for the forward and the weight gradient, ahead of the
+    /// implicit GEMM (and only where <see cref="ConvImplicitGemm"/>, and for the weight gradient
+    /// <see cref="ConvImplicitWeightGrad"/>, are on). Tests turn it off to compare with the implicit GEMM.
+    /// </summary>
+    internal static bool ConvDirectKernel { get; set; } = true;
+
+    /// <summary>Whether the direct kernel takes every convolution it supports, whatever the measured rule (tests).</summary>
+    internal static bool ConvDirectEverywhere { get; set; }
+
+    /// <summary>
+    /// Whether the direct kernel computes this float convolution's forward, or with <paramref name="weightGrad"/> its
+    /// weight (and bias) gradient. The rule is measured against the implicit GEMM (2 Zen 5 cores, batch 32-64): the
+    /// direct kernel computes whole 16-wide chunks of output rows, so it loses where rows fill few of their lanes (7 or
+    /// 8 wide: ResNet's 7x7 stage, the lecture CNN's second layer, slower by 15-60 % in the forward and 2-4x in the
+    /// weight gradient, whose per-sample register flush also weighs on small planes), and it gains most where K is
+    /// short (the implicit GEMM's gather then costs more than its multiply-adds): LeNet's conv1 (K = 25) 5x forward
+    /// and 3x weight gradient, its conv2 (K = 150, 10-wide rows) 1.4x forward, the lecture CNN's conv1 (K = 25, 32
+    /// outputs) 1.2x forward and 1.1x weight gradient. The weight gradient with long K and many output channels (K =
+    /// 144, 32 outputs) is faster as dot products (<see cref="ConvWeightGrad"/>).
+    /// </summary>
+    internal static bool UseConvDirect<T>(in Window2d win, int groups, int outChannels, bool weightGrad)
+    {
+        if (typeof(T) != typeof(float) || !ConvDirectKernel || !ConvImplicitGemm || !ConvDirect.Supports(win, groups)) return false;
+        if (ConvDirectEverywhere) return true;
+        int k = win.ColRows, chunked = (win.OutW + 15) / 16 * 16;
+        return weightGrad
+            ? k <= 160 && 2 * win.OutW >= chunked && (k <= 32 || outChannels <= 16)
+            : k <= 64 || (k <= 160 && 5 * win.OutW >= 3 * chunked);
+    }
+
     private static bool UseConvGemm<T>() => ConvImplicitGemm && ConvGemm.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
 
     private static Window2d ConvWindow(int c, int h, int w, int kh, int kw, in Conv2dParams p, int outH, int outW) =>
@@ -63,6 +95,11 @@ internal static partial class Compute
         int n = xs[0], c = xs[1], h = xs[2], wd = xs[3], o = ws[0], cg = ws[1], kh = ws[2], kw = ws[3];
         int g = p.Groups, og = o / g, outH = p.OutH(h, kh), outW = p.OutW(wd, kw), l = outH * outW, k = cg * kh * kw;
         var win = ConvWindow(c, h, wd, kh, kw, p, outH, outW);
+        if (UseConvDirect<T>(win, g, o, weightGrad: false))
+        {
+            ConvDirect.Forward(((float[])(object)x).AsSpan(xOff, n * c * h * wd), n, win, ((float[])(object)w).AsSpan(wOff, o * k), o, (float[]?)(object?)bias, (float[])(object)y);
+            return;
+        }
         if (UseConvGemm<T>())
         {
             ConvGemm.Forward<T>(x.AsSpan(xOff, n * c * h * wd), n, win, g, w.AsSpan(wOff, o * k), o, bias, y);
@@ -140,11 +177,13 @@ internal static partial class Compute
     {
         int n = xs[0], c = xs[1], h = xs[2], wd = xs[3], o = ws[0], cg = ws[1], kh = ws[2], kw = ws[3];
         int g = p.Groups, og = o / g, outH = p.OutH(h, kh), outW = p.OutW(wd, kw), l = outH * outW, k = cg * kh * kw;
-        if (gb is not null)
+        var win = ConvWindow(c, h, wd, kh, kw, p, outH, outW);
+        // The direct kernel sums the bias gradient from gY while its weight-gradient tiles have it in cache.
+        bool direct = gw is not null && ConvImplicitWeightGrad && UseConvDirect<T>(win, g, o, weightGrad: true);
+        if (gb is not null && !direct)
             for (int s = 0; s < n; s++)
                 for (int oc = 0; oc < o; oc++) gb[oc] += TensorPrimitives.Sum<T>(gy.AsSpan(gyOff + (s * o + oc) * l, l));
         if (gx is null && gw is null) return;
-        var win = ConvWindow(c, h, wd, kh, kw, p, outH, outW);
         // The input gradient's tile runs over the output channels of a group (k = og): below ConvGemmMinBackwardChannels
         // the short tiles and the fold cost more than the GEMM. Since the fold by permutes, LeNet's Conv2d(6, 16, 5)
         // backward is ~20 % faster here than through im2col + GEMM (profile --model lenet5: 0.75 -> 0.60 ms).
@@ -153,6 +192,13 @@ internal static partial class Compute
             ConvGemm.BackwardInput<T>(gy.AsSpan(gyOff, n * o * l), n, win, g, w.AsSpan(wOff, o * k), o, gx);
             gx = null;
             if (gw is null) return;
+        }
+        if (direct)
+        {
+            ConvDirect.WeightGrad(((float[])(object)x).AsSpan(xOff, n * c * h * wd), ((float[])(object)gy).AsSpan(gyOff, n * o * l), n, win, o, ((float[])(object)gw!).AsSpan(0, o * k),
+                gb is null ? default : ((float[])(object)gb).AsSpan(0, o));
+            gw = null;
+            if (gx is null) return;
         }
         if (gw is not null && ConvImplicitWeightGrad && UseConvGemm<T>())
         {
