@@ -17,7 +17,8 @@ namespace Axon.Kernels;
 /// (kept in L2); a register-tiled FMA micro-kernel then sweeps MR x NR tiles of C, streaming one B micro-panel
 /// (KC x NR, L1 resident) against the A micro-panels. Tiles: AVX-512 14 x 32 floats / 14 x 16 doubles,
 /// AVX2 6 x 16 / 6 x 8, portable 4 x 2 Vector&lt;T&gt; (see <see cref="GemmMicroKernel"/>). Small problems and
-/// matrix-vector-like shapes (m or n at most 4) take an unpacked path (GemmSmall.cs).
+/// matrix-vector-like shapes (m or n at most 4) take an unpacked path (GemmSmall.cs); products with fewer than 16
+/// columns and many rows are computed transposed, so the 14-row side of the tile takes the few columns.
 /// </para>
 /// <para>
 /// Threads: m (or n, when that repacks less) is cut into at most <see cref="KernelThreads.Count"/> fixed contiguous
