@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace Axon.Kernels;
 
@@ -94,9 +95,16 @@ public static class Elementwise
     public static void Sqrt<T>(ReadOnlySpan<T> x, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
         => TensorPrimitives.Sqrt(x, dst);
 
-    /// <summary>dst = tanh x.</summary>
+    /// <summary>
+    /// dst = tanh x. Float takes a rational approximation within a few ulps (<see cref="TanhFloatOperator"/>, several
+    /// times faster than TensorPrimitives' exponential-based tanh); double keeps TensorPrimitives.
+    /// </summary>
     public static void Tanh<T>(ReadOnlySpan<T> x, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
-        => TensorPrimitives.Tanh(x, dst);
+    {
+        if (typeof(T) == typeof(float))
+            SimdDriver.Unary(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(dst), default(TanhFloatOperator));
+        else TensorPrimitives.Tanh(x, dst);
+    }
 
     /// <summary>dst = 1 / (1 + e^-x).</summary>
     public static void Sigmoid<T>(ReadOnlySpan<T> x, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
