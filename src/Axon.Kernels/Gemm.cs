@@ -88,6 +88,14 @@ public static partial class Gemm
     /// <summary>Partitions per thread when work is split (more pieces balance better but repack more).</summary>
     internal static int PartsPerThread { get; set; } = 1;
 
+    /// <summary>
+    /// A row-major B (not transposed) is read in place, without packing, when a part has at most this many rows of C
+    /// (AVX-512 path, full 32-column panels; a last narrower panel is still packed). With few A tiles to reuse a
+    /// packed B panel, packing B cost more than it saved: at 128 x 128 x 128 each thread copied all of B for five tiles.
+    /// 0 always packs.
+    /// </summary>
+    internal static int DirectBMaxRows { get; set; } = 128;
+
     internal static GemmPath ResolvePath()
     {
         if (Path != GemmPath.Auto) return Path;
@@ -222,33 +230,41 @@ public static partial class Gemm
             int ncMax = Math.Min(Math.Max(Nr, Nc * sizeof(float) / sizeof(T) / Nr * Nr), (n + Nr - 1) / Nr * Nr);
             T* packA = PackBuffers<T>.A((nint)mcMax * kcMax);
             T* packB = PackBuffers<T>.B((nint)ncMax * kcMax);
+            bool directB = Path == GemmPath.Avx512 && !TransB && m <= DirectBMaxRows;
 
             for (int jc = 0; jc < n; jc += ncMax)
             {
                 int nc = Math.Min(ncMax, n - jc);
+                int fullCols = directB ? nc / Nr * Nr : 0;
                 for (int pc = 0; pc < K; pc += kcMax)
                 {
                     int kc = Math.Min(kcMax, K - pc);
                     T beta = pc == 0 ? Beta : T.One;
-                    GemmPacking.PackB(B, Ldb, TransB, pc, kc, j0 + jc, nc, Nr, packB);
+                    // Read in place: the full panels straight from B; only a narrower last panel is packed (zero-padded).
+                    T* bDirect = directB ? B + (nint)pc * Ldb + j0 + jc : null;
+                    if (nc > fullCols)
+                        GemmPacking.PackB(B, Ldb, TransB, pc, kc, j0 + jc + fullCols, nc - fullCols, Nr, packB + (nint)fullCols * kc);
                     for (int ic = 0; ic < m; ic += mcMax)
                     {
                         int mc = Math.Min(mcMax, m - ic);
                         GemmPacking.PackA(A, Lda, TransA, i0 + ic, mc, pc, kc, Mr, packA);
-                        Macro(packA, packB, mc, nc, kc, C + (nint)(i0 + ic) * Ldc + j0 + jc, beta);
+                        Macro(packA, packB, bDirect, mc, nc, kc, C + (nint)(i0 + ic) * Ldc + j0 + jc, beta);
                     }
                 }
             }
         }
 
         // Sweeps the packed mc x nc block tile by tile: each B micro-panel is reused across all A micro-panels.
-        private readonly void Macro(T* pa, T* pb, int mc, int nc, int kc, T* c, T beta)
+        // With bDirect set, full-width panels are read from B itself (row stride ldb) instead of the packed copy.
+        private readonly void Macro(T* pa, T* pb, T* bDirect, int mc, int nc, int kc, T* c, T beta)
         {
             nint ldc = Ldc;
             for (int jr = 0; jr < nc; jr += Nr)
             {
                 int cols = Math.Min(Nr, nc - jr);
-                T* b = pb + (nint)jr * kc;
+                bool inPlace = bDirect != null && cols == Nr;
+                T* b = inPlace ? bDirect + jr : pb + (nint)jr * kc;
+                nint bStride = inPlace ? Ldb : Nr;
                 for (int ir = 0; ir < mc; ir += Mr)
                 {
                     int rows = Math.Min(Mr, mc - ir);
@@ -256,7 +272,8 @@ public static partial class Gemm
                     T* ct = c + ir * ldc + jr;
                     switch (Path)
                     {
-                        case GemmPath.Avx512: GemmMicroKernel.Avx512(kc, a, b, ct, ldc, Alpha, beta, rows, cols); break;
+                        case GemmPath.Avx512 when rows <= 8: GemmMicroKernel.Avx512Rows8(kc, a, b, bStride, ct, ldc, Alpha, beta, rows, cols); break;
+                        case GemmPath.Avx512: GemmMicroKernel.Avx512(kc, a, b, bStride, ct, ldc, Alpha, beta, rows, cols); break;
                         case GemmPath.Avx2: GemmMicroKernel.Avx2(kc, a, b, ct, ldc, Alpha, beta, rows, cols); break;
                         default: GemmMicroKernel.Portable(kc, a, b, ct, ldc, Alpha, beta, rows, cols); break;
                     }

@@ -28,7 +28,9 @@ internal static unsafe class GemmMicroKernel
     // (checked in the JIT disassembly: no spills). Per k step: 2 vector loads + 14 broadcasts for 28 FMAs;
     // the k loop is unrolled by 2.
 
-    public static void Avx512<T>(int kc, T* a, T* b, T* c, nint ldc, T alpha, T beta, int rows, int cols)
+    // bStride: elements from one k step of the B panel to the next, NR for a packed panel or ldb when the panel is
+    // read in place from a row-major B (Gemm.DirectBMaxRows).
+    public static void Avx512<T>(int kc, T* a, T* b, nint bStride, T* c, nint ldc, T alpha, T beta, int rows, int cols)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -68,8 +70,8 @@ internal static unsafe class GemmMicroKernel
             x = Vector512.Create(a[11]); cb0 = Fma(x, b0, cb0); cb1 = Fma(x, b1, cb1);
             x = Vector512.Create(a[12]); cc0 = Fma(x, b0, cc0); cc1 = Fma(x, b1, cc1);
             x = Vector512.Create(a[13]); cd0 = Fma(x, b0, cd0); cd1 = Fma(x, b1, cd1);
-            b0 = Vector512.Load(b + 2 * w);
-            b1 = Vector512.Load(b + 3 * w);
+            b0 = Vector512.Load(b + bStride);
+            b1 = Vector512.Load(b + bStride + w);
 
             x = Vector512.Create(a[Mr512 + 0]); c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
             x = Vector512.Create(a[Mr512 + 1]); c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
@@ -86,7 +88,7 @@ internal static unsafe class GemmMicroKernel
             x = Vector512.Create(a[Mr512 + 12]); cc0 = Fma(x, b0, cc0); cc1 = Fma(x, b1, cc1);
             x = Vector512.Create(a[Mr512 + 13]); cd0 = Fma(x, b0, cd0); cd1 = Fma(x, b1, cd1);
             a += 2 * Mr512;
-            b += 4 * w;
+            b += 2 * bStride;
         }
         if (p < kc)
         {
@@ -131,6 +133,55 @@ internal static unsafe class GemmMicroKernel
         Store(dst, w, cb0, cb1, va, vb, readC); dst += ld;
         Store(dst, w, cc0, cc1, va, vb, readC); dst += ld;
         Store(dst, w, cd0, cd1, va, vb, readC);
+        if (!full) StoreEdge(tile, nr, c, ldc, beta, rows, cols);
+    }
+
+    /// <summary>
+    /// The AVX-512 kernel for an edge panel of at most 8 rows (64 rows of C are four 14-row tiles and 8 left over):
+    /// 8 x 32 floats from the same 14-row packed A panel, so the padding rows are not computed. Each accumulator sums
+    /// over k in the same order as <see cref="Avx512"/>, so the results are identical.
+    /// </summary>
+    public static void Avx512Rows8<T>(int kc, T* a, T* b, nint bStride, T* c, nint ldc, T alpha, T beta, int rows, int cols)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<T> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<T> c60 = default, c61 = default, c70 = default, c71 = default;
+        int w = Vector512<T>.Count;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + w);
+            Vector512<T> x;
+            x = Vector512.Create(a[0]); c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
+            x = Vector512.Create(a[1]); c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
+            x = Vector512.Create(a[2]); c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
+            x = Vector512.Create(a[3]); c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
+            x = Vector512.Create(a[4]); c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
+            x = Vector512.Create(a[5]); c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
+            x = Vector512.Create(a[6]); c60 = Fma(x, b0, c60); c61 = Fma(x, b1, c61);
+            x = Vector512.Create(a[7]); c70 = Fma(x, b0, c70); c71 = Fma(x, b1, c71);
+            a += Mr512;
+            b += bStride;
+        }
+
+        const int mr = 8;
+        int nr = 2 * w;
+        bool full = rows == mr && cols == nr;
+        T* tile = stackalloc T[full ? 1 : mr * nr];
+        T* dst = full ? c : tile;
+        nint ld = full ? ldc : nr;
+        var va = Vector512.Create(alpha);
+        var vb = Vector512.Create(beta);
+        bool readC = full && beta != T.Zero;
+        Store(dst, w, c00, c01, va, vb, readC); dst += ld;
+        Store(dst, w, c10, c11, va, vb, readC); dst += ld;
+        Store(dst, w, c20, c21, va, vb, readC); dst += ld;
+        Store(dst, w, c30, c31, va, vb, readC); dst += ld;
+        Store(dst, w, c40, c41, va, vb, readC); dst += ld;
+        Store(dst, w, c50, c51, va, vb, readC); dst += ld;
+        Store(dst, w, c60, c61, va, vb, readC); dst += ld;
+        Store(dst, w, c70, c71, va, vb, readC);
         if (!full) StoreEdge(tile, nr, c, ldc, beta, rows, cols);
     }
 

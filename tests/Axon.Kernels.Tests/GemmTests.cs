@@ -42,6 +42,7 @@ public sealed class GemmTests
             { 1, 1, 1 }, { 7, 13, 5 }, { 257, 129, 65 }, { 1, 300, 1 }, { 300, 1, 7 }, { 33, 17, 129 },
             { 3, 200, 150 }, { 150, 2, 200 }, // matrix-vector-like: the unpacked skinny paths
             { 70, 10, 300 }, { 33, 15, 17 }, // few columns: computed transposed
+            { 22, 70, 40 }, { 128, 64, 48 }, // a last row tile of exactly 8 rows (the 8-row kernel, full)
         };
         var rnd = new Random(20261123);
         for (int i = 0; i < 6; i++) data.Add(rnd.Next(1, 90), rnd.Next(1, 90), rnd.Next(1, 90));
@@ -319,6 +320,65 @@ public sealed class GemmTests
                 for (int j = N; j < Ldc && i < M - 1; j++)
                     Assert.True(c[i * Ldc + j].Equals(C0[i * Ldc + j]), $"padding C[{i},{j}] was overwritten ({v})");
             }
+        }
+    }
+}
+
+/// <summary>
+/// Reading a row-major B in place (no packing) and the 8-row edge kernel change where the operands come from, not the
+/// arithmetic: each element is the same FMA chain over k, so the results must equal the all-packed path's bit for bit.
+/// </summary>
+[Collection(KernelGlobalsCollection.Name)]
+public sealed class GemmDirectBTests
+{
+    [Theory]
+    [InlineData(64, 100, 300, false)] // two k slices (Kc 256), three full 32-column panels and a 4-column tail
+    [InlineData(128, 128, 128, false)] // the benchmark shape: 4 x 14 + 8 rows per thread
+    [InlineData(36, 64, 19, true)] // rows 28..35 in the 8-row kernel; double
+    [InlineData(8, 96, 33, false)]
+    [InlineData(100, 70, 5, true)]
+    public void InPlaceBAndEightRowTilesEqualThePackedPath(int m, int n, int k, bool asDouble)
+    {
+        if (asDouble) Check<double>(m, n, k);
+        else Check<float>(m, n, k);
+    }
+
+    private static void Check<T>(int m, int n, int k) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var rnd = new Random(m * 31 + n * 7 + k);
+        int lda = k + 1, ldb = n + 3, ldc = n + 2;
+        var a = new T[m * lda];
+        var b = new T[k * ldb];
+        var c0 = new T[m * ldc];
+        foreach (var x in new[] { a, b, c0 })
+            for (int i = 0; i < x.Length; i++) x[i] = T.CreateTruncating(rnd.NextDouble() * 2 - 1);
+        T alpha = T.CreateTruncating(0.75), beta = T.CreateTruncating(-0.5);
+
+        T[] Run(int directRows, int threads)
+        {
+            var c = (T[])c0.Clone();
+            int saved = Gemm.DirectBMaxRows, savedThreads = KernelThreads.Count;
+            long small = Gemm.SmallWork;
+            try
+            {
+                Gemm.DirectBMaxRows = directRows;
+                Gemm.SmallWork = -1;
+                KernelThreads.Count = threads;
+                Gemm.Multiply(false, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            }
+            finally
+            {
+                (Gemm.DirectBMaxRows, Gemm.SmallWork, KernelThreads.Count) = (saved, small, savedThreads);
+            }
+            return c;
+        }
+
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var packed = Run(0, threads);
+            var direct = Run(int.MaxValue, threads);
+            for (int i = 0; i < packed.Length; i++)
+                Assert.True(packed[i].Equals(direct[i]), $"{typeof(T).Name} {m}x{n}x{k}, {threads} threads: C[{i / ldc},{i % ldc}] packed {packed[i]}, in place {direct[i]}");
         }
     }
 }
