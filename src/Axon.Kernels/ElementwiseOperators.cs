@@ -447,9 +447,9 @@ internal readonly struct LogSoftmaxBackwardOperator<T>(T sum) : IBinaryOperator<
 
 /// <summary>
 /// tanh for float as one rational function, x * P(x^2) / Q(x^2), with P of degree 6 and Q of degree 3 in x^2: a
-/// relative-error minimax fit on [0, 9] (`tools/fit_tanh.py 6 3 9 14`: Lawson-weighted least squares at 40 digits;
-/// 7e-9 before float rounding),
-/// so small |x| keeps full relative accuracy (no cancellation, unlike 1 - 2/(e^2x + 1)). From 13 ln 2 = 9.0109 on,
+/// relative-error minimax fit on [0, 9] (<c>tools/fit_tanh.py 6 3 9 14</c>: Lawson-weighted least squares at 40
+/// digits; 7e-9 before float rounding), so small |x| keeps full relative accuracy (no cancellation, unlike
+/// 1 - 2/(e^2x + 1)). From 13 ln 2 = 9.0109 on,
 /// tanh rounds to +-1 in float and that is what it returns; the result is also clamped to [-1, 1]. An exhaustive
 /// check of every float from 2^-30 to 10 against the correctly rounded tanh gave at most 5 ulps, mean 0.27 (below
 /// 2^-30 the result is x itself). Compared with <c>TensorPrimitives.Tanh</c>, which widens to double for its

@@ -138,7 +138,7 @@ internal static unsafe class GemmMicroKernel
 
     /// <summary>
     /// The AVX-512 kernel for an edge panel of at most 8 rows (64 rows of C are four 14-row tiles and 8 left over):
-    /// 8 x 32 floats from the same 14-row packed A panel, so the padding rows are not computed. Each accumulator sums
+    /// 8 x 32 floats (8 x 16 doubles) from the same 14-row packed A panel, so the padding rows are not computed. Each accumulator sums
     /// over k in the same order as <see cref="Avx512"/>, so the results are identical.
     /// </summary>
     public static void Avx512Rows8<T>(int kc, T* a, T* b, nint bStride, T* c, nint ldc, T alpha, T beta, int rows, int cols)
