@@ -27,9 +27,11 @@ internal static partial class Compute
     private static void BatchStats<T>(T[] x, int off, int n, int c, int s, double[] mean, double[] var) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double m = (double)n * s;
-        KernelThreads.For(Math.Min(c, KernelThreads.Count), part =>
+        // The part count is read once: a second read inside the body could see KernelThreads.Count changed by another
+        // thread meanwhile and walk channels past c (the suite's one intermittent failure, under parallel test classes).
+        int parts = Math.Min(c, KernelThreads.Count);
+        KernelThreads.For(parts, part =>
         {
-            int parts = Math.Min(c, KernelThreads.Count);
             for (int ch = c * part / parts; ch < c * (part + 1) / parts; ch++)
             {
                 double sum = 0;

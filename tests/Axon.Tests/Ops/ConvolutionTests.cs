@@ -2,6 +2,7 @@ using static Axon.Tests.GradCheck;
 
 namespace Axon.Tests.Ops;
 
+[Collection(KernelGlobals.Name)]
 public class ConvolutionTests
 {
     /// <summary>One convolution problem: shapes and hyper-parameters (the paddings may differ per side, as with "same").</summary>

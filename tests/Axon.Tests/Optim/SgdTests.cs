@@ -2,6 +2,7 @@ using Axon.Optim;
 
 namespace Axon.Tests.Optim;
 
+[Collection(KernelGlobals.Name)]
 public class SgdTests
 {
     // f(w) = w^2 / 2 on one float64 weight starting at 1, so the gradient is w itself.
