@@ -94,7 +94,10 @@ public static class Functional
     /// Class indices without label smoothing, on floating-point logits, with no weights or weights [C] of the logits'
     /// dtype that do not require grad, run as one fused op (log-sum-exp and the pick in one pass per row, one graph
     /// node whose backward is (softmax - onehot(target)) times the output gradient, the target's weight and 1/N or
-    /// 1/sum of the targets' weights for Mean); every other case is the composite LogSoftmax + NllLoss.
+    /// 1/sum of the targets' weights for Mean); every other case is a composite of LogSoftmax and NllLoss. With label
+    /// smoothing e over C classes, class indices give PyTorch's (1 - e) NllLoss + (e / C) sum_c -w_c log p_c, whose Mean
+    /// divides by the sum of the targets' weights (N without weights); probability targets are smoothed as
+    /// (1 - e) target + e / C, and their Mean divides by N even with weights.
     /// </summary>
     public static Tensor CrossEntropy(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean, double labelSmoothing = 0)
     {
@@ -117,9 +120,20 @@ public static class Functional
         {
             if (labelSmoothing == 0) return NllLoss(logP, target, weight, reduction);
             CheckClassTarget(input, target, "CrossEntropy");
-            target = target.OneHot(c, input.DType);
+            // PyTorch's (1 - eps) nll + (eps / C) smooth, not a smoothed one-hot target: with weights, Mean divides both
+            // terms by the sum of the targets' weights, where a per-sample mean would divide by N.
+            var nll = NllLoss(logP, target, weight, reduction);
+            var smooth = -(weight is null ? logP : logP * weight).Sum(1);   // [N]
+            smooth = reduction switch
+            {
+                Reduction.Mean => weight is null ? smooth.Mean() : smooth.Sum() / weight.IndexSelect(0, target).Sum(),
+                Reduction.Sum => smooth.Sum(),
+                _ => smooth,
+            };
+            return nll * (1 - labelSmoothing) + smooth * (labelSmoothing / c);
         }
-        else SameShape(input, target, "CrossEntropy");
+        SameShape(input, target, "CrossEntropy");
+        // Probability targets: PyTorch's Mean divides by N even with class weights.
         if (labelSmoothing > 0) target = target * (1 - labelSmoothing) + labelSmoothing / c;
         var perClass = weight is null ? target * logP : target * logP * weight;
         return Reduce(-perClass.Sum(1), reduction);

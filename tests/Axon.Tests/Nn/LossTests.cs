@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Axon.IO;
 using Axon.Nn;
 using static Axon.Tests.GradCheck;
 
@@ -211,6 +213,70 @@ public class LossTests
         Assert.Equal(Functional.CrossEntropy(x, t, w32.To(DType.Float64)).Item(), mixed.Item(), 12);
         Assert.NotEqual("CrossEntropy", Functional.CrossEntropy(x, t, labelSmoothing: 0.1).GradFn!.Name);
         Assert.True(double.IsNaN(Functional.CrossEntropy(Tensor.Zeros([0, 3]), Tensor.FromArray(Array.Empty<long>())).Item()));
+    }
+
+    /// <summary>
+    /// PyTorch 1.13's cross_entropy (tests/Fixtures/make_cross_entropy_fixture.py): float64 logits, class-index and
+    /// probability targets, with and without class weights, label smoothing 0, 0.1 and 0.3, each reduction.
+    /// </summary>
+    private static readonly Lazy<(Dictionary<string, Tensor> Tensors, IReadOnlyDictionary<string, string> Metadata)> CrossEntropyFixture = new(() =>
+    {
+        var (tensors, meta) = Safetensors.Load(FixtureFile("cross_entropy.safetensors"));
+        return (tensors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), meta);
+    });
+
+    /// <summary>The fixture next to the test binary if the project copies it there, else in the source tree's tests/Fixtures.</summary>
+    private static string FixtureFile(string name)
+    {
+        string copied = Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
+        if (File.Exists(copied)) return copied;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "tests", "Fixtures", name);
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new FileNotFoundException($"Fixture {name} is neither in the output's Fixtures folder nor in a tests/Fixtures above it.", name);
+    }
+
+    public static TheoryData<string> CrossEntropyCases() => new(
+        Safetensors.ReadMetadata(FixtureFile("cross_entropy.safetensors")).Keys.Where(k => k.StartsWith("case.", StringComparison.Ordinal))
+            .Select(k => k["case.".Length..]).Order(StringComparer.Ordinal));
+
+    [Theory]
+    [MemberData(nameof(CrossEntropyCases))]
+    public void CrossEntropyMatchesPyTorch(string name)
+    {
+        var (tensors, meta) = CrossEntropyFixture.Value;
+        Assert.StartsWith("1.13", meta["torch"], StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(meta["case." + name]);
+        var config = doc.RootElement;
+        var reduction = config.GetProperty("reduction").GetString() switch
+        {
+            "mean" => Reduction.Mean,
+            "sum" => Reduction.Sum,
+            _ => Reduction.None,
+        };
+        double eps = config.GetProperty("label_smoothing").GetDouble();
+        var x = tensors[name + ".input"].Detach().RequiresGrad_();
+        var target = tensors[name + ".target"];
+        var weight = config.GetProperty("weighted").GetBoolean() ? tensors[name + ".weight"] : null;
+        var expectedLoss = tensors[name + ".loss"];
+
+        var loss = Functional.CrossEntropy(x, target, weight, reduction, eps);
+        Assert.Equal(DType.Float64, loss.DType);
+        Assert.Equal(expectedLoss.GetShape(), loss.GetShape());
+        AssertMatchesPyTorch(expectedLoss.ToDoubleArray(), loss.ToDoubleArray(), $"{name} loss");
+        loss.Backward(tensors[name + ".upstream"]);
+        AssertMatchesPyTorch(tensors[name + ".grad"].ToDoubleArray(), x.Grad!.ToDoubleArray(), $"{name} gradient");
+    }
+
+    /// <summary>|a - e| &lt;= 1e-12 max(1, |e|): float64 rounding over a handful of classes and samples, far below any wrong normaliser.</summary>
+    private static void AssertMatchesPyTorch(double[] expected, double[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            if (!(Math.Abs(actual[i] - expected[i]) <= 1e-12 * Math.Max(1, Math.Abs(expected[i]))))
+                Assert.Fail($"{what}[{i}]: Axon {actual[i]:R}, PyTorch {expected[i]:R}.");
     }
 
     [Fact]
