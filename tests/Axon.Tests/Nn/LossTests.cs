@@ -225,18 +225,7 @@ public class LossTests
         return (tensors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), meta);
     });
 
-    /// <summary>The fixture next to the test binary if the project copies it there, else in the source tree's tests/Fixtures.</summary>
-    private static string FixtureFile(string name)
-    {
-        string copied = Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
-        if (File.Exists(copied)) return copied;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "tests", "Fixtures", name);
-            if (File.Exists(candidate)) return candidate;
-        }
-        throw new FileNotFoundException($"Fixture {name} is neither in the output's Fixtures folder nor in a tests/Fixtures above it.", name);
-    }
+    private static string FixtureFile(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
 
     public static TheoryData<string> CrossEntropyCases() => new(
         Safetensors.ReadMetadata(FixtureFile("cross_entropy.safetensors")).Keys.Where(k => k.StartsWith("case.", StringComparison.Ordinal))
