@@ -141,8 +141,9 @@ public sealed class IdxArray
 /// dimensions, then the elements row-major), raw or gzip-compressed (detected from the 0x1f 0x8b magic, whatever the
 /// file name). Nothing in the file is trusted: the magic, type code, rank (1..4), every dimension (positive, product
 /// within <see cref="DefaultMaxBytes"/>), and the payload length (exactly the declared size: no truncation, no trailing
-/// bytes) are checked, and memory grows only as data actually arrives, so a hostile header cannot cause a huge
-/// allocation. Every problem is an <see cref="InvalidDataException"/> whose message starts with the file name.
+/// bytes) are checked, and memory grows only as data actually arrives (at most 1 MiB or about three times the bytes
+/// read), so neither a hostile header nor a gzip trailer agreeing with it can cause a huge allocation. Every problem is
+/// an <see cref="InvalidDataException"/> whose message starts with the file name.
 /// </summary>
 public static class Idx
 {
@@ -152,10 +153,8 @@ public static class Idx
     /// <summary>The default cap on the payload size, 1 GiB (the whole Fashion-MNIST training set is 47 MB).</summary>
     public const long DefaultMaxBytes = 1L << 30;
 
-    private const int InitialChunk = 1 << 20;
-
-    /// <summary>Deflate's largest expansion (258-byte matches coded in 2 bits), rounded up.</summary>
-    private const long MaxDeflateRatio = 1032;
+    /// <summary>Payloads up to this size are allocated at once; larger ones are staged in chunks of this size.</summary>
+    private const int StageChunk = 1 << 20;
 
     /// <summary>Size in bytes of one element of <paramref name="type"/>, or 0 for an unknown code.</summary>
     public static int ElementSize(IdxElementType type) => type switch
@@ -195,29 +194,8 @@ public static class Idx
         // Put the two bytes back in front of the rest.
         Stream source = new PrefixedStream(first[..got].ToArray(), stream);
         if (!gzip) return Parse(new Reader(source, name, gzip: false), name, maxBytes);
-        long? isize = GzipSizeHint(stream);
         using var unzip = new GZipStream(source, CompressionMode.Decompress, leaveOpen: true);
-        return Parse(new Reader(unzip, name, gzip: true, isize), name, maxBytes);
-    }
-
-    /// <summary>
-    /// The gzip trailer's ISIZE (uncompressed length mod 2^32) of a seekable stream, read without moving its position;
-    /// null when the stream cannot seek or is too short. Only a hint: it is used to size the buffer when it agrees
-    /// with the IDX header, and what actually arrives is still checked.
-    /// </summary>
-    private static long? GzipSizeHint(Stream stream)
-    {
-        if (!stream.CanSeek) return null;
-        long at = stream.Position;
-        if (stream.Length - at < 8) return null;
-        Span<byte> trailer = stackalloc byte[4];
-        stream.Seek(-4, SeekOrigin.End);
-        int got = stream.ReadAtLeast(trailer, 4, throwOnEndOfStream: false);
-        stream.Seek(at, SeekOrigin.Begin);
-        if (got != 4) return null;
-        long isize = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
-        // Deflate expands at most about 1032:1, so a forged trailer cannot claim more than the file could hold.
-        return isize <= MaxDeflateRatio * (stream.Length - at) ? isize : null;
+        return Parse(new Reader(unzip, name, gzip: true), name, maxBytes);
     }
 
     private static IdxArray Parse(Reader reader, string name, long maxBytes)
@@ -258,27 +236,57 @@ public static class Idx
         if (reader.RemainingHint is long remaining && remaining != length)
             throw Error(name, remaining < length ? $"truncated: {declaration} but the file holds {remaining}" : $"{remaining - length} trailing byte{(remaining - length == 1 ? "" : "s")}: {declaration} but the file holds {remaining}");
 
-        // Grow the buffer only as data arrives: a lying header cannot make us allocate what is not there. When the gzip
-        // trailer's size agrees with the header (header bytes + payload, mod 2^32), allocate the payload at once: the
-        // doubling would otherwise hold two large arrays at the peak (a truncated stream is still caught below).
-        long headerBytes = 4 + 4L * rank;
-        bool sized = reader.DecompressedSizeHint is long isize && isize == ((headerBytes + length) & 0xFFFF_FFFFL);
-        var data = new byte[sized ? length : Math.Min(length, InitialChunk)];
-        int filled = 0;
-        while (true)
-        {
-            int n = reader.Read(data.AsSpan(filled));
-            filled += n;
-            if (filled < data.Length) break; // end of data
-            if (filled == length) break;
-            Array.Resize(ref data, (int)Math.Min(length, 2L * data.Length));
-        }
+        // A raw stream's remaining length was just checked: those bytes are there, so the payload can be allocated at once.
+        int filled = ReadPayload(reader, length, lengthPresent: reader.RemainingHint is not null, out var data);
         if (filled < length)
             throw Error(name, $"truncated: {declaration} but {what} {filled}{(reader.Gzip ? " (is the compressed file cut short?)" : "")}");
         long extra = reader.CountRemaining(1L << 30, out bool more);
         if (extra > 0)
             throw Error(name, $"{(more ? "more than " : "")}{extra} trailing byte{(extra == 1 ? "" : "s")}: {declaration} but {what} {(more ? "more than " : "")}{length + extra}");
         return new IdxArray(type, shape, data);
+    }
+
+    /// <summary>
+    /// Reads the <paramref name="length"/>-byte payload into <paramref name="data"/> and returns the bytes read: fewer
+    /// than <paramref name="length"/> when the data ends early, and then <paramref name="data"/> is incomplete.
+    /// </summary>
+    /// <remarks>
+    /// Unless <paramref name="lengthPresent"/> says the bytes are known to be there, the allocation follows the data
+    /// that arrives, never the header (nor a gzip trailer, which is as easy to forge): up to half the payload is staged
+    /// in <see cref="StageChunk"/>-byte chunks, then the exact array is allocated and the rest read straight into it.
+    /// So a short stream costs about what it held, the worst case (the data stops just after half) about three times,
+    /// and a real file one copy of half its payload, with no doubling series of large arrays.
+    /// </remarks>
+    private static int ReadPayload(Reader reader, int length, bool lengthPresent, out byte[] data)
+    {
+        if (lengthPresent || length <= StageChunk)
+        {
+            data = new byte[length];
+            return reader.Read(data);
+        }
+        int half = length / 2;
+        var chunks = new List<byte[]>();
+        int staged = 0;
+        while (staged < half)
+        {
+            var chunk = new byte[Math.Min(StageChunk, half - staged)];
+            int n = reader.Read(chunk);
+            staged += n;
+            if (n < chunk.Length)
+            {
+                data = [];
+                return staged;
+            }
+            chunks.Add(chunk);
+        }
+        data = new byte[length];
+        int at = 0;
+        foreach (var chunk in chunks)
+        {
+            chunk.CopyTo(data, at);
+            at += chunk.Length;
+        }
+        return staged + reader.Read(data.AsSpan(staged));
     }
 
     /// <summary>"10000x28x28".</summary>
@@ -293,14 +301,11 @@ public static class Idx
         new($"{name}: {problem}.", inner);
 
     /// <summary>Reads from the (possibly decompressing) stream, turning decompression failures into named errors.</summary>
-    private sealed class Reader(Stream stream, string name, bool gzip, long? decompressedSizeHint = null)
+    private sealed class Reader(Stream stream, string name, bool gzip)
     {
         private long position;
 
         public bool Gzip => gzip;
-
-        /// <summary>The gzip trailer's ISIZE, when it could be read: the decompressed length mod 2^32.</summary>
-        public long? DecompressedSizeHint => decompressedSizeHint;
 
         /// <summary>Bytes left in a raw seekable stream, when known.</summary>
         public long? RemainingHint
