@@ -35,7 +35,8 @@ using Axon.Optim;
 //   peak             the FMA peak of --threads cores (float), as the GEMM micro-benchmarks measure it.
 var opts = Options.Parse(args);
 int threads = opts.Int("threads", 2);
-KernelThreads.Count = threads;
+var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = threads });
+Workloads.Device = device;
 var result = new Dictionary<string, object?>
 {
     ["impl"] = "axon",
@@ -67,6 +68,9 @@ return 0;
 /// <summary>The workloads; each fills <c>result</c> with its figures.</summary>
 internal static class Workloads
 {
+    /// <summary>The CPU device of the --threads budget, set once at start-up.</summary>
+    public static Device Device { get; set; } = Device.Cpu;
+
     private const double Lr = 0.01, Momentum = 0.9;
 
     public static void Train(Options o, Dictionary<string, object?> r)
@@ -75,10 +79,11 @@ internal static class Workloads
         int batch = o.Int("batch", 64), steps = o.Int("steps", 200);
         var g = new Generator(o.Int("seed", 0));
         var model = ModelZoo.Create(name, 10, g);
+        model.To(Device);
         model.Train();
         var opt = new Sgd(model.Parameters(), lr: Lr, momentum: Momentum);
-        var x = Tensor.Randn([batch, 1, 28, 28], g);
-        var y = Tensor.Randint(0, 10, [batch], g);
+        var x = Tensor.Randn([batch, 1, 28, 28], g, device: Device);
+        var y = Tensor.Randint(0, 10, [batch], g, device: Device);
         double lastLoss = 0;
         void Step()
         {
@@ -110,8 +115,9 @@ internal static class Workloads
         int iters = o.Int("iters", 2000);
         var g = new Generator(o.Int("seed", 0));
         var model = ModelZoo.Create(name, 10, g);
+        model.To(Device);
         model.Eval();
-        var x = Tensor.Randn([1, 1, 28, 28], g);
+        var x = Tensor.Randn([1, 1, 28, 28], g, device: Device);
         using var noGrad = GradMode.NoGrad();
         void Pass()
         {
@@ -142,8 +148,9 @@ internal static class Workloads
         int batch = o.Int("batch", 256), iters = o.Int("iters", 50);
         var g = new Generator(o.Int("seed", 0));
         var model = ModelZoo.Create(name, 10, g);
+        model.To(Device);
         model.Eval();
-        var x = Tensor.Randn([batch, 1, 28, 28], g);
+        var x = Tensor.Randn([batch, 1, 28, 28], g, device: Device);
         using var noGrad = GradMode.NoGrad();
         void Pass()
         {
@@ -170,8 +177,9 @@ internal static class Workloads
         r["peak_rss_after_load_mib"] = Proc.PeakRssMiB();
         var g = new Generator(o.Int("seed", 0));
         var model = ModelZoo.Create(name, 10, g);
+        model.To(Device);
         var opt = new Sgd(model.Parameters(), lr: Lr, momentum: Momentum);
-        var loader = new DataLoader(train, batch, shuffle: true, generator: new Generator(o.Int("seed", 0) + 1));
+        var loader = new DataLoader(train, batch, shuffle: true, generator: new Generator(o.Int("seed", 0) + 1), device: Device);
         model.Train();
         int step = 0;
         double lossSum = 0;
@@ -218,8 +226,9 @@ internal static class Workloads
         var test = FashionMnist.Load(dir, train: false);
         var g = new Generator(o.Int("seed", 0));
         var model = ModelZoo.Create(name, 10, g);
+        model.To(Device);
         var opt = new Sgd(model.Parameters(), lr: Lr, momentum: Momentum);
-        var loader = new DataLoader(train, batch, shuffle: true, generator: new Generator(o.Int("seed", 0) + 1));
+        var loader = new DataLoader(train, batch, shuffle: true, generator: new Generator(o.Int("seed", 0) + 1), device: Device);
         var evals = new List<double[]>();
         int step = 0;
         double acc = 0;
@@ -268,10 +277,11 @@ internal static class Workloads
         int batch = o.Int("batch", 1), iters = o.Int("iters", 2000);
         var g = new Generator(o.Int("seed", 0));
         var model = ModelZoo.Create(name, 10, g);
+        model.To(Device);
         model.Eval();
         var layers = Layers(model);
         var names = layers.Select((m, i) => $"{i} {m.GetType().Name}").ToArray();
-        var x = Tensor.Randn([batch, 1, 28, 28], g);
+        var x = Tensor.Randn([batch, 1, 28, 28], g, device: Device);
         var us = new double[layers.Count];
         var whole = new double[iters];
         bool timing = false;
@@ -311,11 +321,12 @@ internal static class Workloads
         int batch = o.Int("batch", 64), steps = o.Int("steps", 50);
         var g = new Generator(o.Int("seed", 0));
         var model = ModelZoo.Create(name, 10, g);
+        model.To(Device);
         model.Train();
         var layers = Layers(model);
         var opt = new Sgd(model.Parameters(), lr: Lr, momentum: Momentum);
-        var x = Tensor.Randn([batch, 1, 28, 28], g);
-        var y = Tensor.Randint(0, 10, [batch], g);
+        var x = Tensor.Randn([batch, 1, 28, 28], g, device: Device);
+        var y = Tensor.Randint(0, 10, [batch], g, device: Device);
         var phases = new Dictionary<string, double>();
         var names = layers.Select((m, i) => $"{i} {m.GetType().Name}").ToArray();
         bool timing = false;
@@ -395,7 +406,7 @@ internal static class Workloads
         model.Eval();
         using var noGrad = GradMode.NoGrad();
         long correct = 0;
-        foreach (var (x, y) in new DataLoader(test, 1000))
+        foreach (var (x, y) in new DataLoader(test, 1000, device: Device))
         {
             using (var scope = new TensorScope())
             {
@@ -417,7 +428,7 @@ internal static class Workloads
         var b = new float[n * n];
         var c = new float[n * n];
         for (int i = 0; i < a.Length; i++) (a[i], b[i]) = ((float)rnd.NextDouble() - 0.5f, (float)rnd.NextDouble() - 0.5f);
-        void Call() => Gemm.Sgemm(false, false, n, n, n, 1f, a, n, b, n, 0f, c, n);
+        void Call() => Gemm.Sgemm(false, false, n, n, n, 1f, a, n, b, n, 0f, c, n, Device.Backend is Axon.Backends.CpuBackend cpu ? cpu.Options.Threads : 1);
         WarmUp(o, Call, minSteps: 3, defaultSeconds: 0.3);
         var times = new List<double>();
         var total = Stopwatch.StartNew();

@@ -14,7 +14,7 @@ namespace Axon.Benchmarks;
 /// <summary>
 /// The pooling layers of the lecture CNN, LeNet-5, the small VGG and a ResNet stem at batch 64 (float32), forward and
 /// backward, each against the kernels as they were before the float32 fast paths (<see cref="LegacyPooling"/>), run
-/// the same way: planes split over KernelThreads.Count fixed partitions, as Compute.Pooling does. Max pooling runs
+/// the same way: planes split over one fixed partition per core, as the CPU backend does. Max pooling runs
 /// the int32-index kernels autograd uses (the old ones kept int64 indices). The *Old methods include the
 /// whole-gradient clear the old backward needed from its caller. GB/s counts the minimal traffic: input read and
 /// output written (forward, plus the indices for max), output gradient (and indices) read and input gradient
@@ -74,7 +74,7 @@ public class PoolingBenchmarks
 
     private void OverPlanes(Action<int, int> body)
     {
-        int planes = _w.Channels, parts = Math.Min(planes, KernelThreads.Count);
+        int planes = _w.Channels, parts = Math.Min(planes, Environment.ProcessorCount);
         KernelThreads.For(parts, part =>
         {
             int p0 = planes * part / parts, p1 = planes * (part + 1) / parts;

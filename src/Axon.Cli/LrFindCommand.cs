@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Axon.Data;
-using Axon.Kernels;
 using Axon.Models;
 using Axon.Models.Training;
 using Spectre.Console;
@@ -43,10 +42,11 @@ internal static class LrFindCommand
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "--threads must be at least 1.");
         finder.Validate();
         options.Validate();
-        KernelThreads.Count = threads;
+        var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = threads });
         var (train, _) = TrainCommand.LoadData(dataDir, limit);
         var generator = new Generator(options.Seed);
         var net = ModelZoo.Create(modelName, FashionMnist.ClassNames.Count, generator);
+        net.To(device);
         AnsiConsole.MarkupLine(Markup.Escape($"Range test of {modelName} on {train.Count} training images: lr {F(finder.StartLr, "G3")} to {F(finder.EndLr, "G3")} over up to {finder.Steps} batches of {options.BatchSize}, {TrainingOptionSet.Describe(options, withLr: false)}."));
 
         LrFinderResult result = null!;

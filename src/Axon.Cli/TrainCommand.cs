@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Axon.Data;
 using Axon.IO;
-using Axon.Kernels;
 using Axon.Models;
 using Axon.Models.Training;
 using Spectre.Console;
@@ -83,7 +82,7 @@ internal static class TrainCommand
     {
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "--threads must be at least 1.");
         if (!(options.LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(options), options.LearningRate, "--lr must be greater than 0.");
-        KernelThreads.Count = threads;
+        var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = threads });
         Directory.CreateDirectory(output);
         string checkpoint = Path.Combine(output, "checkpoint.safetensors"), best = Path.Combine(output, "best.safetensors");
         if (resume)
@@ -101,6 +100,7 @@ internal static class TrainCommand
         var (train, test) = LoadData(dataDir, limit);
         var generator = new Generator(options.Seed);
         var net = ModelZoo.Create(modelName, FashionMnist.ClassNames.Count, generator);
+        net.To(device);
         var trainer = new ClassifierTrainer(net, generator, options);
         trainer.Callbacks.Add(new NanTermination(checkpoint));
         trainer.Callbacks.Add(new CheckpointBest(best, new Dictionary<string, string> { ["model"] = modelName }));

@@ -61,7 +61,7 @@ public static unsafe class ConvDirect
     /// y = conv(x, w) + bias. x [N, Channels, Height, Width], w [O, Channels, kh, kw], bias [O] or empty, y [N, O,
     /// OutH, OutW] (overwritten); the geometry comes from <paramref name="win"/>, which <see cref="Supports"/> must accept.
     /// </summary>
-    public static void Forward(ReadOnlySpan<float> x, int batch, in Window2d win, ReadOnlySpan<float> w, int outChannels, ReadOnlySpan<float> bias, Span<float> y)
+    public static void Forward(ReadOnlySpan<float> x, int batch, in Window2d win, ReadOnlySpan<float> w, int outChannels, ReadOnlySpan<float> bias, Span<float> y, int threads)
     {
         if (!Supports(win, 1)) throw new NotSupportedException("ConvDirect: the window is outside the kernel's scope (see Supports).");
         int k = win.ColRows, l = win.OutPlaneSize;
@@ -69,7 +69,7 @@ public static unsafe class ConvDirect
             || (!bias.IsEmpty && bias.Length < outChannels))
             throw new ArgumentException("ConvDirect.Forward: a span is shorter than the shapes need.");
         if (batch == 0 || outChannels == 0 || l == 0) return;
-        var job = Geometry<ForwardJob>(batch, win, outChannels);
+        var job = Geometry<ForwardJob>(batch, win, outChannels, threads);
         int blocks = (outChannels + Mr - 1) / Mr;
         // Packed weights [block][tap][Mr] and bias [block][Mr], rows past the block zero.
         float* packed = AlignedBuffer.Get(ref packedBuffer, (nint)blocks * (k + 1) * Mr);
@@ -106,7 +106,7 @@ public static unsafe class ConvDirect
     /// sum of gy over samples and positions, overwritten), read from gy while the weight gradient has it in cache. The
     /// geometry comes from <paramref name="win"/>, which <see cref="Supports"/> must accept.
     /// </summary>
-    public static void WeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> gy, int batch, in Window2d win, int outChannels, Span<float> gw, Span<float> gb = default)
+    public static void WeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> gy, int batch, in Window2d win, int outChannels, Span<float> gw, Span<float> gb, int threads)
     {
         if (!Supports(win, 1)) throw new NotSupportedException("ConvDirect: the window is outside the kernel's scope (see Supports).");
         int k = win.ColRows, l = win.OutPlaneSize;
@@ -117,7 +117,7 @@ public static unsafe class ConvDirect
         gw[..(outChannels * k)].Clear();
         if (!gb.IsEmpty) gb[..outChannels].Clear();
         if (batch == 0 || l == 0) return;
-        var job = Geometry<GradJob>(batch, win, outChannels);
+        var job = Geometry<GradJob>(batch, win, outChannels, threads);
         int rowTiles = (outChannels + GradRows - 1) / GradRows, tapTiles = (k + GradTaps - 1) / GradTaps;
         // Per part: [O][tapTiles * GradTaps][16] partial sums of gw, then [O][16] of gb.
         nint ldt = (nint)tapTiles * GradTaps * Vw, accSize = outChannels * (ldt + Vw);
@@ -152,13 +152,13 @@ public static unsafe class ConvDirect
     }
 
     // The scratch geometry and the partition, shared by both jobs.
-    private static TJob Geometry<TJob>(int batch, in Window2d win, int outChannels) where TJob : struct, IDirectJob
+    private static TJob Geometry<TJob>(int batch, in Window2d win, int outChannels, int threads) where TJob : struct, IDirectJob
     {
         int chunksPerRow = (win.OutW + Vw - 1) / Vw;
         int wp = chunksPerRow * Vw + win.KernelW - 1, hp = win.OutH + win.KernelH - 1;
         long rows = (long)batch * win.OutH;
         long work = (long)batch * win.OutPlaneSize * outChannels * win.ColRows;
-        int parts = (int)Math.Clamp(Math.Min(rows, work / Gemm.MinWorkPerThread), 1, KernelThreads.Count);
+        int parts = (int)Math.Clamp(Math.Min(rows, work / Gemm.MinWorkPerThread), 1, KernelThreads.CheckThreads(threads));
         var job = default(TJob);
         job.Init(win, batch, outChannels, wp, hp, chunksPerRow, parts);
         return job;

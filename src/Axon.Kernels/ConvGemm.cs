@@ -46,7 +46,7 @@ public static unsafe class ConvGemm
     /// y = conv(x, w) + bias. x [N, Channels, Height, Width], w [O, Channels/groups, kh, kw] (as [O, K]), bias [O]
     /// or empty, y [N, O, OutH, OutW]; the geometry comes from <paramref name="win"/>.
     /// </summary>
-    public static void Forward<T>(ReadOnlySpan<T> x, int batch, in Window2d win, int groups, ReadOnlySpan<T> w, int outChannels, ReadOnlySpan<T> bias, Span<T> y)
+    public static void Forward<T>(ReadOnlySpan<T> x, int batch, in Window2d win, int groups, ReadOnlySpan<T> w, int outChannels, ReadOnlySpan<T> bias, Span<T> y, int threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!IsSupported || (typeof(T) != typeof(float) && typeof(T) != typeof(double))) throw new PlatformNotSupportedException("ConvGemm needs AVX-512 and float or double.");
@@ -91,10 +91,10 @@ public static unsafe class ConvGemm
             job.PackedW = packed;
             job.Tiles = tiles;
             long work = (long)batch * job.L * outChannels * job.K;
-            job.Parts = Parts(panels, work);
+            job.Parts = Parts(panels, work, threads);
             // Fewer panels than threads (one image): the threads share each panel's tiles instead, each gathering
             // the panel itself.
-            int byTiles = Parts(groups * tiles, work);
+            int byTiles = Parts(groups * tiles, work, threads);
             job.SplitTiles = groups == 1 && job.Parts < byTiles;
             if (job.SplitTiles) job.Parts = byTiles;
             job.Panels = panels;
@@ -107,7 +107,7 @@ public static unsafe class ConvGemm
     /// Height, Width] (accumulated into: the caller clears it). Each panel's column gradient is computed in a tile
     /// buffer and folded back at once.
     /// </summary>
-    public static void BackwardInput<T>(ReadOnlySpan<T> gy, int batch, in Window2d win, int groups, ReadOnlySpan<T> w, int outChannels, Span<T> gx)
+    public static void BackwardInput<T>(ReadOnlySpan<T> gy, int batch, in Window2d win, int groups, ReadOnlySpan<T> w, int outChannels, Span<T> gx, int threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!IsSupported || (typeof(T) != typeof(float) && typeof(T) != typeof(double))) throw new PlatformNotSupportedException("ConvGemm needs AVX-512 and float or double.");
@@ -139,13 +139,13 @@ public static unsafe class ConvGemm
             job.Tiles = tiles;
             job.Backward = true;
             // Partitions are whole samples: a panel folds into the input of its samples only.
-            job.Parts = Parts(batch, (long)batch * job.L * outChannels * job.K);
+            job.Parts = Parts(batch, (long)batch * job.L * outChannels * job.K, threads);
             KernelThreads.For(job.Parts, ref job);
         }
     }
 
-    private static int Parts(long units, long work) =>
-        (int)Math.Clamp(Math.Min(units, work / Gemm.MinWorkPerThread), 1, KernelThreads.Count);
+    private static int Parts(long units, long work, int threads) =>
+        (int)Math.Clamp(Math.Min(units, work / Gemm.MinWorkPerThread), 1, KernelThreads.CheckThreads(threads));
 
     private struct Job<T> : IPartitionBody where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -27,12 +27,12 @@ public static unsafe partial class ConvWeightGrad
     /// <summary>Whether the outer-product path may be taken (tests turn it off to compare with the dot products).</summary>
     internal static bool BroadcastEnabled { get; set; } = true;
 
-    private static void Broadcast(float* x, float* gy, int batch, in Window2d win, float* gw)
+    private static void Broadcast(float* x, float* gy, int batch, in Window2d win, float* gw, int threads)
     {
         int taps = win.KernelH * win.KernelW, k = win.Channels * taps, l = win.OutPlaneSize;
         int kPad = (k + BroadcastTaps - 1) / BroadcastTaps * BroadcastTaps;
         long work = (long)batch * l * 64 * k;
-        int parts = (int)Math.Clamp(Math.Min(batch, work / Gemm.MinWorkPerThread), 1, KernelThreads.Count);
+        int parts = (int)Math.Clamp(Math.Min(batch, work / Gemm.MinWorkPerThread), 1, threads);
         // Per part a [kPad, 64] partial of gW^T, summed in part order at the end (deterministic per thread count).
         float* partial = AlignedBuffer.Get(ref Buffers<float>.Acc, (nint)parts * kPad * 64);
         int* tapOffsets = AlignedBuffer.Get(ref tapOffsetBuffer, kPad);

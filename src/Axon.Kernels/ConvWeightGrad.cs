@@ -49,7 +49,7 @@ public static unsafe partial class ConvWeightGrad
     /// gw = the weight gradient of y = conv(x, w): x [N, Channels, Height, Width], gy [N, O, OutH, OutW], gw [O,
     /// Channels/groups, kh, kw] (overwritten). The geometry comes from <paramref name="win"/>.
     /// </summary>
-    public static void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> gy, int batch, in Window2d win, int groups, int outChannels, Span<T> gw)
+    public static void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> gy, int batch, in Window2d win, int groups, int outChannels, Span<T> gw, int threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!IsSupported || (typeof(T) != typeof(float) && typeof(T) != typeof(double))) throw new PlatformNotSupportedException("ConvWeightGrad needs AVX-512 and float or double.");
@@ -67,7 +67,7 @@ public static unsafe partial class ConvWeightGrad
             fixed (T* px = x)
             fixed (T* pgy = gy)
             fixed (T* pgw = gw)
-                Broadcast((float*)px, (float*)pgy, batch, win, (float*)pgw);
+                Broadcast((float*)px, (float*)pgy, batch, win, (float*)pgw, KernelThreads.CheckThreads(threads));
             return;
         }
         int vw = Vector512<T>.Count;
@@ -96,7 +96,7 @@ public static unsafe partial class ConvWeightGrad
             Positions = positions,
         };
         long work = positions * outChannels * k;
-        job.Parts = (int)Math.Clamp(Math.Min(panels, work / Gemm.MinWorkPerThread), 1, KernelThreads.Count);
+        job.Parts = (int)Math.Clamp(Math.Min(panels, work / Gemm.MinWorkPerThread), 1, KernelThreads.CheckThreads(threads));
         job.AccSize = (nint)groups * job.Opad * job.Kpad * Lanes;
         T* acc = AlignedBuffer.Get(ref Buffers<T>.Acc, job.Parts * job.AccSize);
         fixed (T* px = x)

@@ -21,7 +21,7 @@ namespace Axon.Kernels;
 /// columns and many rows are computed transposed, so the 14-row side of the tile takes the few columns.
 /// </para>
 /// <para>
-/// Threads: m (or n, when that repacks less) is cut into at most <see cref="KernelThreads.Count"/> fixed contiguous
+/// Threads: m (or n, when that repacks less) is cut into at most the caller's <c>threads</c> fixed contiguous
 /// ranges aligned to the tile size; each thread packs its own panels into reused per-thread buffers. Every element of C
 /// is produced by the same sequence of operations whatever the partition, so results are bit-identical for a
 /// given thread count (and, by construction, across thread counts).
@@ -37,23 +37,26 @@ namespace Axon.Kernels;
 /// </remarks>
 public static partial class Gemm
 {
-    /// <summary>Single-precision GEMM. <paramref name="lda"/>, <paramref name="ldb"/>, <paramref name="ldc"/> are row strides of the stored matrices.</summary>
-    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
-        => Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    /// <summary>
+    /// Single-precision GEMM. <paramref name="lda"/>, <paramref name="ldb"/>, <paramref name="ldc"/> are row strides of the
+    /// stored matrices; <paramref name="threads"/> is the most threads it may use (1 = serial), and with it the partition.
+    /// </summary>
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, int threads)
+        => Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
 
     /// <summary>Double-precision GEMM, same contract as <see cref="Sgemm"/>.</summary>
-    public static void Dgemm(bool transA, bool transB, int m, int n, int k, double alpha, ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb, double beta, Span<double> c, int ldc)
-        => Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    public static void Dgemm(bool transA, bool transB, int m, int n, int k, double alpha, ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb, double beta, Span<double> c, int ldc, int threads)
+        => Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
 
     /// <summary>Generic entry point used by the tensor layer.</summary>
-    public static void Multiply<T>(bool transA, bool transB, int m, int n, int k, T alpha, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Multiply<T>(bool transA, bool transB, int m, int n, int k, T alpha, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc, int threads) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (typeof(T) == typeof(float))
-            Sgemm(transA, transB, m, n, k, float.CreateTruncating(alpha), MemoryMarshal.Cast<T, float>(a), lda, MemoryMarshal.Cast<T, float>(b), ldb, float.CreateTruncating(beta), MemoryMarshal.Cast<T, float>(c), ldc);
+            Sgemm(transA, transB, m, n, k, float.CreateTruncating(alpha), MemoryMarshal.Cast<T, float>(a), lda, MemoryMarshal.Cast<T, float>(b), ldb, float.CreateTruncating(beta), MemoryMarshal.Cast<T, float>(c), ldc, threads);
         else if (typeof(T) == typeof(double))
-            Dgemm(transA, transB, m, n, k, double.CreateTruncating(alpha), MemoryMarshal.Cast<T, double>(a), lda, MemoryMarshal.Cast<T, double>(b), ldb, double.CreateTruncating(beta), MemoryMarshal.Cast<T, double>(c), ldc);
+            Dgemm(transA, transB, m, n, k, double.CreateTruncating(alpha), MemoryMarshal.Cast<T, double>(a), lda, MemoryMarshal.Cast<T, double>(b), ldb, double.CreateTruncating(beta), MemoryMarshal.Cast<T, double>(c), ldc, threads);
         else
-            Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
     }
 
     // ---- tuning knobs (internal so tests and tuning harnesses can force paths) ----
@@ -104,9 +107,10 @@ public static partial class Gemm
         return GemmPath.Portable;
     }
 
-    private static unsafe void Run<T>(bool transA, bool transB, int m, int n, int k, T alpha, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
+    private static unsafe void Run<T>(bool transA, bool transB, int m, int n, int k, T alpha, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc, int maxThreads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        KernelThreads.CheckThreads(maxThreads);
         Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == T.Zero)
@@ -129,14 +133,14 @@ public static partial class Gemm
 
         if (n < SwapMaxN && m >= 2 * SwapMaxN)
         {
-            Swapped(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            Swapped(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads);
             return;
         }
 
         var path = ResolvePath();
         (int mr, int nr) = Tile<T>(path);
         long work = (long)m * n * k;
-        int threads = (int)Math.Clamp(work / MinWorkPerThread, 1, KernelThreads.Count);
+        int threads = (int)Math.Clamp(work / MinWorkPerThread, 1, maxThreads);
         // Each partition packs the whole of the operand along the other dimension: splitting m repacks B,
         // splitting n repacks A. Repack the cheaper one (contiguous copies are ~3x cheaper than the strided
         // scatter that non-transposed A / transposed B need), as long as the split dimension has a tile per thread.
@@ -181,11 +185,11 @@ public static partial class Gemm
     // A few columns (a classifier's output layer): the tile's 32 columns would be mostly padding, its 14 rows less so.
     // Computes C^T = op(B)^T op(A)^T (the stored operands read with the opposite flags) into a scratch [n, m] block,
     // then C = C^T^T + beta * C with the rounding of the tile's own store (fma(c, beta, alpha * acc)).
-    private static unsafe void Swapped<T>(bool transA, bool transB, int m, int n, int k, T alpha, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
+    private static unsafe void Swapped<T>(bool transA, bool transB, int m, int n, int k, T alpha, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc, int maxThreads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         T* t = PackBuffers<T>.Swap((nint)n * m);
-        Run(!transB, !transA, n, m, k, alpha, b, ldb, a, lda, T.Zero, new Span<T>(t, n * m), m);
+        Run(!transB, !transA, n, m, k, alpha, b, ldb, a, lda, T.Zero, new Span<T>(t, n * m), m, maxThreads);
         for (int i = 0; i < m; i++)
         {
             var row = c.Slice(i * ldc, n);

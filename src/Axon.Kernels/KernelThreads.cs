@@ -10,28 +10,28 @@ public interface IPartitionBody
 }
 
 /// <summary>
-/// The one place that runs kernel work in parallel. Work is split into fixed partitions that depend
-/// only on the problem size and <see cref="Count"/>, so a given thread count gives bit-identical results:
-/// which thread runs a partition never changes what the partition computes.
+/// The one place that runs kernel work in parallel. Work is split into fixed partitions that depend only on the
+/// problem size and the thread budget the caller passes to the kernel (its <c>threads</c> argument), so a given budget
+/// gives bit-identical results: which thread runs a partition never changes what the partition computes. There is no
+/// process-wide thread count: the budget belongs to whoever calls the kernel (the CPU backend's options).
 /// </summary>
 /// <remarks>
-/// Uses a small pool of dedicated background threads (created on first use, <see cref="Count"/> - 1 of them;
-/// the calling thread runs partitions too). A dispatch allocates nothing. Only one parallel region runs at a
-/// time: a call made while another is in flight (nested, or from another thread) runs its partitions serially
-/// on the caller, which gives the same results.
+/// Uses a small pool of dedicated background threads (created on first use, one fewer than the most partitions
+/// asked for at once; the calling thread runs partitions too). A dispatch allocates nothing. Only one parallel
+/// region runs at a time: a call made while another is in flight (nested, or from another thread) runs its
+/// partitions serially on the caller, which gives the same results.
 /// </remarks>
 public static class KernelThreads
 {
-    private static int count = Environment.ProcessorCount;
+    /// <summary>The most partitions run at once; more are still run, by the same threads in turn.</summary>
+    public const int MaxThreads = 256;
 
-    /// <summary>Number of threads kernels may use (1 = serial). Defaults to the processor count.</summary>
-    public static int Count
-    {
-        get => count;
-        set => count = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Thread count must be at least 1.");
-    }
+    /// <summary>Returns <paramref name="threads"/> when it is a valid thread budget (1 to <see cref="MaxThreads"/>), else throws.</summary>
+    public static int CheckThreads(int threads) => threads is >= 1 and <= MaxThreads
+        ? threads
+        : throw new ArgumentOutOfRangeException(nameof(threads), threads, $"A kernel's thread count must be between 1 and {MaxThreads}.");
 
-    /// <summary>Runs body(p) for each partition p in [0, parts), in parallel when <see cref="Count"/> &gt; 1.</summary>
+    /// <summary>Runs body(p) for each partition p in [0, parts), in parallel when there is more than one.</summary>
     public static void For(int parts, Action<int> body)
     {
         ArgumentNullException.ThrowIfNull(body);
@@ -40,12 +40,13 @@ public static class KernelThreads
     }
 
     /// <summary>
-    /// Runs body.Run(p) for each partition p in [0, parts), in parallel when <see cref="Count"/> &gt; 1,
-    /// without allocating. Returns when every partition has finished; the first exception is rethrown.
+    /// Runs body.Run(p) for each partition p in [0, parts), in parallel (one thread per partition, up to
+    /// <see cref="MaxThreads"/>) when there is more than one, without allocating. Callers size the partition count by
+    /// their thread budget. Returns when every partition has finished; the first exception is rethrown.
     /// </summary>
     public static void For<TBody>(int parts, ref TBody body) where TBody : struct, IPartitionBody
     {
-        int threads = Math.Min(count, parts);
+        int threads = Math.Min(MaxThreads, parts);
         if (threads <= 1 || Interlocked.CompareExchange(ref busy, 1, 0) != 0)
         {
             for (int p = 0; p < parts; p++) body.Run(p);

@@ -134,15 +134,12 @@ public sealed class ConvDirectTests
         var gwExpected = WeightGradReference(p, x, gy);
         var gbExpected = new double[p.O];
         for (int i = 0; i < outSize; i++) gbExpected[i / (p.OutH * p.OutW) % p.O] += gy[i];
-        int saved = KernelThreads.Count;
-        try
         {
             float[]? firstY = null;
             foreach (int threads in new[] { 1, 2 })
             {
-                KernelThreads.Count = threads;
                 var y = Guarded(outSize);
-                ConvDirect.Forward(x, p.N, win, w, p.O, b, y.AsSpan(Guard, outSize));
+                ConvDirect.Forward(x, p.N, win, w, p.O, b, y.AsSpan(Guard, outSize), threads);
                 AssertGuards(y, $"{p} forward, {threads} threads");
                 AssertClose(withBias, y, Guard, 1e-5, $"{p} forward, {threads} threads");
                 // Each output is one sum in a fixed order: the same bits whatever the partition.
@@ -150,24 +147,23 @@ public sealed class ConvDirectTests
                 else Assert.Equal(firstY, y);
 
                 var y0 = Guarded(outSize);
-                ConvDirect.Forward(x, p.N, win, w, p.O, ReadOnlySpan<float>.Empty, y0.AsSpan(Guard, outSize));
+                ConvDirect.Forward(x, p.N, win, w, p.O, ReadOnlySpan<float>.Empty, y0.AsSpan(Guard, outSize), threads);
                 AssertGuards(y0, $"{p} forward without bias");
                 AssertClose(noBias, y0, Guard, 1e-5, $"{p} forward without bias, {threads} threads");
 
                 // The gradients are overwritten, whatever the buffers held; the bias gradient only when asked for.
                 var gw = Guarded(k * p.O);
                 var gb = Guarded(p.O);
-                ConvDirect.WeightGrad(x, gy, p.N, win, p.O, gw.AsSpan(Guard, k * p.O), gb.AsSpan(Guard, p.O));
+                ConvDirect.WeightGrad(x, gy, p.N, win, p.O, gw.AsSpan(Guard, k * p.O), gb.AsSpan(Guard, p.O), threads);
                 AssertGuards(gw, $"{p} weight gradient");
                 AssertGuards(gb, $"{p} bias gradient");
                 AssertClose(gwExpected, gw, Guard, 1e-4, $"{p} weight gradient, {threads} threads");
                 AssertClose(gbExpected, gb, Guard, 1e-4, $"{p} bias gradient, {threads} threads");
                 var again = Guarded(k * p.O);
-                ConvDirect.WeightGrad(x, gy, p.N, win, p.O, again.AsSpan(Guard, k * p.O));
+                ConvDirect.WeightGrad(x, gy, p.N, win, p.O, again.AsSpan(Guard, k * p.O), default, threads);
                 Assert.Equal(gw, again);
             }
         }
-        finally { KernelThreads.Count = saved; }
     }
 
     [Fact]
@@ -183,8 +179,8 @@ public sealed class ConvDirectTests
         Assert.False(ConvDirect.Supports(lenet with { DilationH = 2, OutH = 24 }, 1));
         Assert.False(ConvDirect.Supports(lenet with { DilationW = 2, OutW = 24 }, 1));
         var strided = lenet with { StrideW = 2, OutW = 14 };
-        Assert.Throws<NotSupportedException>(() => ConvDirect.Forward(new float[784], 1, strided, new float[25], 1, ReadOnlySpan<float>.Empty, new float[392]));
-        Assert.Throws<NotSupportedException>(() => ConvDirect.WeightGrad(new float[784], new float[392], 1, strided, 1, new float[25]));
+        Assert.Throws<NotSupportedException>(() => ConvDirect.Forward(new float[784], 1, strided, new float[25], 1, ReadOnlySpan<float>.Empty, new float[392], 1));
+        Assert.Throws<NotSupportedException>(() => ConvDirect.WeightGrad(new float[784], new float[392], 1, strided, 1, new float[25], default, 1));
     }
 
     [Fact]
@@ -198,7 +194,7 @@ public sealed class ConvDirectTests
         x[p.W - 1] = float.PositiveInfinity; // sample 0, row 0, last column: read by tap (0, 2) only
         var gy = Random(rnd, p.N * p.O * p.OutH * p.OutW);
         var gw = new float[p.O * p.Kh * p.Kw];
-        ConvDirect.WeightGrad(x, gy, p.N, p.Window, p.O, gw);
+        ConvDirect.WeightGrad(x, gy, p.N, p.Window, p.O, gw, default, 2);
         for (int o = 0; o < p.O; o++)
             for (int t = 0; t < p.Kh * p.Kw; t++)
                 Assert.True(t == 2 ? !float.IsFinite(gw[o * 6 + t]) : float.IsFinite(gw[o * 6 + t]), $"output {o}, tap {t}: {gw[o * 6 + t]}");
@@ -211,9 +207,9 @@ public sealed class ConvDirectTests
         var win = new Window2d(1, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 6, 6);
         var gw = Enumerable.Repeat(1f, 2 * 9).ToArray();
         var gb = new[] { 1f, 2f };
-        ConvDirect.WeightGrad(ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, 0, win, 2, gw, gb);
+        ConvDirect.WeightGrad(ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, 0, win, 2, gw, gb, 2);
         Assert.All(gw, v => Assert.Equal(0f, v));
         Assert.All(gb, v => Assert.Equal(0f, v));
-        ConvDirect.Forward(ReadOnlySpan<float>.Empty, 0, win, new float[18], 2, ReadOnlySpan<float>.Empty, Span<float>.Empty);
+        ConvDirect.Forward(ReadOnlySpan<float>.Empty, 0, win, new float[18], 2, ReadOnlySpan<float>.Empty, Span<float>.Empty, 2);
     }
 }

@@ -5,7 +5,7 @@ using Axon.Kernels;
 
 namespace Axon.Kernels.Tests;
 
-/// <summary>Tests that change <see cref="KernelThreads.Count"/> or the GEMM tuning knobs run alone.</summary>
+/// <summary>Tests that change the GEMM tuning knobs run alone.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class KernelGlobalsCollection
 {
@@ -100,26 +100,19 @@ public sealed class GemmTests
     [Fact]
     public void SteadyStateCallsDoNotAllocate()
     {
-        int saved = KernelThreads.Count;
-        try
         {
-            KernelThreads.Count = 1;
             var a = new float[120 * 130];
             var b = new float[130 * 140];
             var c = new float[120 * 140];
             void Call()
             {
-                Gemm.Sgemm(false, true, 120, 140, 130, 1, a, 130, b, 130, 0.5f, c, 140); // packed
-                Gemm.Sgemm(true, false, 2, 140, 130, 1, a, 2, b, 140, 0, c, 140); // unpacked, few rows
+                Gemm.Sgemm(false, true, 120, 140, 130, 1, a, 130, b, 130, 0.5f, c, 140, 1); // packed
+                Gemm.Sgemm(true, false, 2, 140, 130, 1, a, 2, b, 140, 0, c, 140, 1); // unpacked, few rows
             }
             for (int i = 0; i < 5; i++) Call();
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < 10; i++) Call();
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-        finally
-        {
-            KernelThreads.Count = saved;
         }
     }
 
@@ -127,10 +120,10 @@ public sealed class GemmTests
     public void MultiplyDispatchesToTypedKernels()
     {
         float[] a = [1, 2, 3, 4], b = [5, 6, 7, 8], c = new float[4];
-        Gemm.Multiply(false, false, 2, 2, 2, 1f, a, 2, b, 2, 0f, c, 2);
+        Gemm.Multiply(false, false, 2, 2, 2, 1f, a, 2, b, 2, 0f, c, 2, 1);
         Assert.Equal(new float[] { 19, 22, 43, 50 }, c);
         double[] ad = [1, 2, 3, 4], bd = [5, 6, 7, 8], cd = [1, 1, 1, 1];
-        Gemm.Multiply(true, false, 2, 2, 2, 2.0, ad, 2, bd, 2, 1.0, cd, 2);
+        Gemm.Multiply(true, false, 2, 2, 2, 2.0, ad, 2, bd, 2, 1.0, cd, 2, 1);
         Assert.Equal(new double[] { 53, 61, 77, 89 }, cd);
     }
 
@@ -138,12 +131,12 @@ public sealed class GemmTests
     public void MultiplyHandlesOtherFloatingTypes()
     {
         Half[] a = [(Half)1, (Half)2, (Half)3, (Half)4], b = [(Half)5, (Half)6, (Half)7, (Half)8], c = new Half[4];
-        Gemm.Multiply(false, true, 2, 2, 2, Half.One, a, 2, b, 2, Half.Zero, c, 2);
+        Gemm.Multiply(false, true, 2, 2, 2, Half.One, a, 2, b, 2, Half.Zero, c, 2, 1);
         Assert.Equal(new[] { (Half)17, (Half)23, (Half)39, (Half)53 }, c);
         // Above the small-problem size too (no vector micro-kernel exists for Half).
         var ones = Enumerable.Repeat(Half.One, 40 * 40).ToArray();
         var big = new Half[40 * 40];
-        Gemm.Multiply(false, false, 40, 40, 40, Half.One, ones, 40, ones, 40, Half.Zero, big, 40);
+        Gemm.Multiply(false, false, 40, 40, 40, Half.One, ones, 40, ones, 40, Half.Zero, big, 40, 1);
         Assert.All(big, x => Assert.Equal((Half)40, x));
     }
 
@@ -151,20 +144,20 @@ public sealed class GemmTests
     public void ZeroDepthOrZeroAlphaScalesC()
     {
         var c = new float[] { float.NaN, float.NaN, 2, 4 };
-        Gemm.Sgemm(false, false, 2, 2, 0, 1f, [], 1, [], 2, 0f, c, 2);
+        Gemm.Sgemm(false, false, 2, 2, 0, 1f, [], 1, [], 2, 0f, c, 2, 1);
         Assert.Equal(new float[] { 0, 0, 0, 0 }, c);
         c = [1, 2, 3, 4];
-        Gemm.Sgemm(false, false, 2, 2, 1, 0f, [float.NaN, float.NaN], 1, [float.NaN, float.NaN], 2, 0.5f, c, 2);
+        Gemm.Sgemm(false, false, 2, 2, 1, 0f, [float.NaN, float.NaN], 1, [float.NaN, float.NaN], 2, 0.5f, c, 2, 1);
         Assert.Equal(new float[] { 0.5f, 1, 1.5f, 2 }, c);
-        Gemm.Dgemm(false, false, 0, 5, 5, 1, [], 5, new double[25], 5, 0, [], 5);
+        Gemm.Dgemm(false, false, 0, 5, 5, 1, [], 5, new double[25], 5, 0, [], 5, 1);
     }
 
     [Fact]
     public void NegativeSizesAreRejected()
     {
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Sgemm(false, false, -1, 2, 2, 1, new float[4], 2, new float[4], 2, 0, new float[4], 2));
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Sgemm(false, false, -1, 2, 2, 1, new float[4], 2, new float[4], 2, 0, new float[4], 2, 1));
         Assert.Contains("m=-1", ex.Message, StringComparison.Ordinal);
-        ex = Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Dgemm(false, false, 2, 2, -3, 1, new double[4], 2, new double[4], 2, 0, new double[4], 2));
+        ex = Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Dgemm(false, false, 2, 2, -3, 1, new double[4], 2, new double[4], 2, 0, new double[4], 2, 1));
         Assert.Equal("k", ex.ParamName);
     }
 
@@ -172,14 +165,14 @@ public sealed class GemmTests
     public void LeadingDimensionTooSmallIsRejected()
     {
         // A is [3, 4] (m x k), so lda must be at least 4.
-        var ex = Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 3, 2, 4, 1, new float[100], 3, new float[100], 2, 0, new float[100], 2));
+        var ex = Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 3, 2, 4, 1, new float[100], 3, new float[100], 2, 0, new float[100], 2, 1));
         Assert.Equal("lda", ex.ParamName);
         Assert.Contains("A stored [3, 4]", ex.Message, StringComparison.Ordinal);
         // Transposed B is stored [n, k] = [2, 4]: ldb must be at least k = 4.
-        ex = Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, true, 3, 2, 4, 1, new float[100], 4, new float[100], 2, 0, new float[100], 2));
+        ex = Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, true, 3, 2, 4, 1, new float[100], 4, new float[100], 2, 0, new float[100], 2, 1));
         Assert.Equal("ldb", ex.ParamName);
         Assert.Contains("B stored [2, 4] (transposed)", ex.Message, StringComparison.Ordinal);
-        ex = Assert.Throws<ArgumentException>(() => Gemm.Dgemm(false, false, 3, 5, 4, 1, new double[100], 4, new double[100], 5, 0, new double[100], 4));
+        ex = Assert.Throws<ArgumentException>(() => Gemm.Dgemm(false, false, 3, 5, 4, 1, new double[100], 4, new double[100], 5, 0, new double[100], 4, 1));
         Assert.Equal("ldc", ex.ParamName);
     }
 
@@ -187,13 +180,13 @@ public sealed class GemmTests
     public void ShortSpansAreRejectedWithSizes()
     {
         // A [3, 4] with lda 6 needs 2 * 6 + 4 = 16 elements.
-        var ex = Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 3, 2, 4, 1, new float[15], 6, new float[8], 2, 0, new float[6], 2));
+        var ex = Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 3, 2, 4, 1, new float[15], 6, new float[8], 2, 0, new float[6], 2, 1));
         Assert.Equal("a", ex.ParamName);
         Assert.Contains("needs at least 16 elements, got 15", ex.Message, StringComparison.Ordinal);
-        ex = Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 3, 2, 4, 1, new float[12], 4, new float[7], 2, 0, new float[6], 2));
+        ex = Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 3, 2, 4, 1, new float[12], 4, new float[7], 2, 0, new float[6], 2, 1));
         Assert.Equal("b", ex.ParamName);
         Assert.Contains("needs at least 8 elements, got 7", ex.Message, StringComparison.Ordinal);
-        ex = Assert.Throws<ArgumentException>(() => Gemm.Dgemm(true, false, 3, 2, 4, 1, new double[12], 3, new double[8], 2, 0, new double[9], 4));
+        ex = Assert.Throws<ArgumentException>(() => Gemm.Dgemm(true, false, 3, 2, 4, 1, new double[12], 3, new double[8], 2, 0, new double[9], 4, 1));
         Assert.Equal("c", ex.ParamName);
         Assert.Contains("C stored [3, 2]", ex.Message, StringComparison.Ordinal);
         Assert.Contains("needs at least 10 elements, got 9", ex.Message, StringComparison.Ordinal);
@@ -270,13 +263,12 @@ public sealed class GemmTests
         public T[] Run(Variant v)
         {
             var c = (T[])C0.Clone();
-            int threads = KernelThreads.Count, kc = Gemm.Kc, mcBytes = Gemm.McBytes, nc = Gemm.Nc;
+            int kc = Gemm.Kc, mcBytes = Gemm.McBytes, nc = Gemm.Nc;
             long small = Gemm.SmallWork, minWork = Gemm.MinWorkPerThread;
             int skinny = Gemm.SkinnyMax;
             var path = Gemm.Path;
             try
             {
-                KernelThreads.Count = v.Threads;
                 Gemm.Path = v.Path;
                 if (v.ForcePacked)
                 {
@@ -290,11 +282,11 @@ public sealed class GemmTests
                     Gemm.McBytes = 1;
                     Gemm.Nc = 1;
                 }
-                Gemm.Multiply(TransA, TransB, M, N, K, Alpha, A, Lda, B, Ldb, Beta, c, Ldc);
+                Gemm.Multiply(TransA, TransB, M, N, K, Alpha, A, Lda, B, Ldb, Beta, c, Ldc, v.Threads);
             }
             finally
             {
-                (KernelThreads.Count, Gemm.Kc, Gemm.McBytes, Gemm.Nc) = (threads, kc, mcBytes, nc);
+                (Gemm.Kc, Gemm.McBytes, Gemm.Nc) = (kc, mcBytes, nc);
                 (Gemm.SmallWork, Gemm.MinWorkPerThread, Gemm.Path, Gemm.SkinnyMax) = (small, minWork, path, skinny);
             }
             return c;
@@ -357,18 +349,17 @@ public sealed class GemmDirectBTests
         T[] Run(int directRows, int threads)
         {
             var c = (T[])c0.Clone();
-            int saved = Gemm.DirectBMaxRows, savedThreads = KernelThreads.Count;
+            int saved = Gemm.DirectBMaxRows;
             long small = Gemm.SmallWork;
             try
             {
                 Gemm.DirectBMaxRows = directRows;
                 Gemm.SmallWork = -1;
-                KernelThreads.Count = threads;
-                Gemm.Multiply(false, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                Gemm.Multiply(false, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
             }
             finally
             {
-                (Gemm.DirectBMaxRows, Gemm.SmallWork, KernelThreads.Count) = (saved, small, savedThreads);
+                (Gemm.DirectBMaxRows, Gemm.SmallWork) = (saved, small);
             }
             return c;
         }

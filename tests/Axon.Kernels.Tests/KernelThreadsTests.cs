@@ -6,67 +6,40 @@ namespace Axon.Kernels.Tests;
 public sealed class KernelThreadsTests
 {
     [Theory]
-    [InlineData(1, 5)]
-    [InlineData(2, 1)]
-    [InlineData(2, 7)]
-    [InlineData(3, 64)]
-    public void EveryPartitionRunsExactlyOnce(int threads, int parts)
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(7)]
+    [InlineData(64)]
+    public void EveryPartitionRunsExactlyOnce(int parts)
     {
-        int saved = KernelThreads.Count;
-        try
+        for (int round = 0; round < 20; round++)
         {
-            KernelThreads.Count = threads;
-            for (int round = 0; round < 20; round++)
-            {
-                var hits = new int[parts];
-                KernelThreads.For(parts, p => Interlocked.Increment(ref hits[p]));
-                Assert.All(hits, h => Assert.Equal(1, h));
-            }
-        }
-        finally
-        {
-            KernelThreads.Count = saved;
+            var hits = new int[parts];
+            KernelThreads.For(parts, p => Interlocked.Increment(ref hits[p]));
+            Assert.All(hits, h => Assert.Equal(1, h));
         }
     }
 
     [Fact]
     public void NestedCallsRunSeriallyAndComplete()
     {
-        int saved = KernelThreads.Count;
-        try
-        {
-            KernelThreads.Count = 2;
-            var hits = new int[4 * 3];
-            KernelThreads.For(4, outer => KernelThreads.For(3, inner => Interlocked.Increment(ref hits[outer * 3 + inner])));
-            Assert.All(hits, h => Assert.Equal(1, h));
-        }
-        finally
-        {
-            KernelThreads.Count = saved;
-        }
+        var hits = new int[4 * 3];
+        KernelThreads.For(4, outer => KernelThreads.For(3, inner => Interlocked.Increment(ref hits[outer * 3 + inner])));
+        Assert.All(hits, h => Assert.Equal(1, h));
     }
 
     [Fact]
     public void ExceptionsReachTheCaller()
     {
-        int saved = KernelThreads.Count;
-        try
+        var ex = Assert.Throws<InvalidOperationException>(() => KernelThreads.For(8, p =>
         {
-            KernelThreads.Count = 2;
-            var ex = Assert.Throws<InvalidOperationException>(() => KernelThreads.For(8, p =>
-            {
-                if (p == 5) throw new InvalidOperationException("part 5");
-            }));
-            Assert.Equal("part 5", ex.Message);
-            // The pool is still usable afterwards.
-            int sum = 0;
-            KernelThreads.For(8, p => Interlocked.Add(ref sum, p));
-            Assert.Equal(28, sum);
-        }
-        finally
-        {
-            KernelThreads.Count = saved;
-        }
+            if (p == 5) throw new InvalidOperationException("part 5");
+        }));
+        Assert.Equal("part 5", ex.Message);
+        // The pool is still usable afterwards.
+        int sum = 0;
+        KernelThreads.For(8, p => Interlocked.Add(ref sum, p));
+        Assert.Equal(28, sum);
     }
 
     [Theory]
@@ -76,7 +49,6 @@ public sealed class KernelThreadsTests
     [InlineData(100)] // the default: workers mostly catch the next region while polling
     public void BackToBackRegionsNeverLoseOrRepeatAPartition(int spinMicroseconds)
     {
-        int saved = KernelThreads.Count;
         var savedSpin = KernelThreads.IdleSpin;
         try
         {
@@ -85,8 +57,7 @@ public sealed class KernelThreadsTests
             var hits = new int[8];
             for (int round = 0; round < 4000; round++)
             {
-                // More threads than parts leaves some workers out of a region; they must not run or count it.
-                KernelThreads.Count = 1 + rng.Next(4);
+                // Fewer parts than workers leaves some workers out of a region; they must not run or count it.
                 int parts = 1 + rng.Next(hits.Length);
                 Array.Clear(hits);
                 KernelThreads.For(parts, p => Interlocked.Increment(ref hits[p]));
@@ -96,7 +67,6 @@ public sealed class KernelThreadsTests
         }
         finally
         {
-            KernelThreads.Count = saved;
             KernelThreads.IdleSpin = savedSpin;
         }
     }
@@ -104,6 +74,14 @@ public sealed class KernelThreadsTests
     [Fact]
     public void IdleSpinRejectsNegativeValues() => Assert.Throws<ArgumentOutOfRangeException>(() => KernelThreads.IdleSpin = TimeSpan.FromTicks(-1));
 
-    [Fact]
-    public void CountRejectsLessThanOne() => Assert.Throws<ArgumentOutOfRangeException>(() => KernelThreads.Count = 0);
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(KernelThreads.MaxThreads + 1)]
+    public void ThreadBudgetsOutsideTheRangeAreRejected(int threads)
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => KernelThreads.CheckThreads(threads));
+        Assert.Equal(threads, ex.ActualValue);
+        Assert.Equal(5, KernelThreads.CheckThreads(5));
+    }
 }

@@ -132,10 +132,13 @@ public sealed class PoolingTests
         return x;
     }
 
-    // Runs body over the planes split into KernelThreads.Count fixed partitions, as the tensor layer does.
+    // The thread budget of the test running on this thread (set by WithThreads).
+    [ThreadStatic] private static int testThreads;
+
+    // Runs body over the planes split into one fixed partition per thread, as the CPU backend does.
     private static void OverPlanes(Window2d w, Action<int, int> body)
     {
-        int parts = Math.Min(w.Channels, KernelThreads.Count);
+        int parts = Math.Min(w.Channels, Math.Max(testThreads, 1));
         KernelThreads.For(parts, part =>
         {
             int p0 = w.Channels * part / parts, p1 = w.Channels * (part + 1) / parts;
@@ -158,15 +161,15 @@ public sealed class PoolingTests
 
     private static void WithThreads(int threads, Action body)
     {
-        int saved = KernelThreads.Count;
+        int saved = testThreads;
         try
         {
-            KernelThreads.Count = threads;
+            testThreads = threads;
             body();
         }
         finally
         {
-            KernelThreads.Count = saved;
+            testThreads = saved;
         }
     }
 

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Runtime.Intrinsics.X86;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Axon.Backends;
 using Axon.Data;
-using Axon.Kernels;
 using Axon.Models.Training;
 using Axon.Nn;
 using Axon.Optim;
@@ -21,7 +21,8 @@ namespace Axon.Models.Tests;
 [Collection("Behaviour fixture")]
 public class BehaviourFixtureTests
 {
-    private const int Threads = 2;
+    /// <summary>The fixture's device: the CPU kernels with 2 threads, whatever the machine's core count.</summary>
+    private static readonly Device Cpu2 = Device.CpuWith(new CpuOptions { Threads = 2 });
     private static readonly string FixturePath = Path.Combine(AppContext.BaseDirectory, "Fixtures", "behaviour.json");
 
     private static string SourceFixturePath([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
@@ -45,11 +46,7 @@ public class BehaviourFixtureTests
     [MemberData(nameof(Cases))]
     public void TrainingReproducesTheFixtureToTheBit(string name)
     {
-        int saved = KernelThreads.Count;
-        KernelThreads.Count = Threads;
-        Run run;
-        try { run = Execute(name); }
-        finally { KernelThreads.Count = saved; }
+        var run = Execute(name);
         if (Writing)
         {
             Record(name, run);
@@ -95,10 +92,11 @@ public class BehaviourFixtureTests
     {
         var g = new Generator(11);
         var net = ModelZoo.Create(model, generator: g);
+        net.To(Cpu2);
         int batch = model == "resnet18" ? 4 : 16;
         var data = new Generator(12);
-        var x = Tensor.Randn([batch, 1, 28, 28], data);
-        var y = Tensor.Randint(0, 10, [batch], data);
+        var x = Tensor.Randn([batch, 1, 28, 28], data, device: Cpu2);
+        var y = Tensor.Randint(0, 10, [batch], data, device: Cpu2);
         var opt = new Sgd(net.Parameters(), lr: 0.02, momentum: 0.9, weightDecay: 5e-4);
         var losses = new List<string>();
         for (int step = 0; step < 50; step++)
@@ -118,14 +116,15 @@ public class BehaviourFixtureTests
     {
         var g = new Generator(21);
         var net = new Sequential(new Flatten(), new Linear(784, 64, generator: g), new Tanh(), new Linear(64, 10, generator: g));
+        net.To(Cpu2);
         var settings = new OptimizerSettings { Lr = optimizer is "adadelta" ? 1.0 : optimizer is "sgd" or "asgd" or "torch-asgd" ? 0.05 : 0.003, Momentum = 0.9, WeightDecay = 1e-3, Nesterov = optimizer == "sgd" };
         var opt = OptimizerFactory.Create(optimizer, net.Parameters(), settings);
         var data = new Generator(22);
         var losses = new List<string>();
         for (int step = 0; step < 20; step++)
         {
-            var x = Tensor.Randn([32, 1, 28, 28], data);
-            var y = Tensor.Randint(0, 10, [32], data);
+            var x = Tensor.Randn([32, 1, 28, 28], data, device: Cpu2);
+            var y = Tensor.Randint(0, 10, [32], data, device: Cpu2);
             using var scope = new TensorScope();
             opt.ZeroGrad();
             var loss = Functional.CrossEntropy(net.Forward(x), y);
@@ -141,6 +140,7 @@ public class BehaviourFixtureTests
     {
         var g = new Generator(31);
         var net = new LectureCnn(numClasses: 10, dropout: 0.25, generator: g);
+        net.To(Cpu2);
         var options = new TrainerOptions(Epochs: 1, BatchSize: 32, LearningRate: 0.05, Nesterov: true, Schedule: "onecycle", Augment: true, Seed: 31, Prefetch: 0)
         {
             L1 = 1e-5,
@@ -170,6 +170,6 @@ public class BehaviourFixtureTests
     }
 }
 
-/// <summary>The behaviour runs set the kernel thread count: they run alone.</summary>
+/// <summary>The behaviour runs are long and compute-bound: they run alone, so they do not slow the other tests' clocks.</summary>
 [CollectionDefinition("Behaviour fixture", DisableParallelization = true)]
 public sealed class BehaviourFixtureCollection;

@@ -1,3 +1,4 @@
+using Axon.Backends;
 using Xunit.Sdk;
 using static Axon.Tests.GradCheck;
 

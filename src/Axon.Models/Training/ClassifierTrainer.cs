@@ -374,7 +374,7 @@ public sealed class ClassifierTrainer
             throw new InvalidOperationException("The plateau schedule steps with the validation loss: set a validation fraction or pass a test set.");
         int epoch = Epoch + 1;
         var loader = new DataLoader(fit, Options.BatchSize, shuffle: true, generator: dataGenerator,
-            transform: Options.Augment ? Augmentation() : null, prefetch: Options.Prefetch);
+            transform: Options.Augment ? Augmentation() : null, prefetch: Options.Prefetch, device: Model.Device);
         if (IsOneCycle) EnsureOneCycle(loader.Count);
         if (!began) BeginTraining();
         double lr = Optimizer.ParamGroups[0].Lr;
@@ -491,7 +491,7 @@ public sealed class ClassifierTrainer
         double lossSum = 0;
         long correct = 0, topCorrect = 0, seen = 0;
         using var noGrad = GradMode.NoGrad();
-        foreach (var (x, y) in new DataLoader(data, batchSize))
+        foreach (var (x, y) in new DataLoader(data, batchSize, device: model.Device))
         {
             using var scope = new TensorScope();
             var logits = model.Forward(x);

@@ -89,7 +89,7 @@ public static class LrFinder
             int step = 0;
             while (step < finder.Steps && !diverged)
             {
-                foreach (var (x, y) in new DataLoader(train, options.BatchSize, shuffle: true, generator: dataGenerator, transform: augment, prefetch: options.Prefetch))
+                foreach (var (x, y) in new DataLoader(train, options.BatchSize, shuffle: true, generator: dataGenerator, transform: augment, prefetch: options.Prefetch, device: model.Device))
                 {
                     double lr = finder.StartLr * Math.Pow(ratio, (double)step / (finder.Steps - 1));
                     foreach (var group in trainer.Optimizer.ParamGroups) group.Lr = lr;

@@ -85,7 +85,7 @@ internal static class Engine
         var grad = leaf.Grad;
         if (grad is null || grad.IsDisposed)
         {
-            var fresh = TensorScope.Unscoped(() => Tensor.Empty((int[])leaf.ShapeArray.Clone(), leaf.DType));
+            var fresh = TensorScope.Unscoped(() => Tensor.Empty((int[])leaf.ShapeArray.Clone(), leaf.DType, leaf.Device));
             leaf.Grad = fresh;
             return fresh;
         }

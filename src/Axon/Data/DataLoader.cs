@@ -35,6 +35,10 @@ namespace Axon.Data;
 /// not touch state the training loop changes (the built-in datasets only read their data), and a transform must
 /// return fresh tensors or modify the batch in place, never keep it.
 /// </para>
+/// <para>
+/// <b>Device.</b> With a <c>device</c>, every batch is copied there once it is gathered and augmented (on the prefetch
+/// thread when prefetching, so the copy overlaps training): the model's device, so that the loop needs no copies of its own.
+/// </para>
 /// </summary>
 public sealed class DataLoader : IEnumerable<(Tensor Input, Tensor Target)>
 {
@@ -49,8 +53,9 @@ public sealed class DataLoader : IEnumerable<(Tensor Input, Tensor Target)>
     /// <param name="generator">Source of the shuffling and of the augmentation seeds (default: <see cref="Generator.Default"/>).</param>
     /// <param name="transform">Applied to every input batch (data augmentation); null for none.</param>
     /// <param name="prefetch">Batches prepared ahead on a background thread (0: none, batches are made when asked for).</param>
+    /// <param name="device">The device the batches are copied to (null: they stay where the dataset makes them, the CPU).</param>
     public DataLoader(IDataset dataset, int batchSize = 1, bool shuffle = false, bool dropLast = false, Generator? generator = null,
-        Transform? transform = null, int prefetch = 0)
+        Transform? transform = null, int prefetch = 0, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be a positive integer.");
@@ -62,7 +67,11 @@ public sealed class DataLoader : IEnumerable<(Tensor Input, Tensor Target)>
         this.generator = generator;
         Transform = transform;
         this.prefetch = prefetch;
+        Device = device;
     }
+
+    /// <summary>The device the batches are copied to, or null to leave them where the dataset makes them.</summary>
+    public Device? Device { get; }
 
     /// <summary>The dataset the batches come from.</summary>
     public IDataset Dataset { get; }
@@ -135,17 +144,28 @@ public sealed class DataLoader : IEnumerable<(Tensor Input, Tensor Target)>
     private (Tensor Input, Tensor Target) MakeBatch(int[] indices, long? seed)
     {
         var (x, y) = Data.Dataset.Batch(Dataset, indices);
-        if (Transform is null || seed is not long s) return (x, y);
-        Tensor augmented;
-        try { augmented = Transform.Apply(x, new Generator(s)); }
-        catch
+        if (Transform is not null && seed is long s)
         {
-            x.Dispose();
-            y.Dispose();
-            throw;
+            Tensor augmented;
+            try { augmented = Transform.Apply(x, new Generator(s)); }
+            catch
+            {
+                x.Dispose();
+                y.Dispose();
+                throw;
+            }
+            if (!ReferenceEquals(augmented, x)) x.Dispose();
+            x = augmented;
         }
-        if (!ReferenceEquals(augmented, x)) x.Dispose();
-        return (augmented, y);
+        return (ToDevice(x), ToDevice(y));
+    }
+
+    private Tensor ToDevice(Tensor t)
+    {
+        if (Device is null || ReferenceEquals(t.Device, Device)) return t;
+        var moved = t.CloneTo(Device);
+        t.Dispose();
+        return moved;
     }
 
     /// <summary>One epoch with the batches prepared by a background thread into a bounded queue.</summary>

@@ -26,7 +26,7 @@ public sealed class Dropout : Module
     public override Tensor Forward(Tensor input)
     {
         if (!Training || P == 0) return input;
-        var mask = Tensor.Rand(input.GetShape(), generator, input.DType).Ge(P) * (1 / (1 - P));
+        var mask = Tensor.Rand(input.GetShape(), generator, input.DType, device: input.Device).Ge(P) * (1 / (1 - P));
         return input * mask;
     }
 
@@ -64,7 +64,7 @@ public sealed class Dropout2d : Module
         var maskShape = input.GetShape();
         maskShape[^1] = 1;
         maskShape[^2] = 1;
-        var mask = Tensor.Rand(maskShape, generator, input.DType).Ge(P) * (1 / (1 - P));
+        var mask = Tensor.Rand(maskShape, generator, input.DType, device: input.Device).Ge(P) * (1 / (1 - P));
         return input * mask;
     }
 

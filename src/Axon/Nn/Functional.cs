@@ -38,8 +38,7 @@ public static class Functional
         if (target.DType != DType.Int64 || target.Rank != 1 || target.Size(0) != input.Size(0))
             throw new ArgumentException($"{op}: expected an int64 target of shape [{input.Size(0)}] (class indices), got {target.DType.TorchName()} [{string.Join(", ", target.GetShape())}].", nameof(target));
         int c = input.Size(1);
-        foreach (long t in target.ContiguousData().AsSpan<long>())
-            if (t < 0 || t >= c) throw new ArgumentOutOfRangeException(nameof(target), $"{op}: target {t} is out of bounds for {c} classes.");
+        Compute.CheckIndexRange(target, c, t => $"{op}: target {t} is out of bounds for {c} classes.");
     }
 
     /// <summary>Mean squared error (input - target)^2.</summary>

@@ -49,11 +49,11 @@ public static class Init
 
     /// <summary>Fills with U(a, b).</summary>
     public static Tensor Uniform(Tensor t, double a = 0, double b = 1, Generator? generator = null)
-        => FillFrom(t, Tensor.Rand(t.GetShape(), generator, t.DType, a, b));
+        => FillFrom(t, Tensor.Rand(t.GetShape(), generator, t.DType, a, b, t.Device));
 
     /// <summary>Fills with N(mean, std^2).</summary>
     public static Tensor Normal(Tensor t, double mean = 0, double std = 1, Generator? generator = null)
-        => FillFrom(t, Tensor.Randn(t.GetShape(), generator, t.DType, mean, std));
+        => FillFrom(t, Tensor.Randn(t.GetShape(), generator, t.DType, mean, std, t.Device));
 
     /// <summary>Fills with a constant.</summary>
     public static Tensor Constant(Tensor t, double value)

@@ -175,6 +175,30 @@ public abstract class Module
     /// <summary>Sets evaluation mode (same as Train(false)).</summary>
     public Module Eval() => Train(false);
 
+    /// <summary>
+    /// Moves every parameter, buffer and gradient to <paramref name="device"/> in place, as PyTorch's <c>module.to(device)</c>:
+    /// the tensor objects stay the same (so an optimiser built over them keeps working; its state follows at the next step
+    /// or when loaded), only their memory moves.
+    /// </summary>
+    public Module To(Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        foreach (var (_, m) in NamedModules())
+        {
+            foreach (var p in m.parameters)
+            {
+                if (p.Value is null) continue;
+                p.Value.MoveTo(device);
+                p.Value.Grad?.MoveTo(device);
+            }
+            foreach (var b in m.buffers) b.Value.MoveTo(device);
+        }
+        return this;
+    }
+
+    /// <summary>The device of the first parameter or buffer (the CPU for a module without any).</summary>
+    public Device Device => Parameters().Concat(NamedBuffers().Select(b => b.Buffer)).FirstOrDefault()?.Device ?? Device.Cpu;
+
     /// <summary>Clears the gradients of all parameters (set to null, as PyTorch's default).</summary>
     public void ZeroGrad()
     {
@@ -228,7 +252,7 @@ public abstract class Module
             Eval();
             using var scope = new TensorScope();
             using var noGrad = GradMode.NoGrad();
-            Call(Tensor.Zeros(inputShape, dtype));
+            Call(Tensor.Zeros(inputShape, dtype, Device));
         }
         finally
         {

@@ -35,8 +35,7 @@ public static class Utils
         if (double.IsPositiveInfinity(normType))
         {
             total = 0;
-            foreach (var g in grads)
-                foreach (double x in Values(g)) total = Math.Max(total, Math.Abs(x));  // Math.Max propagates NaN
+            foreach (var g in grads) total = Math.Max(total, g.Backend.Norm(g, normType));  // Math.Max propagates NaN
         }
         else
         {
@@ -44,11 +43,7 @@ public static class Utils
             double sum = 0;
             foreach (var g in grads)
             {
-                double s = 0;
-                if (normType == 2) foreach (double x in Values(g)) s += x * x;
-                else if (normType == 1) foreach (double x in Values(g)) s += Math.Abs(x);
-                else foreach (double x in Values(g)) s += Math.Pow(Math.Abs(x), normType);
-                double norm = normType == 2 ? Math.Sqrt(s) : normType == 1 ? s : Math.Pow(s, 1 / normType);
+                double norm = g.Backend.Norm(g, normType);
                 sum += normType == 2 ? norm * norm : normType == 1 ? norm : Math.Pow(norm, normType);
             }
             total = normType == 2 ? Math.Sqrt(sum) : normType == 1 ? sum : Math.Pow(sum, 1 / normType);
@@ -58,7 +53,7 @@ public static class Utils
                 $"The total norm of order {normType} for gradients from the parameters is non-finite ({total}), so it cannot be clipped. To scale the gradients by the non-finite norm anyway, pass errorIfNonfinite: false."));
         double coef = Math.Min(maxNorm / (total + 1e-6), 1.0);  // NaN stays NaN, as torch.clamp
         if (coef != 1.0)
-            foreach (var g in grads) Transform(g, x => x * coef);
+            foreach (var g in grads) InPlace(g, t => t.Backend.ScaleInPlace(t, coef));
         return total;
     }
 
@@ -68,31 +63,16 @@ public static class Utils
         ArgumentNullException.ThrowIfNull(parameters);
         if (!(clipValue >= 0)) throw new ArgumentOutOfRangeException(nameof(clipValue), clipValue, "clipValue must be non-negative.");
         foreach (var g in parameters.Select(p => p?.Grad).OfType<Tensor>().ToList())
-            Transform(g, x => double.IsNaN(x) ? x : Math.Clamp(x, -clipValue, clipValue));
+            InPlace(g, t => t.Backend.Clamp(t, -clipValue, clipValue, t));
     }
 
-    private static double[] Values(Tensor t) => t.ToDoubleArray();
-
-    // Applies f to every element of a floating-point tensor, in place and unrecorded.
-    private static void Transform(Tensor t, Func<double, double> f)
+    // Runs an in-place primitive on a floating-point gradient, through a contiguous copy when the gradient is strided.
+    private static void InPlace(Tensor t, Action<Tensor> update)
     {
-        if (t.IsContiguous && t.DType == DType.Float32)
-        {
-            var s = t.AsSpan<float>();
-            for (int i = 0; i < s.Length; i++) s[i] = (float)f(s[i]);
-        }
-        else if (t.IsContiguous && t.DType == DType.Float64)
-        {
-            var s = t.AsSpan<double>();
-            for (int i = 0; i < s.Length; i++) s[i] = f(s[i]);
-        }
-        else
-        {
-            if (!t.DType.IsFloatingPoint()) throw new ArgumentException($"Gradient clipping needs floating-point gradients, got {t.DType.TorchName()}.", nameof(t));
-            var v = t.ToDoubleArray();
-            for (int i = 0; i < v.Length; i++) v[i] = f(v[i]);
-            using var values = TensorScope.Unscoped(() => Tensor.FromArray(v, t.GetShape()));
-            using (GradMode.NoGrad()) t.CopyFrom(values);
-        }
+        if (!t.DType.IsFloatingPoint()) throw new ArgumentException($"Gradient clipping needs floating-point gradients, got {t.DType.TorchName()}.", nameof(t));
+        if (t.IsContiguous) { update(t); return; }
+        using var copy = TensorScope.Unscoped(t.CloneData);
+        update(copy);
+        using (GradMode.NoGrad()) t.CopyFrom(copy);
     }
 }

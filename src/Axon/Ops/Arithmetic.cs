@@ -50,7 +50,7 @@ public sealed partial class Tensor
         var y = Compute.Binary(a, b, BinaryOp.Pow, "Pow");
         return y.Record("Pow", [a, b], g =>
         {
-            using var zero = Scalar(0, y.DType);
+            using var zero = Scalar(0, y.DType, y.Device);
             return [
                 a.requiresGrad ? Unbroadcast(Where(b.Eq(0), zero, g * b * a.Pow(b - 1.0)), a) : null,
                 b.requiresGrad ? Unbroadcast(Where(a.Eq(0) * b.Ge(0), zero, g * y * a.Log()), b) : null];
@@ -119,7 +119,7 @@ public sealed partial class Tensor
     public Tensor RSub(double s)
     {
         var x = this;
-        using var st = Scalar(s, ScalarDType(x.DType, s));
+        using var st = Scalar(s, ScalarDType(x.DType, s), x.Device);
         return Compute.Binary(st, x, BinaryOp.Sub, "Sub").Record("Sub", [x], g => [-g]);
     }
 
@@ -127,7 +127,7 @@ public sealed partial class Tensor
     public Tensor RDiv(double s)
     {
         var x = DType == DType.Int64 ? ConvertData(DType.Float32) : this;
-        using var st = Scalar(s, x.DType);
+        using var st = Scalar(s, x.DType, x.Device);
         var y = Compute.Binary(st, x, BinaryOp.Div, "Div");
         return y.Record("Div", [x], g => [-g * y / x]);
     }

@@ -39,7 +39,7 @@ public sealed partial class Tensor
     public Tensor Mul_(double s)
     {
         CheckInPlace("Mul_");
-        using var st = Scalar(s, DType);
+        using var st = Scalar(s, DType, Device);
         Compute.BinaryInto(this, st, this, BinaryOp.Mul);
         return this;
     }

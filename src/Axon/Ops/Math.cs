@@ -48,7 +48,7 @@ public sealed partial class Tensor
     {
         var x = this;
         return Compute.LeakyRelu(x, negativeSlope)
-            .Record("LeakyRelu", [x], g => [g * Compute.Where(x.Gt(0), OnesLike(x), Full(x.ShapeArray, negativeSlope, x.DType))]);
+            .Record("LeakyRelu", [x], g => [g * Compute.Where(x.Gt(0), OnesLike(x), Full(x.ShapeArray, negativeSlope, x.DType, x.Device))]);
     }
 
     /// <summary>Clamps to [min, max] (either bound may be null); the gradient flows where min &lt;= x &lt;= max.</summary>

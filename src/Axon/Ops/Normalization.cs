@@ -28,45 +28,23 @@ public sealed partial class Tensor
         if (!training && (runningMean is null || runningVar is null))
             throw new ArgumentException($"{op}: evaluation mode needs running_mean and running_var (or use batch statistics with training: true).");
 
-        var xc = input.ContiguousData();
-        double[] mean, invstd;
         if (training)
         {
             long m = input.NumEl / Math.Max(c, 1);
             if (m <= 1) throw new ArgumentException($"{op}: expected more than 1 value per channel when training, got input size {ShapeUtil.Format(input.shape)}.", nameof(input));
-            var (bm, bv) = Compute.BatchStats(xc);
-            mean = bm;
-            invstd = bv.Select(v => 1 / Math.Sqrt(v + eps)).ToArray();
-            using (GradMode.NoGrad())
-            {
-                if (runningMean is not null) UpdateRunning(runningMean, bm, momentum, 1);
-                if (runningVar is not null) UpdateRunning(runningVar, bv, momentum, (double)m / (m - 1));
-            }
         }
-        else
-        {
-            mean = runningMean!.ToDoubleArray();
-            invstd = runningVar!.ToDoubleArray().Select(v => 1 / Math.Sqrt(v + eps)).ToArray();
-        }
-
-        var y = Compute.BatchNormApply(xc, mean, invstd, weight, bias);
+        var (y, mean, invstd) = Compute.BatchNorm(input, weight, bias, runningMean, runningVar, training, momentum, eps);
         var inputs = new List<Tensor> { input };
         if (weight is not null) inputs.Add(weight);
         if (bias is not null) inputs.Add(bias);
         y.Record(op, [.. inputs], g =>
         {
-            var (gx, gw, gb) = Compute.BatchNormBackward(xc, g, mean, invstd, weight, training, input.requiresGrad, weight?.requiresGrad ?? false, bias?.requiresGrad ?? false);
+            var (gx, gw, gb) = Compute.BatchNormBackward(input, g, mean, invstd, weight, training, input.requiresGrad, weight?.requiresGrad ?? false, bias?.requiresGrad ?? false);
             var result = new List<Tensor?> { gx };
             if (weight is not null) result.Add(gw);
             if (bias is not null) result.Add(gb);
             return [.. result];
         });
         return y;
-    }
-
-    private static void UpdateRunning(Tensor running, double[] stat, double momentum, double factor)
-    {
-        for (int i = 0; i < stat.Length; i++)
-            running.SetDouble((1 - momentum) * running.GetDouble(i) + momentum * stat[i] * factor, i);
     }
 }

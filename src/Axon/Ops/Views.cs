@@ -53,7 +53,7 @@ public sealed partial class Tensor
         int s = start < 0 ? start + shape[d] : start;
         return view.Record("Narrow", [x], g =>
         {
-            var full = Zeros(x.shape, g.DType);
+            var full = Zeros(x.shape, g.DType, g.Device);
             using var part = full.NarrowView(d, s, length);
             CopyStrided(g, part);
             return [full];
@@ -82,7 +82,7 @@ public sealed partial class Tensor
         int i = index < 0 ? index + shape[d] : index;
         return view.Record("Select", [x], g =>
         {
-            var full = Zeros(x.shape, g.DType);
+            var full = Zeros(x.shape, g.DType, g.Device);
             using var part = full.SelectView(d, i);
             CopyStrided(g, part);
             return [full];
@@ -123,6 +123,19 @@ public sealed partial class Tensor
     {
         var x = this;
         return CloneData().Record("Clone", [x], g => [g]);
+    }
+
+    /// <summary>
+    /// A copy on <paramref name="device"/> (this tensor itself when already there), as PyTorch's <c>to(device)</c>.
+    /// Differentiable: the gradient goes back to this tensor's device.
+    /// </summary>
+    public Tensor To(Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (ReferenceEquals(device, Device)) return this;
+        var x = this;
+        var y = CloneTo(device);
+        return DType.IsFloatingPoint() ? y.Record("To", [x], g => [g.To(x.Device)]) : y;
     }
 
     /// <summary>A copy converted to <paramref name="dtype"/> (this tensor itself when already of that type). Differentiable between float types.</summary>

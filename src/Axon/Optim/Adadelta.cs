@@ -1,6 +1,3 @@
-using System.Numerics;
-using System.Runtime.InteropServices;
-
 namespace Axon.Optim;
 
 /// <summary>
@@ -97,50 +94,10 @@ public sealed class Adadelta : Optimizer
                 var sq = StateTensor(s, SquareAvgKey, p);    // v_0 ← 0
                 var acc = StateTensor(s, AccDeltaKey, p);    // u_0 ← 0
                 s.Scalars[StepKey] = (s.Scalars.TryGetValue(StepKey, out var prev) ? prev : 0) + 1;
-                if (p.DType == DType.Float32)
-                    Update(p.AsSpan<float>(), grad.AsSpan<float>(), sq.AsSpan<float>(), acc.AsSpan<float>(), (float)lr, (float)rho, (float)eps, (float)weightDecay, maximize);
-                else
-                    Update(p.AsSpan<double>(), grad.AsSpan<double>(), sq.AsSpan<double>(), acc.AsSpan<double>(), lr, rho, eps, weightDecay, maximize);
+                p.Backend.AdadeltaStep(p, grad, sq, acc, new AdadeltaUpdate(lr, rho, eps, weightDecay, maximize));
                 if (!ReferenceEquals(grad, p.Grad)) grad.Dispose();
             }
         }
     }
 
-    /// <summary>One fused pass of the algorithm box over a parameter.</summary>
-    private static void Update<T>(Span<T> p, ReadOnlySpan<T> grad, Span<T> sq, Span<T> acc, T lr, T rho, T eps, T weightDecay, bool maximize)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        bool decay = weightDecay != T.Zero;
-        T rc = T.One - rho, neg = -lr;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && p.Length >= Vector<T>.Count)
-        {
-            var vp = MemoryMarshal.Cast<T, Vector<T>>(p);
-            var vg = MemoryMarshal.Cast<T, Vector<T>>(grad);
-            var vsq = MemoryMarshal.Cast<T, Vector<T>>(sq);
-            var vacc = MemoryMarshal.Cast<T, Vector<T>>(acc);
-            Vector<T> wd = new(weightDecay), r = new(rho), vrc = new(rc), ve = new(eps), vneg = new(neg);
-            for (int k = 0; k < vp.Length; k++)
-            {
-                var g = maximize ? -vg[k] : vg[k];                                          // g_t ← ±∇f(θ_{t-1})
-                if (decay) g += wd * vp[k];                                                  // g_t ← g_t + λ θ_{t-1}
-                var v = vsq[k] * r + vrc * g * g;                                            // v_t ← ρ v_{t-1} + (1 − ρ) g_t²
-                vsq[k] = v;
-                var delta = Vector.SquareRoot(vacc[k] + ve) / Vector.SquareRoot(v + ve) * g; // Δx_t ← √(u_{t-1} + ε) / √(v_t + ε) · g_t
-                vacc[k] = vacc[k] * r + vrc * delta * delta;                                 // u_t ← ρ u_{t-1} + (1 − ρ) Δx_t²
-                vp[k] += vneg * delta;                                                       // θ_t ← θ_{t-1} − γ Δx_t
-            }
-            i = vp.Length * Vector<T>.Count;
-        }
-        for (; i < p.Length; i++)
-        {
-            var g = maximize ? -grad[i] : grad[i];
-            if (decay) g += weightDecay * p[i];
-            var v = sq[i] * rho + rc * g * g;
-            sq[i] = v;
-            var delta = T.Sqrt(acc[i] + eps) / T.Sqrt(v + eps) * g;
-            acc[i] = acc[i] * rho + rc * delta * delta;
-            p[i] += neg * delta;
-        }
-    }
 }

@@ -1,6 +1,3 @@
-using System.Numerics;
-using System.Runtime.InteropServices;
-
 namespace Axon.Optim;
 
 /// <summary>
@@ -100,45 +97,10 @@ public sealed class Adagrad : Optimizer
                 double t = (s.Scalars.TryGetValue(StepKey, out var prev) ? prev : 0) + 1;
                 s.Scalars[StepKey] = t;
                 double clr = lr / (1 + (t - 1) * lrDecay);                           // γ̃ ← γ / (1 + (t − 1) η)
-                if (p.DType == DType.Float32)
-                    Update(p.AsSpan<float>(), grad.AsSpan<float>(), sum.AsSpan<float>(), (float)weightDecay, (float)eps, (float)clr, maximize);
-                else
-                    Update(p.AsSpan<double>(), grad.AsSpan<double>(), sum.AsSpan<double>(), weightDecay, eps, clr, maximize);
+                p.Backend.AdagradStep(p, grad, sum, new AdagradUpdate(clr, weightDecay, eps, maximize));
                 if (!ReferenceEquals(grad, p.Grad)) grad.Dispose();
             }
         }
     }
 
-    /// <summary>One fused pass of the algorithm box over a parameter.</summary>
-    private static void Update<T>(Span<T> p, ReadOnlySpan<T> grad, Span<T> sum, T weightDecay, T eps, T clr, bool maximize)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        bool decay = weightDecay != T.Zero;
-        T neg = -clr;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && p.Length >= Vector<T>.Count)
-        {
-            var vp = MemoryMarshal.Cast<T, Vector<T>>(p);
-            var vg = MemoryMarshal.Cast<T, Vector<T>>(grad);
-            var vs = MemoryMarshal.Cast<T, Vector<T>>(sum);
-            Vector<T> wd = new(weightDecay), ve = new(eps), vneg = new(neg);
-            for (int k = 0; k < vp.Length; k++)
-            {
-                var g = maximize ? -vg[k] : vg[k];                 // g_t ← ±∇f(θ_{t-1})
-                if (decay) g += wd * vp[k];                         // g_t ← g_t + λ θ_{t-1}
-                var s = vs[k] + g * g;                              // state_sum_t ← state_sum_{t-1} + g_t²
-                vs[k] = s;
-                vp[k] += vneg * (g / (Vector.SquareRoot(s) + ve));  // θ_t ← θ_{t-1} − γ̃ g_t / (√state_sum_t + ε)
-            }
-            i = vp.Length * Vector<T>.Count;
-        }
-        for (; i < p.Length; i++)
-        {
-            var g = maximize ? -grad[i] : grad[i];
-            if (decay) g += weightDecay * p[i];
-            var s = sum[i] + g * g;
-            sum[i] = s;
-            p[i] += neg * (g / (T.Sqrt(s) + eps));
-        }
-    }
 }

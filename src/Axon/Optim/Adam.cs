@@ -1,6 +1,3 @@
-using System.Numerics;
-using System.Runtime.InteropServices;
-
 namespace Axon.Optim;
 
 /// <summary>
@@ -122,69 +119,10 @@ public sealed class Adam : Optimizer
                 double bc2Sqrt = Math.Sqrt(1 - Math.Pow(beta2, t));                // √(1 − β₂^t)
                 // AdamW: θ ← θ (1 − γλ) before the moments; Adam: g ← g + λθ.
                 double l2 = decoupled ? 0 : weightDecay, shrink = decoupled ? 1 - lr * weightDecay : 1;
-                if (p.DType == DType.Float32)
-                    Update(p.AsSpan<float>(), grad.AsSpan<float>(), m.AsSpan<float>(), v.AsSpan<float>(), vmax is null ? default : vmax.AsSpan<float>(),
-                        (float)beta1, (float)beta2, (float)eps, (float)l2, (float)shrink, (float)stepSize, (float)bc2Sqrt, amsgrad, maximize);
-                else
-                    Update(p.AsSpan<double>(), grad.AsSpan<double>(), m.AsSpan<double>(), v.AsSpan<double>(), vmax is null ? default : vmax.AsSpan<double>(),
-                        beta1, beta2, eps, l2, shrink, stepSize, bc2Sqrt, amsgrad, maximize);
+                p.Backend.AdamStep(p, grad, m, v, vmax, new AdamUpdate(beta1, beta2, eps, l2, shrink, stepSize, bc2Sqrt, maximize));
                 if (!ReferenceEquals(grad, p.Grad)) grad.Dispose();
             }
         }
     }
 
-    /// <summary>One fused pass of the algorithm box over a parameter (vmax is empty without AMSGrad).</summary>
-    private static void Update<T>(Span<T> p, ReadOnlySpan<T> grad, Span<T> m, Span<T> v, Span<T> vmax, T beta1, T beta2, T eps, T l2, T shrink, T stepSize, T bc2Sqrt, bool amsgrad, bool maximize)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        bool decay = l2 != T.Zero, scale = shrink != T.One;
-        T b1c = T.One - beta1, b2c = T.One - beta2, neg = -stepSize;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && p.Length >= Vector<T>.Count)
-        {
-            var vp = MemoryMarshal.Cast<T, Vector<T>>(p);
-            var vg = MemoryMarshal.Cast<T, Vector<T>>(grad);
-            var vm = MemoryMarshal.Cast<T, Vector<T>>(m);
-            var vv = MemoryMarshal.Cast<T, Vector<T>>(v);
-            var vx = amsgrad ? MemoryMarshal.Cast<T, Vector<T>>(vmax) : default;
-            Vector<T> wl2 = new(l2), wsh = new(shrink), vb1 = new(beta1), vb2 = new(beta2), vb1c = new(b1c), vb2c = new(b2c), ve = new(eps), vbc2 = new(bc2Sqrt), vneg = new(neg);
-            for (int k = 0; k < vp.Length; k++)
-            {
-                var g = maximize ? -vg[k] : vg[k];                 // g_t ← ±∇f(θ_{t-1})
-                var w = vp[k];
-                if (decay) g += wl2 * w;                            // g_t ← g_t + λ θ_{t-1}
-                if (scale) w *= wsh;                                // AdamW: θ ← θ (1 − γλ)
-                var mk = vm[k] * vb1 + vb1c * g;                    // m_t ← β₁ m_{t-1} + (1 − β₁) g_t
-                var vk = vv[k] * vb2 + vb2c * g * g;                // v_t ← β₂ v_{t-1} + (1 − β₂) g_t²
-                vm[k] = mk;
-                vv[k] = vk;
-                if (amsgrad)
-                {
-                    vk = Vector.Max(vx[k], vk);                     // v_t^max ← max(v_{t-1}^max, v_t)
-                    vx[k] = vk;
-                }
-                var denom = Vector.SquareRoot(vk) / vbc2 + ve;      // √v̂_t / √(1 − β₂^t) + ε
-                vp[k] = w + vneg * (mk / denom);                    // θ_t ← θ − γ/(1 − β₁^t) · m_t / denom
-            }
-            i = vp.Length * Vector<T>.Count;
-        }
-        for (; i < p.Length; i++)
-        {
-            var g = maximize ? -grad[i] : grad[i];
-            var w = p[i];
-            if (decay) g += l2 * w;
-            if (scale) w *= shrink;
-            var mk = m[i] * beta1 + b1c * g;
-            var vk = v[i] * beta2 + b2c * g * g;
-            m[i] = mk;
-            v[i] = vk;
-            if (amsgrad)
-            {
-                vk = T.Max(vmax[i], vk);
-                vmax[i] = vk;
-            }
-            var denom = T.Sqrt(vk) / bc2Sqrt + eps;
-            p[i] = w + neg * (mk / denom);
-        }
-    }
 }

@@ -1,6 +1,3 @@
-using System.Numerics;
-using System.Runtime.InteropServices;
-
 namespace Axon.Optim;
 
 /// <summary>
@@ -123,51 +120,11 @@ public sealed class Asgd : Optimizer
                 double t = prev + 1, eta = s.Scalars[EtaKey], mu = s.Scalars[MuKey];
                 s.Scalars[StepKey] = t;
                 double shrink = 1 - lambd * eta;                                    // 1 − λ η_{t-1}
-                if (p.DType == DType.Float32)
-                    Update(p.AsSpan<float>(), grad.AsSpan<float>(), ax.AsSpan<float>(), (float)weightDecay, (float)shrink, (float)eta, (float)mu, maximize);
-                else
-                    Update(p.AsSpan<double>(), grad.AsSpan<double>(), ax.AsSpan<double>(), weightDecay, shrink, eta, mu, maximize);
+                p.Backend.AsgdStep(p, grad, ax, new AsgdUpdate(weightDecay, shrink, eta, mu, maximize));
                 s.Scalars[EtaKey] = (float)(lr / Math.Pow(1 + lambd * lr * t, alpha)); // η_t ← γ / (1 + λ γ t)^α
                 s.Scalars[MuKey] = (float)(1 / Math.Max(1, t - t0));                   // μ_t ← 1 / max(1, t − t0)
                 if (!ReferenceEquals(grad, p.Grad)) grad.Dispose();
             }
-        }
-    }
-
-    /// <summary>One fused pass of the algorithm box over a parameter.</summary>
-    private static void Update<T>(Span<T> p, ReadOnlySpan<T> grad, Span<T> ax, T weightDecay, T shrink, T eta, T mu, bool maximize)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        bool decay = weightDecay != T.Zero, copy = mu == T.One;
-        T neg = -eta;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && p.Length >= Vector<T>.Count)
-        {
-            var vp = MemoryMarshal.Cast<T, Vector<T>>(p);
-            var vg = MemoryMarshal.Cast<T, Vector<T>>(grad);
-            var va = MemoryMarshal.Cast<T, Vector<T>>(ax);
-            Vector<T> wd = new(weightDecay), sh = new(shrink), vneg = new(neg), vmu = new(mu);
-            for (int k = 0; k < vp.Length; k++)
-            {
-                var g = maximize ? -vg[k] : vg[k];                  // g_t ← ±∇f(θ_{t-1})
-                var w = vp[k];
-                if (decay) g += wd * w;                              // g_t ← g_t + ω θ_{t-1}
-                w *= sh;                                             // θ_t ← θ_{t-1} (1 − λ η_{t-1})
-                w += vneg * g;                                       // θ_t ← θ_t − η_{t-1} g_t
-                vp[k] = w;
-                va[k] = copy ? w : va[k] + (w - va[k]) * vmu;        // ax_t ← ax_{t-1} + (θ_t − ax_{t-1}) μ_{t-1}, or θ_t
-            }
-            i = vp.Length * Vector<T>.Count;
-        }
-        for (; i < p.Length; i++)
-        {
-            var g = maximize ? -grad[i] : grad[i];
-            var w = p[i];
-            if (decay) g += weightDecay * w;
-            w *= shrink;
-            w += neg * g;
-            p[i] = w;
-            ax[i] = copy ? w : ax[i] + (w - ax[i]) * mu;
         }
     }
 

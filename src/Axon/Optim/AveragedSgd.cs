@@ -1,6 +1,3 @@
-using System.Numerics;
-using System.Runtime.InteropServices;
-
 namespace Axon.Optim;
 
 /// <summary>
@@ -92,46 +89,13 @@ public sealed class AveragedSgd : Optimizer
                 s.Scalars[StepKey] = t;
                 // Weight of the new iterate: 1 / (t − t0 + 1) once averaging has started; before, the average follows the iterate.
                 double mu = t >= t0 ? 1.0 / (t - t0 + 1) : 1.0;
-                if (p.DType == DType.Float32) Update(p.AsSpan<float>(), grad.AsSpan<float>(), ax.AsSpan<float>(), (float)lr, (float)weightDecay, mu);
-                else Update(p.AsSpan<double>(), grad.AsSpan<double>(), ax.AsSpan<double>(), lr, weightDecay, mu);
+                p.Backend.AveragedSgdStep(p, grad, ax, new AveragedSgdUpdate(lr, weightDecay, mu));
                 if (!ReferenceEquals(grad, p.Grad)) grad.Dispose();
             }
         }
     }
 
     private static Tensor NewAverage(Tensor p) => CreateStateTensor(p.CloneData);
-
-    private static void Update<T>(Span<T> p, ReadOnlySpan<T> grad, Span<T> ax, T lr, T weightDecay, double mu)
-        where T : unmanaged, INumber<T>
-    {
-        bool decay = weightDecay != T.Zero, copy = mu == 1.0;
-        T step = -lr, m = T.CreateChecked(mu);
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && p.Length >= Vector<T>.Count)
-        {
-            var vp = MemoryMarshal.Cast<T, Vector<T>>(p);
-            var vg = MemoryMarshal.Cast<T, Vector<T>>(grad);
-            var va = MemoryMarshal.Cast<T, Vector<T>>(ax);
-            Vector<T> wd = new(weightDecay), st = new(step), vm = new(m);
-            for (int k = 0; k < vp.Length; k++)
-            {
-                var g = vg[k];
-                if (decay) g += wd * vp[k];                      // g ← ∇L + λ W^(n-1)
-                var w = vp[k] + st * g;                          // W^(n) = W^(n-1) − γ g
-                vp[k] = w;
-                va[k] = copy ? w : va[k] + (w - va[k]) * vm;     // W̄^(n) = W̄^(n-1) + (W^(n) − W̄^(n-1)) μ
-            }
-            i = vp.Length * Vector<T>.Count;
-        }
-        for (; i < p.Length; i++)
-        {
-            var g = grad[i];
-            if (decay) g += weightDecay * p[i];
-            var w = p[i] + step * g;
-            p[i] = w;
-            ax[i] = copy ? w : ax[i] + (w - ax[i]) * m;
-        }
-    }
 
     /// <summary>
     /// The running average W̄ of <paramref name="parameter"/> (a live tensor: read it, don't modify it), or null before
@@ -152,15 +116,11 @@ public sealed class AveragedSgd : Optimizer
         foreach (var p in Parameters())
         {
             if (GetState(p) is not { } s || !s.Tensors.TryGetValue(AverageKey, out var ax)) continue;
-            if (p.DType == DType.Float32) Swap(p.AsSpan<float>(), ax.AsSpan<float>());
-            else Swap(p.AsSpan<double>(), ax.AsSpan<double>());
+            using var held = p.CloneData();
+            p.CopyFrom(ax);
+            ax.CopyFrom(held);
         }
         swapped = !swapped;
-    }
-
-    private static void Swap<T>(Span<T> a, Span<T> b)
-    {
-        for (int i = 0; i < a.Length; i++) (a[i], b[i]) = (b[i], a[i]);
     }
 
     /// <summary>

@@ -149,7 +149,7 @@ public abstract class Optimizer
 
     // A separate method so that the closure is allocated only when a tensor is created, not on every step.
     private static Tensor NewStateTensor(Tensor parameter, double fill) =>
-        TensorScope.Unscoped(() => Tensor.Full(parameter.ShapeArray, fill, parameter.DType));
+        TensorScope.Unscoped(() => Tensor.Full(parameter.ShapeArray, fill, parameter.DType, parameter.Device));
 
     /// <summary>
     /// A snapshot of the groups' hyper-parameters and of every parameter's state (tensors are copies), which
@@ -218,9 +218,10 @@ public abstract class Optimizer
         {
             var (_, index, name) = ParseKey(key);
             var p = flat[index];
+            // State tensors follow their parameter's device; those of its shape also its floating-point type.
             if (t.DType.IsFloatingPoint() && t.DType != p.DType && ShapeUtil.SameShape(t.ShapeArray, p.ShapeArray))
-                perParam[index].Tensors[name] = TensorScope.Unscoped(() => t.ConvertData(p.DType));
-            else perParam[index].Tensors[name] = TensorScope.Unscoped(t.CloneData);
+                perParam[index].Tensors[name] = TensorScope.Unscoped(() => t.CloneTo(p.Device, p.DType));
+            else perParam[index].Tensors[name] = TensorScope.Unscoped(() => t.CloneTo(p.Device));
         }
         for (int g = 0; g < groups.Count; g++)
             foreach (var (k, v) in groupOptions[g])

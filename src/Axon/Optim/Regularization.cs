@@ -125,29 +125,8 @@ public static class MaxNormConstraint
         if (!weight.DType.IsFloatingPoint()) throw new ArgumentException($"MaxNormConstraint needs a floating-point tensor, got {weight.DType.TorchName()}.", nameof(weight));
         if (weight.Rank == 0) throw new ArgumentException("MaxNormConstraint needs a tensor with at least one dimension.", nameof(weight));
         int d = ShapeUtil.NormDim(dim, weight.Rank, "MaxNormConstraint");
-        int outer = 1, inner = 1, n = weight.Size(d);
-        for (int i = 0; i < d; i++) outer *= weight.Size(i);
-        for (int i = d + 1; i < weight.Rank; i++) inner *= weight.Size(i);
-        var v = weight.ToDoubleArray();
-        var sq = new double[n];
-        for (int o = 0; o < outer; o++)
-            for (int k = 0; k < n; k++)
-                for (int j = 0, b = (o * n + k) * inner; j < inner; j++) sq[k] += v[b + j] * v[b + j];
-        int rescaled = 0;
-        var factor = new double[n];
-        for (int k = 0; k < n; k++)
-        {
-            double norm = Math.Sqrt(sq[k]);
-            factor[k] = norm > maxNorm ? maxNorm / (norm + 1e-7) : 1;
-            if (norm > maxNorm) rescaled++;
-        }
-        if (rescaled == 0) return 0;
-        for (int o = 0; o < outer; o++)
-            for (int k = 0; k < n; k++)
-                for (int j = 0, b = (o * n + k) * inner; j < inner; j++) v[b + j] *= factor[k];
-        using var values = TensorScope.Unscoped(() => Tensor.FromArray(v, weight.GetShape()));
-        using (GradMode.NoGrad()) weight.CopyFrom(values);
-        return rescaled;
+        if (!weight.IsContiguous) throw new ArgumentException($"MaxNormConstraint: the tensor {ShapeUtil.Format(weight.ShapeArray)} is not contiguous (it is updated in place).", nameof(weight));
+        return weight.Backend.Renorm(weight, d, maxNorm);
     }
 
     /// <summary>Applies <see cref="Apply(Tensor, double, int)"/> (dim 0) to every parameter of <paramref name="module"/> with at least two dimensions (weights, not biases).</summary>

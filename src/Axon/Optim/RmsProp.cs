@@ -1,6 +1,3 @@
-using System.Numerics;
-using System.Runtime.InteropServices;
-
 namespace Axon.Optim;
 
 /// <summary>
@@ -116,75 +113,10 @@ public sealed class RmsProp : Optimizer
                 var buf = momentum > 0 ? StateTensor(s, MomentumBufferKey, p) : null;  // b_0 ← 0
                 var avg = centered ? StateTensor(s, GradAvgKey, p) : null;             // g^ave_0 ← 0
                 s.Scalars[StepKey] = (s.Scalars.TryGetValue(StepKey, out var prev) ? prev : 0) + 1;
-                if (p.DType == DType.Float32)
-                    Update(p.AsSpan<float>(), grad.AsSpan<float>(), sq.AsSpan<float>(), buf is null ? default : buf.AsSpan<float>(), avg is null ? default : avg.AsSpan<float>(),
-                        (float)lr, (float)alpha, (float)eps, (float)weightDecay, (float)momentum, centered, maximize);
-                else
-                    Update(p.AsSpan<double>(), grad.AsSpan<double>(), sq.AsSpan<double>(), buf is null ? default : buf.AsSpan<double>(), avg is null ? default : avg.AsSpan<double>(),
-                        lr, alpha, eps, weightDecay, momentum, centered, maximize);
+                p.Backend.RmsPropStep(p, grad, sq, buf, avg, new RmsPropUpdate(lr, alpha, eps, weightDecay, momentum, maximize));
                 if (!ReferenceEquals(grad, p.Grad)) grad.Dispose();
             }
         }
     }
 
-    /// <summary>One fused pass of the algorithm box over a parameter (buf is empty when μ = 0, avg when not centred).</summary>
-    private static void Update<T>(Span<T> p, ReadOnlySpan<T> grad, Span<T> sq, Span<T> buf, Span<T> avg, T lr, T alpha, T eps, T weightDecay, T momentum, bool centered, bool maximize)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        bool decay = weightDecay != T.Zero, useMomentum = momentum > T.Zero;
-        T ac = T.One - alpha, neg = -lr;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && p.Length >= Vector<T>.Count)
-        {
-            var vp = MemoryMarshal.Cast<T, Vector<T>>(p);
-            var vg = MemoryMarshal.Cast<T, Vector<T>>(grad);
-            var vsq = MemoryMarshal.Cast<T, Vector<T>>(sq);
-            var vb = useMomentum ? MemoryMarshal.Cast<T, Vector<T>>(buf) : default;
-            var va = centered ? MemoryMarshal.Cast<T, Vector<T>>(avg) : default;
-            Vector<T> wd = new(weightDecay), al = new(alpha), alc = new(ac), ve = new(eps), mu = new(momentum), vneg = new(neg);
-            for (int k = 0; k < vp.Length; k++)
-            {
-                var g = maximize ? -vg[k] : vg[k];                  // g_t ← ±∇f(θ_{t-1})
-                if (decay) g += wd * vp[k];                          // g_t ← g_t + λ θ_{t-1}
-                var v = vsq[k] * al + alc * g * g;                   // v_t ← α v_{t-1} + (1 − α) g_t²
-                vsq[k] = v;
-                if (centered)
-                {
-                    var a = va[k] * al + alc * g;                    // g^ave_t ← α g^ave_{t-1} + (1 − α) g_t
-                    va[k] = a;
-                    v -= a * a;                                      // ṽ_t ← v_t − (g^ave_t)²
-                }
-                var denom = Vector.SquareRoot(v) + ve;               // √ṽ_t + ε
-                if (useMomentum)
-                {
-                    var b = vb[k] * mu + g / denom;                  // b_t ← μ b_{t-1} + g_t / (√ṽ_t + ε)
-                    vb[k] = b;
-                    vp[k] += vneg * b;                               // θ_t ← θ_{t-1} − γ b_t
-                }
-                else vp[k] += vneg * (g / denom);                    // θ_t ← θ_{t-1} − γ g_t / (√ṽ_t + ε)
-            }
-            i = vp.Length * Vector<T>.Count;
-        }
-        for (; i < p.Length; i++)
-        {
-            var g = maximize ? -grad[i] : grad[i];
-            if (decay) g += weightDecay * p[i];
-            var v = sq[i] * alpha + ac * g * g;
-            sq[i] = v;
-            if (centered)
-            {
-                var a = avg[i] * alpha + ac * g;
-                avg[i] = a;
-                v -= a * a;
-            }
-            var denom = T.Sqrt(v) + eps;
-            if (useMomentum)
-            {
-                var b = buf[i] * momentum + g / denom;
-                buf[i] = b;
-                p[i] += neg * b;
-            }
-            else p[i] += neg * (g / denom);
-        }
-    }
 }

@@ -1,7 +1,3 @@
-using System.Numerics;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-
 namespace Axon.Optim;
 
 /// <summary>
@@ -113,106 +109,12 @@ public sealed class Sgd : Optimizer
                         first = true;
                     }
                 }
-                if (p.DType == DType.Float32)
-                    UpdateParallel(p, grad, buf, new Coefficients<float>((float)lr, (float)weightDecay, (float)momentum, (float)(1 - dampening), first, nesterov, maximize));
-                else
-                    UpdateParallel(p, grad, buf, new Coefficients<double>(lr, weightDecay, momentum, 1 - dampening, first, nesterov, maximize));
+                p.Backend.SgdStep(p, grad, buf, new SgdUpdate(lr, weightDecay, momentum, dampening, first, nesterov, maximize));
                 if (!ReferenceEquals(grad, p.Grad)) grad.Dispose();
             }
         }
     }
 
     // A separate method so that the closure is allocated only when a buffer is created, not on every step.
-    private static Tensor NewBuffer(Tensor p) => CreateStateTensor(() => Tensor.Zeros(p.ShapeArray, p.DType));
-
-    /// <summary>The hyper-parameters of one parameter's update, in its element type.</summary>
-    private readonly record struct Coefficients<T>(T Lr, T WeightDecay, T Momentum, T OneMinusDampening, bool First, bool Nesterov, bool Maximize);
-
-    /// <summary>
-    /// Updates a parameter split over the kernel threads when it is large enough to pay for the hand-off (at least
-    /// twice <see cref="Compute.ParallelElementwiseGrain"/> elements). Each element gets the same arithmetic in
-    /// whichever range it falls, so the result does not depend on the thread count.
-    /// </summary>
-    private static void UpdateParallel<T>(Tensor p, Tensor grad, Tensor? buf, Coefficients<T> c) where T : unmanaged, INumber<T>
-    {
-        // AsSpan checks that each tensor is contiguous and of type T, as the ranges index its array from its offset.
-        _ = p.AsSpan<T>();
-        _ = grad.AsSpan<T>();
-        if (buf is not null) _ = buf.AsSpan<T>();
-        var body = new UpdateBody<T>(p.Data<T>(), p.Offset, grad.Data<T>(), grad.Offset, buf?.Data<T>(), buf?.Offset ?? 0, c);
-        Compute.ParallelRanges(p.NumEl, ref body);
-    }
-
-    private readonly struct UpdateBody<T>(T[] p, int po, T[] grad, int go, T[]? buf, int bo, Coefficients<T> c) : IRangeBody
-        where T : unmanaged, INumber<T>
-    {
-        public void Run(int start, int end) =>
-            Update(p.AsSpan(po + start, end - start), grad.AsSpan(go + start, end - start), buf is null ? default : buf.AsSpan(bo + start, end - start), c);
-    }
-
-    /// <summary>
-    /// One fused pass of the algorithm box over a range of a parameter (buf is empty when μ = 0): Vector512 when it is
-    /// accelerated, else Vector&lt;T&gt;, then scalars. Every path does the same multiplies and adds in the same order
-    /// (the JIT contracts none into FMA), so an element's result does not depend on which path computes it.
-    /// </summary>
-    private static void Update<T>(Span<T> p, ReadOnlySpan<T> grad, Span<T> buf, Coefficients<T> c)
-        where T : unmanaged, INumber<T>
-    {
-        T weightDecay = c.WeightDecay, momentum = c.Momentum, oneMinusDampening = c.OneMinusDampening;
-        bool decay = weightDecay != T.Zero, useMomentum = momentum != T.Zero, first = c.First, nesterov = c.Nesterov;
-        T step = c.Maximize ? c.Lr : -c.Lr;
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported && p.Length >= Vector512<T>.Count)
-        {
-            var vp = MemoryMarshal.Cast<T, Vector512<T>>(p);
-            var vgr = MemoryMarshal.Cast<T, Vector512<T>>(grad);
-            var vb = useMomentum ? MemoryMarshal.Cast<T, Vector512<T>>(buf) : default;
-            Vector512<T> wd = Vector512.Create(weightDecay), mu = Vector512.Create(momentum), damp = Vector512.Create(oneMinusDampening), st = Vector512.Create(step);
-            for (int k = 0; k < vp.Length; k++)
-            {
-                var g = vgr[k];
-                if (decay) g += wd * vp[k];
-                if (useMomentum)
-                {
-                    var b = first ? g : mu * vb[k] + damp * g;
-                    vb[k] = b;
-                    g = nesterov ? g + mu * b : b;
-                }
-                vp[k] += st * g;
-            }
-            i = vp.Length * Vector512<T>.Count;
-        }
-        else if (Vector.IsHardwareAccelerated && p.Length >= Vector<T>.Count)
-        {
-            var vp = MemoryMarshal.Cast<T, Vector<T>>(p);
-            var vgr = MemoryMarshal.Cast<T, Vector<T>>(grad);
-            var vb = useMomentum ? MemoryMarshal.Cast<T, Vector<T>>(buf) : default;
-            Vector<T> wd = new(weightDecay), mu = new(momentum), damp = new(oneMinusDampening), st = new(step);
-            for (int k = 0; k < vp.Length; k++)
-            {
-                var g = vgr[k];                                   // g_t ← ∇f(θ_{t-1})
-                if (decay) g += wd * vp[k];                       // g_t ← g_t + λ θ_{t-1}
-                if (useMomentum)
-                {
-                    var b = first ? g : mu * vb[k] + damp * g;    // b_t ← g_t (t = 1) or μ b_{t-1} + (1 − τ) g_t
-                    vb[k] = b;
-                    g = nesterov ? g + mu * b : b;                // g_t ← g_t + μ b_t (Nesterov) or b_t
-                }
-                vp[k] += st * g;                                  // θ_t ← θ_{t-1} ∓ γ g_t
-            }
-            i = vp.Length * Vector<T>.Count;
-        }
-        for (; i < p.Length; i++)
-        {
-            var g = grad[i];
-            if (decay) g += weightDecay * p[i];
-            if (useMomentum)
-            {
-                var b = first ? g : momentum * buf[i] + oneMinusDampening * g;
-                buf[i] = b;
-                g = nesterov ? g + momentum * b : b;
-            }
-            p[i] += step * g;
-        }
-    }
+    private static Tensor NewBuffer(Tensor p) => CreateStateTensor(() => Tensor.Zeros(p.ShapeArray, p.DType, p.Device));
 }

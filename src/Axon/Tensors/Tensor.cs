@@ -1,18 +1,19 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using Axon.Backends;
 
 namespace Axon;
 
 /// <summary>
-/// An n-dimensional array with a shape, strides (in elements) and an offset into a shared storage,
-/// so that views (reshape, transpose, slice, expand) never copy. Float32 by default; Float64 and
-/// Int64 are supported. Differentiable operations and autograd live in other partial files
-/// (<c>Autograd/</c>, <c>Ops/</c>); this file knows only storage and layout.
+/// An n-dimensional array with a shape, strides (in elements) and an offset into a shared storage on a
+/// <see cref="Axon.Device"/>, so that views (reshape, transpose, slice, expand) never copy. Float32 by default; Float64
+/// and Int64 are supported. Differentiable operations and autograd live in other partial files (<c>Autograd/</c>,
+/// <c>Ops/</c>); this file knows only storage, layout and the device's backend.
 /// </summary>
 public sealed partial class Tensor : IDisposable
 {
     private readonly int[] shape;
-    private readonly int[] strides;
+    private int[] strides;
     private Storage storage;
     private bool disposed;
 
@@ -26,15 +27,25 @@ public sealed partial class Tensor : IDisposable
         TensorScope.Register(this);
     }
 
-    /// <summary>Creates an uninitialised contiguous tensor (contents unspecified unless <paramref name="clear"/>).</summary>
-    internal static Tensor Empty(int[] shape, DType dtype, bool clear = false)
+    /// <summary>Creates an uninitialised contiguous tensor on <paramref name="device"/> (the CPU when null; contents unspecified unless <paramref name="clear"/>).</summary>
+    internal static Tensor Empty(int[] shape, DType dtype, Device? device = null, bool clear = false)
     {
         ShapeUtil.Validate(shape);
-        return new Tensor(Storage.Allocate(dtype, ShapeUtil.Product(shape), clear), shape, ShapeUtil.ContiguousStrides(shape), 0);
+        var backend = (device ?? Device.Cpu).Backend;
+        return new Tensor(backend.Allocate(dtype, ShapeUtil.Product(shape), clear), shape, ShapeUtil.ContiguousStrides(shape), 0);
     }
+
+    /// <summary>A new uninitialised contiguous tensor of <paramref name="shape"/> on this tensor's device (its dtype unless given).</summary>
+    internal Tensor EmptyLike(int[] shape, DType? dtype = null) => Empty(shape, dtype ?? DType, Device);
 
     /// <summary>Element type.</summary>
     public DType DType => storage.DType;
+
+    /// <summary>Where the tensor's memory lives (and which backend computes on it).</summary>
+    public Device Device => storage.Device;
+
+    /// <summary>The backend of the tensor's device.</summary>
+    internal IBackend Backend => Storage.Device.Backend;
 
     /// <summary>Sizes of the dimensions.</summary>
     public ReadOnlySpan<int> Shape => shape;
@@ -49,7 +60,7 @@ public sealed partial class Tensor : IDisposable
     public int NumEl { get; }
 
     /// <summary>Offset of the first element in the storage, in elements.</summary>
-    public int Offset { get; }
+    public int Offset { get; private set; }
 
     /// <summary>Size of dimension <paramref name="dim"/> (negative counts from the end).</summary>
     public int Size(int dim) => shape[ShapeUtil.NormDim(dim, Rank, "Size")];
@@ -69,16 +80,21 @@ public sealed partial class Tensor : IDisposable
     /// <summary>A copy of the shape.</summary>
     public int[] GetShape() => (int[])shape.Clone();
 
-    /// <summary>The contiguous data as a span (throws if the tensor is not contiguous or the type differs).</summary>
+    /// <summary>
+    /// The contiguous data as a span, for host tensors (throws if the tensor is not contiguous, the type differs, or it
+    /// lives on a device whose memory the host cannot read: copy it with <see cref="To(Axon.Device)"/> first).
+    /// </summary>
     public Span<T> AsSpan<T>() where T : unmanaged
     {
         if (DTypeExtensions.Of<T>() != DType) throw new InvalidOperationException($"AsSpan<{typeof(T).Name}>: the tensor's dtype is {DType.TorchName()}.");
         if (!IsContiguous) throw new InvalidOperationException($"AsSpan: the tensor {ShapeUtil.Format(shape)} with strides {ShapeUtil.Format(strides)} is not contiguous; call Contiguous() first.");
-        return ((T[])Storage.Data).AsSpan(Offset, NumEl);
+        return Data<T>().AsSpan(Offset, NumEl);
     }
 
-    /// <summary>The whole storage array (for kernels that walk strides themselves).</summary>
-    internal T[] Data<T>() where T : unmanaged => (T[])Storage.Data;
+    /// <summary>The whole storage array of a host tensor (for backends that walk strides themselves).</summary>
+    internal T[] Data<T>() where T : unmanaged => Storage is HostStorage host
+        ? (T[])host.Data
+        : throw new InvalidOperationException($"The tensor {ShapeUtil.Format(shape)} lives on {Device}, whose memory the host cannot read; copy it with To(Device.Cpu).");
 
     /// <summary>Storage shared with another tensor (a view).</summary>
     internal Tensor MakeView(int[] newShape, int[] newStrides, int newOffset)
@@ -102,59 +118,70 @@ public sealed partial class Tensor : IDisposable
     /// <summary>Returns this tensor if contiguous, otherwise a contiguous copy.</summary>
     public Tensor ContiguousData() => IsContiguous ? this : CloneData();
 
-    /// <summary>A contiguous copy of the data (no autograd).</summary>
+    /// <summary>A contiguous copy of the data on the same device (no autograd).</summary>
     internal Tensor CloneData()
     {
-        var result = Empty((int[])shape.Clone(), DType);
-        CopyStrided(this, result);
+        var result = EmptyLike((int[])shape.Clone());
+        Backend.Copy(this, result);
         return result;
     }
 
-    /// <summary>Copies <paramref name="src"/> (any layout) into <paramref name="dst"/> (any layout) of the same shape and dtype.</summary>
+    /// <summary>A contiguous copy on <paramref name="device"/>, converted to <paramref name="dtype"/> when given (no autograd).</summary>
+    internal Tensor CloneTo(Device device, DType? dtype = null)
+    {
+        var src = dtype is DType d && d != DType ? ConvertData(d) : this;
+        var result = Empty((int[])shape.Clone(), src.DType, device);
+        CopyStrided(src, result);
+        if (!ReferenceEquals(src, this)) src.Dispose();
+        return result;
+    }
+
+    /// <summary>
+    /// Copies <paramref name="src"/> (any layout) into <paramref name="dst"/> (any layout) of the same shape and dtype,
+    /// through the host when they live on different devices.
+    /// </summary>
     internal static void CopyStrided(Tensor src, Tensor dst)
     {
+        if (ReferenceEquals(src.Device, dst.Device)) { dst.Backend.Copy(src, dst); return; }
         switch (src.DType)
         {
-            case DType.Float32: CopyStrided<float>(src, dst); break;
-            case DType.Float64: CopyStrided<double>(src, dst); break;
-            default: CopyStrided<long>(src, dst); break;
+            case DType.Float32: CopyAcross<float>(src, dst); break;
+            case DType.Float64: CopyAcross<double>(src, dst); break;
+            default: CopyAcross<long>(src, dst); break;
         }
     }
 
-    private static void CopyStrided<T>(Tensor src, Tensor dst) where T : unmanaged
+    private static void CopyAcross<T>(Tensor src, Tensor dst) where T : unmanaged
     {
-        T[] s = src.Data<T>(), d = dst.Data<T>();
-        var it = new RowIterator(dst.shape, [dst.strides, src.strides], [dst.Offset, src.Offset]);
-        int n = it.InnerLength, ds = it.InnerStride(0), ss = it.InnerStride(1);
-        while (it.Next())
-        {
-            int od = it.Offset(0), os = it.Offset(1);
-            if (ds == 1 && ss == 1) s.AsSpan(os, n).CopyTo(d.AsSpan(od, n));
-            else for (int i = 0; i < n; i++) d[od + i * ds] = s[os + i * ss];
-        }
+        var host = GC.AllocateUninitializedArray<T>(src.NumEl);
+        src.Backend.CopyToHost<T>(src, host);
+        dst.Backend.CopyFromHost<T>(host, dst);
     }
+
+    /// <summary>A view of the single element at <paramref name="index"/>.</summary>
+    private Tensor ElementView(int[] index) => MakeView([], [], ElementOffset(index));
 
     /// <summary>Reads one element as double (slow; for tests and printing).</summary>
     public double GetDouble(params int[] index)
     {
-        int o = ElementOffset(index);
-        return DType switch
+        using var e = ElementView(index);
+        switch (DType)
         {
-            DType.Float32 => Data<float>()[o],
-            DType.Float64 => Data<double>()[o],
-            _ => Data<long>()[o],
-        };
+            case DType.Float32: { Span<float> v = stackalloc float[1]; Backend.CopyToHost<float>(e, v); return v[0]; }
+            case DType.Float64: { Span<double> v = stackalloc double[1]; Backend.CopyToHost<double>(e, v); return v[0]; }
+            default: { Span<long> v = stackalloc long[1]; Backend.CopyToHost<long>(e, v); return v[0]; }
+        }
     }
 
     /// <summary>Writes one element (slow; for tests and setup). Not recorded by autograd.</summary>
     public void SetDouble(double value, params int[] index)
     {
-        int o = ElementOffset(index);
+        using var e = ElementView(index);
         switch (DType)
         {
-            case DType.Float32: Data<float>()[o] = (float)value; break;
-            case DType.Float64: Data<double>()[o] = value; break;
-            default: Data<long>()[o] = (long)value; break;
+            case DType.Float32: Backend.CopyFromHost<float>([(float)value], e); break;
+            case DType.Float64: Backend.CopyFromHost<double>([value], e); break;
+            default: Backend.CopyFromHost<long>([(long)value], e); break;
         }
     }
 
@@ -186,18 +213,25 @@ public sealed partial class Tensor : IDisposable
         return GetDouble(new int[Rank]);
     }
 
-    /// <summary>The elements in row-major order, converted to <typeparamref name="T"/> (float, double or long).</summary>
+    /// <summary>The elements in row-major order, converted to <typeparamref name="T"/> (float, double or long), copied to the host.</summary>
     public T[] ToArray<T>() where T : unmanaged, INumber<T>
     {
-        var c = ContiguousData();
         var result = new T[NumEl];
         switch (DType)
         {
-            case DType.Float32: Convert<float, T>(c.AsSpan<float>(), result); break;
-            case DType.Float64: Convert<double, T>(c.AsSpan<double>(), result); break;
-            default: Convert<long, T>(c.AsSpan<long>(), result); break;
+            case DType.Float32: Convert<float, T>(HostCopy<float>(), result); break;
+            case DType.Float64: Convert<double, T>(HostCopy<double>(), result); break;
+            default: Convert<long, T>(HostCopy<long>(), result); break;
         }
         return result;
+    }
+
+    /// <summary>The elements in row-major order as a host array of their own type.</summary>
+    private T[] HostCopy<T>() where T : unmanaged
+    {
+        var host = new T[NumEl];
+        Backend.CopyToHost<T>(this, host);
+        return host;
     }
 
     /// <summary>The elements as a float array.</summary>
@@ -216,21 +250,12 @@ public sealed partial class Tensor : IDisposable
         for (int i = 0; i < src.Length; i++) dst[i] = TTo.CreateTruncating(src[i]);
     }
 
-    /// <summary>A contiguous copy converted to <paramref name="dtype"/> (no autograd; see <c>To</c> for the differentiable version).</summary>
+    /// <summary>A contiguous copy converted to <paramref name="dtype"/> on the same device (no autograd; see <c>To</c> for the differentiable version).</summary>
     internal Tensor ConvertData(DType dtype)
     {
         if (dtype == DType) return CloneData();
-        var c = ContiguousData();
-        var r = Empty((int[])shape.Clone(), dtype);
-        switch ((DType, dtype))
-        {
-            case (DType.Float32, DType.Float64): Convert<float, double>(c.AsSpan<float>(), r.AsSpan<double>()); break;
-            case (DType.Float32, DType.Int64): Convert<float, long>(c.AsSpan<float>(), r.AsSpan<long>()); break;
-            case (DType.Float64, DType.Float32): Convert<double, float>(c.AsSpan<double>(), r.AsSpan<float>()); break;
-            case (DType.Float64, DType.Int64): Convert<double, long>(c.AsSpan<double>(), r.AsSpan<long>()); break;
-            case (DType.Int64, DType.Float32): Convert<long, float>(c.AsSpan<long>(), r.AsSpan<float>()); break;
-            default: Convert<long, double>(c.AsSpan<long>(), r.AsSpan<double>()); break;
-        }
+        var r = EmptyLike((int[])shape.Clone(), dtype);
+        Backend.Cast(this, r);
         return r;
     }
 
@@ -246,19 +271,26 @@ public sealed partial class Tensor : IDisposable
     /// <summary>Sets every element to <paramref name="value"/>, in place and unrecorded.</summary>
     public Tensor Fill(double value)
     {
-        if (IsContiguous)
-        {
-            switch (DType)
-            {
-                case DType.Float32: Compute.ParallelFill(Data<float>(), Offset, NumEl, (float)value); break;
-                case DType.Float64: Compute.ParallelFill(Data<double>(), Offset, NumEl, value); break;
-                default: Compute.ParallelFill(Data<long>(), Offset, NumEl, (long)value); break;
-            }
-            return this;
-        }
-        using var full = Full(shape, value, DType);
-        CopyStrided(full, this);
+        Backend.Fill(this, value);
         return this;
+    }
+
+    /// <summary>
+    /// Moves this tensor's data to <paramref name="device"/> in place (a contiguous copy there), keeping the tensor
+    /// object: what <see cref="Nn.Module.To(Axon.Device)"/> does to parameters and buffers, so references to them stay valid.
+    /// </summary>
+    internal void MoveTo(Device device)
+    {
+        if (ReferenceEquals(Device, device)) return;
+        var moved = Empty((int[])shape.Clone(), DType, device);
+        CopyStrided(this, moved);
+        var old = storage;
+        storage = moved.storage;
+        storage.AddRef();
+        strides = ShapeUtil.ContiguousStrides(shape);
+        Offset = 0;
+        moved.Dispose();
+        old.Release();
     }
 
     /// <summary>Sets every element to zero, in place and unrecorded.</summary>

@@ -1,10 +1,15 @@
+using Axon.Backends;
 using static Axon.Tests.GradCheck;
 
 namespace Axon.Tests.Ops;
 
-[Collection(KernelGlobals.Name)]
+/// <summary>
+/// Convolution against the direct definition, and every CPU kernel path against the others. Each path is picked by a
+/// CPU device of its own options (<see cref="Device.CpuWith"/>), so the tests share no switch and run in parallel.
+/// </summary>
 public class ConvolutionTests
 {
+    private static Device Cpu(CpuOptions options) => Device.CpuWith(options);
     /// <summary>One convolution problem: shapes and hyper-parameters (the paddings may differ per side, as with "same").</summary>
     public sealed record Config(int N, int C, int H, int W, int O, int Kh, int Kw, int Sh, int Sw, int Pt, int Pb, int Pl, int Pr, int Dh, int Dw, int G)
     {
@@ -94,21 +99,17 @@ public class ConvolutionTests
         var w = Tensor.Randn([c.O, c.C / c.G, c.Kh, c.Kw], g, DType.Float64).RequiresGrad_();
         var b = Tensor.Randn([c.O], g, DType.Float64).RequiresGrad_();
         var r = Tensor.Randn([c.N, c.O, c.OutH, c.OutW], g, DType.Float64);
-        double[][] Grads()
+        double[][] Grads(Device device)
         {
-            x.Grad = w.Grad = b.Grad = null;
-            var y = Run(c, x, w, b);
-            (y * r).Sum().Backward();
-            return [y.ToDoubleArray(), x.Grad!.ToDoubleArray(), w.Grad!.ToDoubleArray(), b.Grad!.ToDoubleArray()];
+            var (xd, wd, bd) = (x.Detach().To(device).RequiresGrad_(), w.Detach().To(device).RequiresGrad_(), b.Detach().To(device).RequiresGrad_());
+            var y = Run(c, xd, wd, bd);
+            (y * r.To(device)).Sum().Backward();
+            return [y.ToDoubleArray(), xd.Grad!.ToDoubleArray(), wd.Grad!.ToDoubleArray(), bd.Grad!.ToDoubleArray()];
         }
-        var batched = Grads();
-        int saved = Compute.ConvColumnBudget;
-        try
+        var batched = Grads(Device.Cpu);
         {
-            Compute.ConvColumnBudget = 1;           // one sample per column matrix
-            var perSample = Grads();
-            Compute.ConvColumnBudget = 3 * 24 * 25; // three samples per chunk (24 x 25 columns each), the last chunk short
-            var chunked = Grads();
+            var perSample = Grads(Cpu(new CpuOptions { ConvColumnBudget = 1 }));             // one sample per column matrix
+            var chunked = Grads(Cpu(new CpuOptions { ConvColumnBudget = 3 * 24 * 25 }));    // three samples per chunk (24 x 25 columns each), the last chunk short
             for (int k = 0; k < 4; k++)
             {
                 Assert.Equal(batched[k].Length, perSample[k].Length);
@@ -119,7 +120,6 @@ public class ConvolutionTests
                 }
             }
         }
-        finally { Compute.ConvColumnBudget = saved; }
     }
 
     /// <summary>
@@ -146,34 +146,20 @@ public class ConvolutionTests
     };
 
     /// <summary>Output, input, weight and bias gradients of one problem (loss = sum(y * r)).</summary>
-    private static double[][] Results(Config c, DType dtype, int seed)
+    private static double[][] Results(Config c, DType dtype, int seed, Device device)
     {
         var g = new Generator(seed);
-        var x = Tensor.Randn([c.N, c.C, c.H, c.W], g, DType.Float64).To(dtype).RequiresGrad_();
-        var w = Tensor.Randn([c.O, c.C / c.G, c.Kh, c.Kw], g, DType.Float64).To(dtype).RequiresGrad_();
-        var b = Tensor.Randn([c.O], g, DType.Float64).To(dtype).RequiresGrad_();
-        var r = Tensor.Randn([c.N, c.O, c.OutH, c.OutW], g, DType.Float64).To(dtype);
+        var x = Tensor.Randn([c.N, c.C, c.H, c.W], g, DType.Float64).To(dtype).To(device).RequiresGrad_();
+        var w = Tensor.Randn([c.O, c.C / c.G, c.Kh, c.Kw], g, DType.Float64).To(dtype).To(device).RequiresGrad_();
+        var b = Tensor.Randn([c.O], g, DType.Float64).To(dtype).To(device).RequiresGrad_();
+        var r = Tensor.Randn([c.N, c.O, c.OutH, c.OutW], g, DType.Float64).To(dtype).To(device);
         var y = Run(c, x, w, b);
         (y * r).Sum().Backward();
         return [y.ToDoubleArray(), x.Grad!.ToDoubleArray(), w.Grad!.ToDoubleArray(), b.Grad!.ToDoubleArray()];
     }
 
-    private static double[][] WithImplicitGemm(bool on, int minBackwardChannels, Func<double[][]> run)
-    {
-        bool saved = Compute.ConvImplicitGemm;
-        int savedMin = Compute.ConvGemmMinBackwardChannels;
-        try
-        {
-            Compute.ConvImplicitGemm = on;
-            Compute.ConvGemmMinBackwardChannels = minBackwardChannels;
-            return run();
-        }
-        finally
-        {
-            Compute.ConvImplicitGemm = saved;
-            Compute.ConvGemmMinBackwardChannels = savedMin;
-        }
-    }
+    private static double[][] WithImplicitGemm(bool on, int minBackwardChannels, Func<Device, double[][]> run, int threads = 0) =>
+        run(Cpu(new CpuOptions { ConvImplicitGemm = on, ConvGemmMinBackwardChannels = minBackwardChannels, Threads = threads > 0 ? threads : Environment.ProcessorCount }));
 
     [Theory]
     [MemberData(nameof(ImplicitGemmConfigs))]
@@ -186,8 +172,8 @@ public class ConvolutionTests
         var expected = Reference(c, x.ToDoubleArray(), w.ToDoubleArray(), b.ToDoubleArray());
         foreach (bool on in new[] { true, false })
         {
-            var y64 = WithImplicitGemm(on, 32, () => [Run(c, x, w, b).ToDoubleArray()])[0];
-            var y32 = WithImplicitGemm(on, 32, () => [Run(c, x.To(DType.Float32), w.To(DType.Float32), b.To(DType.Float32)).ToDoubleArray()])[0];
+            var y64 = WithImplicitGemm(on, 32, d => [Run(c, x.To(d), w.To(d), b.To(d)).ToDoubleArray()])[0];
+            var y32 = WithImplicitGemm(on, 32, d => [Run(c, x.To(DType.Float32).To(d), w.To(DType.Float32).To(d), b.To(DType.Float32).To(d)).ToDoubleArray()])[0];
             Assert.Equal(expected.Length, y64.Length);
             for (int i = 0; i < expected.Length; i++)
             {
@@ -204,10 +190,10 @@ public class ConvolutionTests
         foreach (var dtype in new[] { DType.Float64, DType.Float32 })
         {
             double tol = dtype == DType.Float64 ? 1e-10 : 1e-3;
-            var lowered = WithImplicitGemm(false, 32, () => Results(c, dtype, 11));
+            var lowered = WithImplicitGemm(false, 32, d => Results(c, dtype, 11, d));
             // minBackwardChannels 1: the input gradient takes the implicit GEMM even for few output channels.
-            var implicitAll = WithImplicitGemm(true, 1, () => Results(c, dtype, 11));
-            var implicitDefault = WithImplicitGemm(true, 32, () => Results(c, dtype, 11));
+            var implicitAll = WithImplicitGemm(true, 1, d => Results(c, dtype, 11, d));
+            var implicitDefault = WithImplicitGemm(true, 32, d => Results(c, dtype, 11, d));
             for (int k = 0; k < 4; k++)
                 for (int i = 0; i < lowered[k].Length; i++)
                 {
@@ -226,19 +212,14 @@ public class ConvolutionTests
     public void ImplicitGemmIsDeterministicForAThreadCountAndTheForwardForAnyCount(int n, int ch, int size, int o, int k, int pad)
     {
         var c = new Config(n, ch, size, size, o, k, k, 1, 1, pad, pad, pad, pad, 1, 1, 1);
-        int saved = Kernels.KernelThreads.Count;
-        try
         {
-            Kernels.KernelThreads.Count = 2;
-            var first = WithImplicitGemm(true, 32, () => Results(c, DType.Float32, 5));
-            var second = WithImplicitGemm(true, 32, () => Results(c, DType.Float32, 5));
-            Kernels.KernelThreads.Count = 1;
-            var serial = WithImplicitGemm(true, 32, () => Results(c, DType.Float32, 5));
+            var first = WithImplicitGemm(true, 32, d => Results(c, DType.Float32, 5, d), threads: 2);
+            var second = WithImplicitGemm(true, 32, d => Results(c, DType.Float32, 5, d), threads: 2);
+            var serial = WithImplicitGemm(true, 32, d => Results(c, DType.Float32, 5, d), threads: 1);
             for (int r = 0; r < 4; r++) Assert.Equal(first[r], second[r]);
             // Each output is one dot product in a fixed order whatever the partition.
             Assert.Equal(first[0], serial[0]);
         }
-        finally { Kernels.KernelThreads.Count = saved; }
     }
 
     /// <summary>
@@ -265,16 +246,8 @@ public class ConvolutionTests
         new Config(29, 5, 5, 7, 64, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1),    // 64 outputs (outer products), 15 positions: blocks of 128 end inside samples
     };
 
-    private static double[][] WithWeightGrad(bool on, Func<double[][]> run)
-    {
-        bool saved = Compute.ConvImplicitWeightGrad;
-        try
-        {
-            Compute.ConvImplicitWeightGrad = on;
-            return run();
-        }
-        finally { Compute.ConvImplicitWeightGrad = saved; }
-    }
+    private static double[][] WithWeightGrad(bool on, Func<Device, double[][]> run, int threads = 0) =>
+        run(Cpu(new CpuOptions { ConvImplicitWeightGrad = on, Threads = threads > 0 ? threads : Environment.ProcessorCount }));
 
     /// <summary>The weight gradient by the direct definition: sum over samples and positions of gy * x.</summary>
     private static double[] ReferenceWeightGrad(Config c, double[] x, double[] gy)
@@ -314,11 +287,11 @@ public class ConvolutionTests
             var results = new double[2][];
             foreach (bool on in new[] { true, false })
             {
-                results[on ? 0 : 1] = WithWeightGrad(on, () =>
+                results[on ? 0 : 1] = WithWeightGrad(on, d =>
                 {
-                    var w = Tensor.Randn([c.O, c.C / c.G, c.Kh, c.Kw], new Generator(1), DType.Float64).To(dtype).RequiresGrad_();
-                    var y = Run(c, x.To(dtype), w, null);
-                    (y * r.To(dtype)).Sum().Backward();
+                    var w = Tensor.Randn([c.O, c.C / c.G, c.Kh, c.Kw], new Generator(1), DType.Float64).To(dtype).To(d).RequiresGrad_();
+                    var y = Run(c, x.To(dtype).To(d), w, null);
+                    (y * r.To(dtype).To(d)).Sum().Backward();
                     return [w.Grad!.ToDoubleArray()];
                 })[0];
             }
@@ -338,20 +311,15 @@ public class ConvolutionTests
     public void DotProductWeightGradientIsDeterministicAndCloseAcrossThreadCounts(int n, int ch, int size, int o, int k)
     {
         var c = new Config(n, ch, size, size, o, k, k, 1, 1, 0, 0, 0, 0, 1, 1, 1);
-        int saved = Kernels.KernelThreads.Count;
-        try
         {
-            Kernels.KernelThreads.Count = 2;
-            var first = WithWeightGrad(true, () => Results(c, DType.Float32, 5));
-            var second = WithWeightGrad(true, () => Results(c, DType.Float32, 5));
-            Kernels.KernelThreads.Count = 1;
-            var serial = WithWeightGrad(true, () => Results(c, DType.Float32, 5));
+            var first = WithWeightGrad(true, d => Results(c, DType.Float32, 5, d), threads: 2);
+            var second = WithWeightGrad(true, d => Results(c, DType.Float32, 5, d), threads: 2);
+            var serial = WithWeightGrad(true, d => Results(c, DType.Float32, 5, d), threads: 1);
             Assert.Equal(first[2], second[2]);
             // Other thread counts sum the positions in other groupings: equal up to rounding.
             for (int i = 0; i < first[2].Length; i++)
                 Assert.True(Math.Abs(first[2][i] - serial[2][i]) < 1e-4 * (1 + Math.Abs(serial[2][i])), $"element {i}: {first[2][i]} with 2 threads, {serial[2][i]} with 1");
         }
-        finally { Kernels.KernelThreads.Count = saved; }
     }
 
     /// <summary>
@@ -380,38 +348,29 @@ public class ConvolutionTests
         new(c.C, c.H, c.W, c.Kh, c.Kw, c.Sh, c.Sw, c.Pt, c.Pl, c.Dh, c.Dw, c.OutH, c.OutW);
 
     /// <summary>Output, then input, weight and bias gradients (loss = sum(y * r)); no bias gradient without a bias.</summary>
-    private static double[][] DirectResults(Config c, DType dtype, bool bias, bool direct)
+    private static double[][] DirectResults(Config c, DType dtype, bool bias, bool direct, int threads = 0)
     {
-        bool saved = Compute.ConvDirectKernel;
-        try
-        {
-            Compute.ConvDirectKernel = direct;
-            Compute.ConvDirectEverywhere = direct;
-            var g = new Generator(17);
-            var x = Tensor.Randn([c.N, c.C, c.H, c.W], g, DType.Float64).To(dtype).RequiresGrad_();
-            var w = Tensor.Randn([c.O, c.C, c.Kh, c.Kw], g, DType.Float64).To(dtype).RequiresGrad_();
-            var b = bias ? Tensor.Randn([c.O], g, DType.Float64).To(dtype).RequiresGrad_() : null;
-            var r = Tensor.Randn([c.N, c.O, c.OutH, c.OutW], g, DType.Float64).To(dtype);
-            var y = RunDirect(c, x, w, b);
-            (y * r).Sum().Backward();
-            return [y.ToDoubleArray(), x.Grad!.ToDoubleArray(), w.Grad!.ToDoubleArray(), b?.Grad!.ToDoubleArray() ?? []];
-        }
-        finally
-        {
-            Compute.ConvDirectKernel = saved;
-            Compute.ConvDirectEverywhere = false;
-        }
+        var d = Cpu(new CpuOptions { ConvDirectKernel = direct, ConvDirectEverywhere = direct, Threads = threads > 0 ? threads : Environment.ProcessorCount });
+        var g = new Generator(17);
+        var x = Tensor.Randn([c.N, c.C, c.H, c.W], g, DType.Float64).To(dtype).To(d).RequiresGrad_();
+        var w = Tensor.Randn([c.O, c.C, c.Kh, c.Kw], g, DType.Float64).To(dtype).To(d).RequiresGrad_();
+        var b = bias ? Tensor.Randn([c.O], g, DType.Float64).To(dtype).To(d).RequiresGrad_() : null;
+        var r = Tensor.Randn([c.N, c.O, c.OutH, c.OutW], g, DType.Float64).To(dtype).To(d);
+        var y = RunDirect(c, x, w, b);
+        (y * r).Sum().Backward();
+        return [y.ToDoubleArray(), x.Grad!.ToDoubleArray(), w.Grad!.ToDoubleArray(), b?.Grad!.ToDoubleArray() ?? []];
     }
 
     [Fact]
     public void DirectKernelTakesLeNetAndTheLectureFirstLayerButNotNarrowRows()
     {
         if (!Kernels.ConvDirect.IsSupported) return;
+        var cpu = new CpuBackend(new CpuOptions());
         void Expect(Config c, bool forward, bool weightGrad)
         {
-            Assert.Equal(forward, Compute.UseConvDirect<float>(Window(c), c.G, c.O, weightGrad: false));
-            Assert.Equal(weightGrad, Compute.UseConvDirect<float>(Window(c), c.G, c.O, weightGrad: true));
-            Assert.False(Compute.UseConvDirect<double>(Window(c), c.G, c.O, weightGrad: false));
+            Assert.Equal(forward, cpu.UseConvDirect<float>(Window(c), c.G, c.O, weightGrad: false));
+            Assert.Equal(weightGrad, cpu.UseConvDirect<float>(Window(c), c.G, c.O, weightGrad: true));
+            Assert.False(cpu.UseConvDirect<double>(Window(c), c.G, c.O, weightGrad: false));
         }
         Expect(new Config(64, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1), true, true);     // LeNet conv1
         Expect(new Config(64, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1), true, true);    // LeNet conv2
@@ -465,21 +424,16 @@ public class ConvolutionTests
     public void DirectKernelIsDeterministicForAThreadCountAndTheForwardForAnyCount(int n, int size, int o, int pad)
     {
         var c = new Config(n, 1, size, size, o, 5, 5, 1, 1, pad, pad, pad, pad, 1, 1, 1);
-        int saved = Kernels.KernelThreads.Count;
-        try
         {
-            Kernels.KernelThreads.Count = 2;
-            var first = DirectResults(c, DType.Float32, true, direct: true);
-            var second = DirectResults(c, DType.Float32, true, direct: true);
-            Kernels.KernelThreads.Count = 1;
-            var serial = DirectResults(c, DType.Float32, true, direct: true);
+            var first = DirectResults(c, DType.Float32, true, direct: true, threads: 2);
+            var second = DirectResults(c, DType.Float32, true, direct: true, threads: 2);
+            var serial = DirectResults(c, DType.Float32, true, direct: true, threads: 1);
             for (int k = 0; k < 4; k++) Assert.Equal(first[k], second[k]);
             // Each output is one sum over the taps in a fixed order whatever the partition.
             Assert.Equal(first[0], serial[0]);
             for (int i = 0; i < first[2].Length; i++)
                 Assert.True(Math.Abs(first[2][i] - serial[2][i]) < 1e-4 * (1 + Math.Abs(serial[2][i])), $"element {i}: {first[2][i]} with 2 threads, {serial[2][i]} with 1");
         }
-        finally { Kernels.KernelThreads.Count = saved; }
     }
 
     public static TheoryData<Config> GradConfigs => new()

@@ -3,35 +3,34 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using Axon.Kernels;
 
-namespace Axon;
+namespace Axon.Backends;
 
-/// <summary>How a fused loss combines its per-row values (the Tensors layer's mirror of <c>Axon.Nn.Reduction</c>).</summary>
-internal enum LossReduction { Mean, Sum, None }
-
-// Softmax cross-entropy on class indices, forward and backward in one pass over the rows each, no autograd.
-internal static partial class Compute
+// Softmax cross-entropy on class indices, forward and backward in one pass over the rows each.
+public sealed partial class CpuBackend
 {
     /// <summary>
     /// Softmax cross-entropy of contiguous logits x [N, C] (float32 or float64) against contiguous int64 class indices
-    /// <paramref name="target"/> [N], with optional class weights [C] of x's dtype (any stride). Per row i with class
+    /// <paramref name="targets"/> [N], with optional class weights [C] of x's dtype (any stride). Per row i with class
     /// t = target[i]: lse_i = logsumexp(x_i) (step by step as <see cref="Reductions.LogSumExp{T}"/>, so as log-softmax), and
     /// loss_i = -(x_i[t] - lse_i), times weight[t] when weighted. The reduction is then exactly that of the composite
     /// LogSoftmax + NllLoss: Sum adds the losses, Mean divides that sum by N (unweighted) or by the sum of the targets'
     /// weights, None keeps [N]. Returns the loss, lse [N] for the backward, and the sum of the targets' weights (0
     /// without weights). Throws on a class index outside [0, C).
     /// </summary>
-    public static (Tensor Loss, Tensor Lse, double WeightSum) CrossEntropy(Tensor x, Tensor target, Tensor? weight, LossReduction reduction)
+    public double CrossEntropy(Tensor logits, Tensor targets, Tensor? weight, LossReduction reduction, Tensor loss, Tensor lse)
     {
+        var x = logits.ContiguousData();
+        var target = targets.ContiguousData();
         int n = x.ShapeArray[0], c = x.ShapeArray[1];
         var t = target.AsSpan<long>();
         CheckClassIndices(t, c);
-        var lse = Tensor.Empty([n], x.DType);
-        var loss = reduction == LossReduction.None ? Tensor.Empty([n], x.DType) : Tensor.Empty([], x.DType);
         int wOff = weight?.Offset ?? 0, wStride = weight?.StrideArray[0] ?? 0;
         double weightSum = x.DType == DType.Float32
             ? CrossEntropy(x.AsSpan<float>(), n, c, t, weight?.Data<float>(), wOff, wStride, reduction, lse.AsSpan<float>(), loss.AsSpan<float>())
             : CrossEntropy(x.AsSpan<double>(), n, c, t, weight?.Data<double>(), wOff, wStride, reduction, lse.AsSpan<double>(), loss.AsSpan<double>());
-        return (loss, lse, weightSum);
+        if (!ReferenceEquals(x, logits)) x.Dispose();
+        if (!ReferenceEquals(target, targets)) target.Dispose();
+        return weightSum;
     }
 
     private static void CheckClassIndices(ReadOnlySpan<long> target, int c)
@@ -96,15 +95,16 @@ internal static partial class Compute
     }
 
     /// <summary>
-    /// Gradient of <see cref="CrossEntropy(Tensor, Tensor, Tensor?, LossReduction)"/> with respect to the logits, from the
+    /// Gradient of <see cref="CrossEntropy(Tensor, Tensor, Tensor?, LossReduction, Tensor, Tensor)"/> with respect to the logits, from the
     /// saved x, lse and the output gradient g (0-d for Mean and Sum, [N] of any stride for None):
     /// gx_i = (softmax(x_i) - onehot(t_i)) * s_i with softmax(x_i) = exp(x_i - lse_i) and s_i = g / N (Mean), g (Sum) or
     /// g_i (None); with weights s_i = g / weightSum * w[t_i] (Mean), g * w[t_i] (Sum) or g_i * w[t_i] (None).
     /// </summary>
-    public static Tensor CrossEntropyBackward(Tensor x, Tensor lse, Tensor target, Tensor? weight, LossReduction reduction, double weightSum, Tensor g)
+    public void CrossEntropyBackward(Tensor logits, Tensor lse, Tensor targets, Tensor? weight, LossReduction reduction, double weightSum, Tensor g, Tensor gx)
     {
+        var x = logits.ContiguousData();
+        var target = targets.ContiguousData();
         int n = x.ShapeArray[0], c = x.ShapeArray[1];
-        var gx = Tensor.Empty([n, c], x.DType);
         int gStride = reduction == LossReduction.None ? g.StrideArray[0] : 0;
         int wOff = weight?.Offset ?? 0, wStride = weight?.StrideArray[0] ?? 0;
         if (x.DType == DType.Float32)
@@ -113,7 +113,8 @@ internal static partial class Compute
         else
             CrossEntropyBackward(x.AsSpan<double>(), n, c, lse.AsSpan<double>(), target.AsSpan<long>(), weight?.Data<double>(), wOff, wStride,
                 reduction, weightSum, g.Data<double>(), g.Offset, gStride, gx.AsSpan<double>());
-        return gx;
+        if (!ReferenceEquals(x, logits)) x.Dispose();
+        if (!ReferenceEquals(target, targets)) target.Dispose();
     }
 
     private static void CrossEntropyBackward<T>(ReadOnlySpan<T> x, int n, int c, ReadOnlySpan<T> lse, ReadOnlySpan<long> target, T[]? w, int wOff, int wStride,

@@ -2,54 +2,15 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using Axon.Kernels;
 
-namespace Axon;
+namespace Axon.Backends;
 
-/// <summary>Hyper-parameters of a 2-D convolution after validation: strides, the four paddings, dilations, groups.</summary>
-internal readonly record struct Conv2dParams(int StrideH, int StrideW, int PadTop, int PadBottom, int PadLeft, int PadRight, int DilationH, int DilationW, int Groups)
+// 2-D convolution (cross-correlation): the direct kernel for few taps, the implicit GEMM (AVX-512), or im2col + GEMM.
+// The im2col path unfolds samples side by side into one [C kh kw, B Ho Wo] matrix of at most ConvColumnBudget
+// elements, so that one GEMM per group serves B samples, and chunks of samples run on different threads: 256 Ki
+// elements (1 MiB of float) keeps the matrix near the L2 between im2col and the GEMM; it measured faster than both
+// one sample per GEMM and the whole batch in one GEMM on the lecture CNN's layers.
+public sealed partial class CpuBackend
 {
-    public int OutH(int h, int kh) => (h + PadTop + PadBottom - DilationH * (kh - 1) - 1) / StrideH + 1;
-
-    public int OutW(int w, int kw) => (w + PadLeft + PadRight - DilationW * (kw - 1) - 1) / StrideW + 1;
-}
-
-// 2-D convolution (cross-correlation) lowered to GEMM with im2col, no autograd.
-internal static partial class Compute
-{
-    /// <summary>
-    /// Largest column matrix (in elements) built at once: samples are unfolded side by side into one
-    /// [C kh kw, B Ho Wo] matrix so that one GEMM per group serves B samples, and chunks of samples run on different
-    /// threads. 256 Ki elements (1 MiB of float) keeps the matrix near the L2 between im2col and the GEMM; it measured
-    /// faster than both one sample per GEMM and the whole batch in one GEMM on the lecture CNN's layers.
-    /// 1 gives the per-sample lowering.
-    /// </summary>
-    internal static int ConvColumnBudget { get; set; } = 1 << 18;
-
-    /// <summary>
-    /// Whether the forward and the input gradient take the implicit GEMM (<see cref="ConvGemm"/>, AVX-512 only) rather
-    /// than im2col + GEMM. Tests turn it off to check the fallback.
-    /// </summary>
-    internal static bool ConvImplicitGemm { get; set; } = true;
-
-    /// <summary>Output channels per group from which the input gradient takes <see cref="ConvGemm.BackwardInput{T}"/>.</summary>
-    internal static int ConvGemmMinBackwardChannels { get; set; } = 16;
-
-    /// <summary>
-    /// Whether the weight gradient takes <see cref="ConvWeightGrad"/> (AVX-512 only, and only with
-    /// <see cref="ConvImplicitGemm"/>) rather than im2col + a GEMM against the transposed column matrix.
-    /// </summary>
-    internal static bool ConvImplicitWeightGrad { get; set; } = true;
-
-    /// <summary>
-    /// Whether float convolutions that <see cref="ConvDirect.Supports"/> (unit stride, one group) and that
-    /// <see cref="UseConvDirect{T}"/> picks take the direct kernel for the forward and the weight gradient, ahead of the
-    /// implicit GEMM (and only where <see cref="ConvImplicitGemm"/>, and for the weight gradient
-    /// <see cref="ConvImplicitWeightGrad"/>, are on). Tests turn it off to compare with the implicit GEMM.
-    /// </summary>
-    internal static bool ConvDirectKernel { get; set; } = true;
-
-    /// <summary>Whether the direct kernel takes every convolution it supports, whatever the measured rule (tests).</summary>
-    internal static bool ConvDirectEverywhere { get; set; }
-
     /// <summary>
     /// Whether the direct kernel computes this float convolution's forward, or with <paramref name="weightGrad"/> its
     /// weight (and bias) gradient. The rule is measured against the implicit GEMM (2 Zen 5 cores, batch 32-64): the
@@ -61,54 +22,54 @@ internal static partial class Compute
     /// outputs) 1.2x forward and 1.1x weight gradient. The weight gradient with long K and many output channels (K =
     /// 144, 32 outputs) is faster as dot products (<see cref="ConvWeightGrad"/>).
     /// </summary>
-    internal static bool UseConvDirect<T>(in Window2d win, int groups, int outChannels, bool weightGrad)
+    internal bool UseConvDirect<T>(in Window2d win, int groups, int outChannels, bool weightGrad)
     {
-        if (typeof(T) != typeof(float) || !ConvDirectKernel || !ConvImplicitGemm || !ConvDirect.Supports(win, groups)) return false;
-        if (ConvDirectEverywhere) return true;
+        if (typeof(T) != typeof(float) || !Options.ConvDirectKernel || !Options.ConvImplicitGemm || !ConvDirect.Supports(win, groups)) return false;
+        if (Options.ConvDirectEverywhere) return true;
         int k = win.ColRows, chunked = (win.OutW + 15) / 16 * 16;
         return weightGrad
             ? k <= 160 && 2 * win.OutW >= chunked && (k <= 32 || outChannels <= 16)
             : k <= 64 || (k <= 160 && 5 * win.OutW >= 3 * chunked);
     }
 
-    private static bool UseConvGemm<T>() => ConvImplicitGemm && ConvGemm.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
+    private bool UseConvGemm<T>() => Options.ConvImplicitGemm && ConvGemm.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
 
     private static Window2d ConvWindow(int c, int h, int w, int kh, int kw, in Conv2dParams p, int outH, int outW) =>
         new(c, h, w, kh, kw, p.StrideH, p.StrideW, p.PadTop, p.PadLeft, p.DilationH, p.DilationW, outH, outW);
 
     /// <summary>Samples per column matrix for a per-sample column block of <paramref name="perSample"/> elements.</summary>
-    private static int ConvChunk(int n, long perSample) => (int)Math.Clamp(ConvColumnBudget / Math.Max(perSample, 1), 1, Math.Max(n, 1));
+    private int ConvChunk(int n, long perSample) => (int)Math.Clamp(Options.ConvColumnBudget / Math.Max(perSample, 1), 1, Math.Max(n, 1));
 
-    /// <summary>y = conv(x, w) + b for contiguous x [N, C, H, W] and w [O, C/G, kh, kw]; returns [N, O, Ho, Wo].</summary>
-    public static Tensor Conv2d(Tensor x, Tensor w, Tensor? b, in Conv2dParams p)
+    /// <inheritdoc/>
+    public void Conv2d(Tensor x, Tensor w, Tensor? b, in Conv2dParams p, Tensor y)
     {
-        int n = x.ShapeArray[0], h = x.ShapeArray[2], wd = x.ShapeArray[3], o = w.ShapeArray[0], kh = w.ShapeArray[2], kw = w.ShapeArray[3];
-        int outH = p.OutH(h, kh), outW = p.OutW(wd, kw);
-        var y = Tensor.Empty([n, o, outH, outW], x.DType);
-        if (x.DType == DType.Float32) Conv2dForward(x.Data<float>(), x.Offset, x.ShapeArray, w.Data<float>(), w.Offset, w.ShapeArray, b?.ContiguousData().AsSpan<float>().ToArray(), p, y.Data<float>());
-        else Conv2dForward(x.Data<double>(), x.Offset, x.ShapeArray, w.Data<double>(), w.Offset, w.ShapeArray, b?.ContiguousData().AsSpan<double>().ToArray(), p, y.Data<double>());
-        return y;
+        var xc = x.ContiguousData();
+        var wc = w.ContiguousData();
+        if (x.DType == DType.Float32) Conv2dForward(xc.Data<float>(), xc.Offset, xc.ShapeArray, wc.Data<float>(), wc.Offset, wc.ShapeArray, b?.ToArray<float>(), p, y.Data<float>());
+        else Conv2dForward(xc.Data<double>(), xc.Offset, xc.ShapeArray, wc.Data<double>(), wc.Offset, wc.ShapeArray, b?.ToArray<double>(), p, y.Data<double>());
+        if (!ReferenceEquals(xc, x)) xc.Dispose();
+        if (!ReferenceEquals(wc, w)) wc.Dispose();
     }
 
-    private static void Conv2dForward<T>(T[] x, int xOff, int[] xs, T[] w, int wOff, int[] ws, T[]? bias, Conv2dParams p, T[] y) where T : unmanaged, IFloatingPointIeee754<T>
+    private void Conv2dForward<T>(T[] x, int xOff, int[] xs, T[] w, int wOff, int[] ws, T[]? bias, Conv2dParams p, T[] y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = xs[0], c = xs[1], h = xs[2], wd = xs[3], o = ws[0], cg = ws[1], kh = ws[2], kw = ws[3];
         int g = p.Groups, og = o / g, outH = p.OutH(h, kh), outW = p.OutW(wd, kw), l = outH * outW, k = cg * kh * kw;
         var win = ConvWindow(c, h, wd, kh, kw, p, outH, outW);
         if (UseConvDirect<T>(win, g, o, weightGrad: false))
         {
-            ConvDirect.Forward(((float[])(object)x).AsSpan(xOff, n * c * h * wd), n, win, ((float[])(object)w).AsSpan(wOff, o * k), o, (float[]?)(object?)bias, (float[])(object)y);
+            ConvDirect.Forward(((float[])(object)x).AsSpan(xOff, n * c * h * wd), n, win, ((float[])(object)w).AsSpan(wOff, o * k), o, (float[]?)(object?)bias, (float[])(object)y, Threads);
             return;
         }
         if (UseConvGemm<T>())
         {
-            ConvGemm.Forward<T>(x.AsSpan(xOff, n * c * h * wd), n, win, g, w.AsSpan(wOff, o * k), o, bias, y);
+            ConvGemm.Forward<T>(x.AsSpan(xOff, n * c * h * wd), n, win, g, w.AsSpan(wOff, o * k), o, bias, y, Threads);
             return;
         }
         int chunk = ConvChunk(n, (long)win.ColRows * l), chunks = (n + chunk - 1) / chunk;
         // Chunks are independent: the threads take equal sample ranges (within one sample, whatever the chunk count),
         // each cut into chunks with its own column buffer.
-        int parts = chunks > 1 ? Math.Min(n, KernelThreads.Count) : 1;
+        int parts = chunks > 1 ? Math.Min(n, Threads) : 1;
         KernelThreads.For(parts, part =>
         {
             var cols = BufferPool.Rent<T>(win.ColRows * chunk * l, clear: false);
@@ -124,7 +85,7 @@ internal static partial class Compute
                     var dst = ybuf ?? y;
                     int dstOff = ybuf is null ? n0 * o * l : 0;
                     for (int gi = 0; gi < g; gi++)
-                        Gemm.Multiply(false, false, og, ld, k, T.One, w.AsSpan(wOff + gi * og * k), k, cols.AsSpan(gi * k * ld), ld, T.Zero, dst.AsSpan(dstOff + gi * og * ld), ld);
+                        Gemm.Multiply(false, false, og, ld, k, T.One, w.AsSpan(wOff + gi * og * k), k, cols.AsSpan(gi * k * ld), ld, T.Zero, dst.AsSpan(dstOff + gi * og * ld), ld, Threads);
                     for (int s = 0; s < bsz; s++)
                         for (int oc = 0; oc < o; oc++)
                         {
@@ -143,10 +104,10 @@ internal static partial class Compute
     }
 
     /// <summary>Unfolds samples n0..n0+count of x side by side into cols (sample s at column s * Ho * Wo), in parallel over samples.</summary>
-    private static void UnfoldSamples<T>(T[] x, int xOff, int n0, int count, Window2d win, T[] cols, int ld) where T : unmanaged, IFloatingPointIeee754<T>
+    private void UnfoldSamples<T>(T[] x, int xOff, int n0, int count, Window2d win, T[] cols, int ld) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int sampleSize = win.Channels * win.PlaneSize, l = win.OutPlaneSize;
-        int parts = Math.Min(count, KernelThreads.Count);
+        int parts = Math.Min(count, Threads);
         KernelThreads.For(parts, part =>
         {
             int s0 = (int)((long)count * part / parts), s1 = (int)((long)count * (part + 1) / parts);
@@ -155,31 +116,33 @@ internal static partial class Compute
         });
     }
 
-    /// <summary>
-    /// Gradients of the convolution: gx = col2im(W^T gY), gw = sum over samples of gY cols^T, gb = sum of gY over
-    /// samples and positions. x and w contiguous; null for the ones not wanted.
-    /// </summary>
-    public static (Tensor? Gx, Tensor? Gw, Tensor? Gb) Conv2dBackward(Tensor x, Tensor w, Tensor gy, in Conv2dParams p, bool needX, bool needW, bool needB)
+    /// <inheritdoc/>
+    /// <remarks>gx = col2im(Wᵀ gY), gw = the sum over samples of gY colsᵀ, gb = the sum of gY over samples and positions.</remarks>
+    public void Conv2dBackward(Tensor x, Tensor w, Tensor gy, in Conv2dParams p, Tensor? gx, Tensor? gw, Tensor? gb)
     {
         var g = gy.ContiguousData();
-        Tensor? gx = needX ? Tensor.Empty(x.GetShape(), x.DType, clear: true) : null;
-        Tensor? gw = needW ? Tensor.Empty(w.GetShape(), w.DType, clear: true) : null;
-        Tensor? gb = needB ? Tensor.Empty([w.ShapeArray[0]], w.DType, clear: true) : null;
+        var xc = x.ContiguousData();
+        var wc = w.ContiguousData();
+        // The kernels accumulate into cleared destinations.
+        foreach (var t in (ReadOnlySpan<Tensor?>)[gx, gw, gb])
+            if (t is not null) Fill(t, 0);
         if (x.DType == DType.Float32)
-            Conv2dBackward(x.Data<float>(), x.Offset, x.ShapeArray, w.Data<float>(), w.Offset, w.ShapeArray, g.Data<float>(), g.Offset, p, gx?.Data<float>(), gw?.Data<float>(), gb?.Data<float>());
+            Conv2dBackward(xc.Data<float>(), xc.Offset, xc.ShapeArray, wc.Data<float>(), wc.Offset, wc.ShapeArray, g.Data<float>(), g.Offset, p, gx?.Data<float>(), gw?.Data<float>(), gb?.Data<float>());
         else
-            Conv2dBackward(x.Data<double>(), x.Offset, x.ShapeArray, w.Data<double>(), w.Offset, w.ShapeArray, g.Data<double>(), g.Offset, p, gx?.Data<double>(), gw?.Data<double>(), gb?.Data<double>());
-        return (gx, gw, gb);
+            Conv2dBackward(xc.Data<double>(), xc.Offset, xc.ShapeArray, wc.Data<double>(), wc.Offset, wc.ShapeArray, g.Data<double>(), g.Offset, p, gx?.Data<double>(), gw?.Data<double>(), gb?.Data<double>());
+        if (!ReferenceEquals(g, gy)) g.Dispose();
+        if (!ReferenceEquals(xc, x)) xc.Dispose();
+        if (!ReferenceEquals(wc, w)) wc.Dispose();
     }
 
-    private static void Conv2dBackward<T>(T[] x, int xOff, int[] xs, T[] w, int wOff, int[] ws, T[] gy, int gyOff, Conv2dParams p, T[]? gx, T[]? gw, T[]? gb)
+    private void Conv2dBackward<T>(T[] x, int xOff, int[] xs, T[] w, int wOff, int[] ws, T[] gy, int gyOff, Conv2dParams p, T[]? gx, T[]? gw, T[]? gb)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = xs[0], c = xs[1], h = xs[2], wd = xs[3], o = ws[0], cg = ws[1], kh = ws[2], kw = ws[3];
         int g = p.Groups, og = o / g, outH = p.OutH(h, kh), outW = p.OutW(wd, kw), l = outH * outW, k = cg * kh * kw;
         var win = ConvWindow(c, h, wd, kh, kw, p, outH, outW);
         // The direct kernel sums the bias gradient from gY while its weight-gradient tiles have it in cache.
-        bool direct = gw is not null && ConvImplicitWeightGrad && UseConvDirect<T>(win, g, o, weightGrad: true);
+        bool direct = gw is not null && Options.ConvImplicitWeightGrad && UseConvDirect<T>(win, g, o, weightGrad: true);
         if (gb is not null && !direct)
             for (int s = 0; s < n; s++)
                 for (int oc = 0; oc < o; oc++) gb[oc] += TensorPrimitives.Sum<T>(gy.AsSpan(gyOff + (s * o + oc) * l, l));
@@ -187,27 +150,27 @@ internal static partial class Compute
         // The input gradient's tile runs over the output channels of a group (k = og): below ConvGemmMinBackwardChannels
         // the short tiles and the fold cost more than the GEMM. Since the fold by permutes, LeNet's Conv2d(6, 16, 5)
         // backward is ~20 % faster here than through im2col + GEMM (profile --model lenet5: 0.75 -> 0.60 ms).
-        if (gx is not null && og >= ConvGemmMinBackwardChannels && UseConvGemm<T>())
+        if (gx is not null && og >= Options.ConvGemmMinBackwardChannels && UseConvGemm<T>())
         {
-            ConvGemm.BackwardInput<T>(gy.AsSpan(gyOff, n * o * l), n, win, g, w.AsSpan(wOff, o * k), o, gx);
+            ConvGemm.BackwardInput<T>(gy.AsSpan(gyOff, n * o * l), n, win, g, w.AsSpan(wOff, o * k), o, gx, Threads);
             gx = null;
             if (gw is null) return;
         }
         if (direct)
         {
             ConvDirect.WeightGrad(((float[])(object)x).AsSpan(xOff, n * c * h * wd), ((float[])(object)gy).AsSpan(gyOff, n * o * l), n, win, o, ((float[])(object)gw!).AsSpan(0, o * k),
-                gb is null ? default : ((float[])(object)gb).AsSpan(0, o));
+                gb is null ? default : ((float[])(object)gb).AsSpan(0, o), Threads);
             gw = null;
             if (gx is null) return;
         }
-        if (gw is not null && ConvImplicitWeightGrad && UseConvGemm<T>())
+        if (gw is not null && Options.ConvImplicitWeightGrad && UseConvGemm<T>())
         {
-            ConvWeightGrad.Backward<T>(x.AsSpan(xOff, n * c * h * wd), gy.AsSpan(gyOff, n * o * l), n, win, g, o, gw.AsSpan(0, o * k));
+            ConvWeightGrad.Backward<T>(x.AsSpan(xOff, n * c * h * wd), gy.AsSpan(gyOff, n * o * l), n, win, g, o, gw.AsSpan(0, o * k), Threads);
             gw = null;
             if (gx is null) return;
         }
         int chunk = ConvChunk(n, (long)win.ColRows * l), chunks = (n + chunk - 1) / chunk;
-        int parts = chunks > 1 ? Math.Min(n, KernelThreads.Count) : 1;
+        int parts = chunks > 1 ? Math.Min(n, Threads) : 1;
         // Each part takes an equal sample range (cut into chunks) and accumulates the weight gradient of its chunks; part 0 into gw, the others into partial sums added
         // in part order afterwards (the partition depends only on the sizes and the thread count: deterministic).
         var partials = new T[]?[parts];
@@ -239,14 +202,14 @@ internal static partial class Compute
                         UnfoldSamples(x, xOff, n0, bsz, win, cols, ld);
                         // gW_g [og, k] += gY_g [og, ld] x cols_g^T [ld, k]
                         for (int gi = 0; gi < g; gi++)
-                            Gemm.Multiply(false, true, og, k, ld, T.One, gm.AsSpan(gmOff + gi * og * ld), ld, cols.AsSpan(gi * k * ld), ld, first ? T.Zero : T.One, gwPart.AsSpan(gi * og * k), k);
+                            Gemm.Multiply(false, true, og, k, ld, T.One, gm.AsSpan(gmOff + gi * og * ld), ld, cols.AsSpan(gi * k * ld), ld, first ? T.Zero : T.One, gwPart.AsSpan(gi * og * k), k, Threads);
                         first = false;
                     }
                     if (gx is not null)
                     {
                         // dcols_g [k, ld] = W_g^T [k, og] x gY_g [og, ld], folded back onto each sample's input gradient.
                         for (int gi = 0; gi < g; gi++)
-                            Gemm.Multiply(true, false, k, ld, og, T.One, w.AsSpan(wOff + gi * og * k), k, gm.AsSpan(gmOff + gi * og * ld), ld, T.Zero, cols.AsSpan(gi * k * ld), ld);
+                            Gemm.Multiply(true, false, k, ld, og, T.One, w.AsSpan(wOff + gi * og * k), k, gm.AsSpan(gmOff + gi * og * ld), ld, T.Zero, cols.AsSpan(gi * k * ld), ld, Threads);
                         int sampleSize = c * h * wd;
                         for (int s = 0; s < bsz; s++)
                             Im2Col.Fold<T>(cols.AsSpan(s * l), ld, win, gx.AsSpan((n0 + s) * sampleSize, sampleSize));

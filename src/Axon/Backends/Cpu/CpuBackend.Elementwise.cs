@@ -1,44 +1,13 @@
 using System.Numerics;
 using Axon.Kernels;
 
-namespace Axon;
+namespace Axon.Backends;
 
-/// <summary>Binary element-wise operations.</summary>
-internal enum BinaryOp { Add, Sub, Mul, Div, Max, Min, Pow, Eq, Ne, Lt, Le, Gt, Ge }
-
-/// <summary>Activations whose backward is one fused pass (<see cref="Compute.ActivationBackward"/>).</summary>
-internal enum ActivationGrad { Relu, Tanh, Sigmoid }
-
-/// <summary>Unary element-wise operations.</summary>
-internal enum UnaryOp { Neg, Abs, Exp, Log, Sqrt, Tanh, Sigmoid, Relu, Sign, Step, Square, Reciprocal }
-
-/// <summary>
-/// The raw compute layer: operations on tensors that produce new tensors, with no autograd. The
-/// differentiable API in <c>Ops/</c> calls these for its forward and backward passes. Strided and
-/// broadcast operands are walked with <see cref="RowIterator"/> and each contiguous row goes to a kernel.
-/// </summary>
-internal static partial class Compute
+// Element-wise primitives: strided and broadcast operands walked by rows, each contiguous row to a SIMD kernel.
+public sealed partial class CpuBackend
 {
-    public static DType Promote(DType a, DType b) =>
-        a == DType.Float64 || b == DType.Float64 ? DType.Float64 :
-        a == DType.Float32 || b == DType.Float32 ? DType.Float32 : DType.Int64;
-
-    public static bool IsComparison(BinaryOp op) => op >= BinaryOp.Eq;
-
-    /// <summary>out = a op b with broadcasting and type promotion.</summary>
-    public static Tensor Binary(Tensor a, Tensor b, BinaryOp op, string name)
-    {
-        var dtype = Promote(a.DType, b.DType);
-        if (a.DType != dtype) a = a.ConvertData(dtype);
-        if (b.DType != dtype) b = b.ConvertData(dtype);
-        var shape = ShapeUtil.Broadcast(a.ShapeArray, b.ShapeArray, name);
-        var result = Tensor.Empty(shape, dtype);
-        BinaryInto(a, b, result, op);
-        return result;
-    }
-
-    /// <summary>dst = a op b where dst has the broadcast shape (dst may be a or b for in-place updates).</summary>
-    public static void BinaryInto(Tensor a, Tensor b, Tensor dst, BinaryOp op)
+    /// <inheritdoc/>
+    public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor dst)
     {
         var shape = dst.ShapeArray;
         int[] sa = ShapeUtil.BroadcastStrides(a.ShapeArray, a.StrideArray, shape), sb = ShapeUtil.BroadcastStrides(b.ShapeArray, b.StrideArray, shape);
@@ -51,7 +20,7 @@ internal static partial class Compute
         }
     }
 
-    private static void BinaryRows<T>(ref RowIterator it, T[] a, T[] b, T[] d, BinaryOp op) where T : unmanaged, IFloatingPointIeee754<T>
+    private void BinaryRows<T>(ref RowIterator it, T[] a, T[] b, T[] d, BinaryOp op) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = it.InnerLength, sd = it.InnerStride(0), sa = it.InnerStride(1), sb = it.InnerStride(2);
         while (it.Next())
@@ -165,16 +134,15 @@ internal static partial class Compute
         }
     }
 
-    /// <summary>out = op(x) for a floating-point tensor (contiguous result).</summary>
-    public static Tensor Unary(Tensor x, UnaryOp op)
+    /// <inheritdoc/>
+    public void Unary(UnaryOp op, Tensor x, Tensor result)
     {
         if (x.DType == DType.Int64)
         {
-            if (op is UnaryOp.Neg or UnaryOp.Abs or UnaryOp.Square or UnaryOp.Sign) return UnaryInt(x, op);
-            x = x.ConvertData(DType.Float32);
+            UnaryInt(x, op, result);
+            return;
         }
         var src = x.ContiguousData();
-        var result = Tensor.Empty(x.GetShape(), x.DType);
         int n = result.NumEl;
         if (ParallelParts(n) > 1)
         {
@@ -183,7 +151,7 @@ internal static partial class Compute
         }
         else if (x.DType == DType.Float32) UnarySpan<float>(src.AsSpan<float>(), result.AsSpan<float>(), op);
         else UnarySpan<double>(src.AsSpan<double>(), result.AsSpan<double>(), op);
-        return result;
+        if (!ReferenceEquals(src, x)) src.Dispose();
     }
 
     private static void UnarySpan<T>(ReadOnlySpan<T> x, Span<T> d, UnaryOp op) where T : unmanaged, IFloatingPointIeee754<T>
@@ -205,51 +173,41 @@ internal static partial class Compute
         }
     }
 
-    private static Tensor UnaryInt(Tensor x, UnaryOp op)
+    private static void UnaryInt(Tensor x, UnaryOp op, Tensor r)
     {
-        var src = x.ContiguousData().AsSpan<long>();
-        var r = Tensor.Empty(x.GetShape(), DType.Int64);
+        if (op is not (UnaryOp.Neg or UnaryOp.Abs or UnaryOp.Square or UnaryOp.Sign))
+            throw new NotSupportedException($"CpuBackend.Unary: {op} is not defined for int64 tensors.");
+        var c = x.ContiguousData();
+        var src = c.AsSpan<long>();
         var d = r.AsSpan<long>();
         for (int i = 0; i < src.Length; i++)
             d[i] = op switch { UnaryOp.Neg => -src[i], UnaryOp.Abs => Math.Abs(src[i]), UnaryOp.Square => src[i] * src[i], _ => Math.Sign(src[i]) };
-        return r;
+        if (!ReferenceEquals(c, x)) c.Dispose();
     }
 
-    /// <summary>dst = x op scalar, where the scalar is converted to x's dtype.</summary>
-    public static Tensor ScalarOp(Tensor x, double s, BinaryOp op, string name)
-    {
-        using var st = Tensor.Scalar(s, x.DType.IsFloatingPoint() ? x.DType : (s == Math.Floor(s) ? DType.Int64 : DType.Float32));
-        return Binary(x, st, op, name);
-    }
-
-    /// <summary>min(max(x, lo), hi).</summary>
-    public static Tensor Clamp(Tensor x, double lo, double hi)
+    /// <inheritdoc/>
+    public void Clamp(Tensor x, double lo, double hi, Tensor r)
     {
         var src = x.ContiguousData();
-        var r = Tensor.Empty(x.GetShape(), x.DType);
         if (x.DType == DType.Float32) Elementwise.Clamp(src.AsSpan<float>(), (float)lo, (float)hi, r.AsSpan<float>());
         else if (x.DType == DType.Float64) Elementwise.Clamp(src.AsSpan<double>(), lo, hi, r.AsSpan<double>());
         else { var s = src.AsSpan<long>(); var d = r.AsSpan<long>(); for (int i = 0; i < s.Length; i++) d[i] = (long)Math.Clamp(s[i], lo, hi); }
-        return r;
+        if (!ReferenceEquals(src, x)) src.Dispose();
     }
 
-    /// <summary>x &gt; 0 ? x : slope * x.</summary>
-    public static Tensor LeakyRelu(Tensor x, double slope)
+    /// <inheritdoc/>
+    public void LeakyRelu(Tensor x, double slope, Tensor r)
     {
-        if (x.DType == DType.Int64) x = x.ConvertData(DType.Float32);
         var src = x.ContiguousData();
-        var r = Tensor.Empty(x.GetShape(), x.DType);
         if (x.DType == DType.Float32) Elementwise.LeakyRelu(src.AsSpan<float>(), (float)slope, r.AsSpan<float>());
         else Elementwise.LeakyRelu(src.AsSpan<double>(), slope, r.AsSpan<double>());
-        return r;
+        if (!ReferenceEquals(src, x)) src.Dispose();
     }
 
-    /// <summary>(1/beta) log(1 + e^(beta x)), x itself where beta x &gt; threshold; exact for very negative inputs (log1p).</summary>
-    public static Tensor Softplus(Tensor x, double beta, double threshold)
+    /// <inheritdoc/>
+    public void Softplus(Tensor x, double beta, double threshold, Tensor r)
     {
-        if (x.DType == DType.Int64) x = x.ConvertData(DType.Float32);
         var src = x.ContiguousData();
-        var r = Tensor.Empty(x.GetShape(), x.DType);
         if (x.DType == DType.Float32)
         {
             ReadOnlySpan<float> s = src.AsSpan<float>(); var d = r.AsSpan<float>();
@@ -260,7 +218,7 @@ internal static partial class Compute
             ReadOnlySpan<double> s = src.AsSpan<double>(); var d = r.AsSpan<double>();
             for (int i = 0; i < s.Length; i++) d[i] = Softplus(s[i], beta, threshold);
         }
-        return r;
+        if (!ReferenceEquals(src, x)) src.Dispose();
     }
 
     private static double Softplus(double v, double beta, double threshold)
@@ -273,15 +231,14 @@ internal static partial class Compute
         return (Math.Max(z, 0) + log1p) / beta;
     }
 
-    /// <summary>
-    /// The backward of an activation in one pass: ReLU's from its input x (x &gt; 0 ? g : 0), tanh's and sigmoid's
-    /// from their output y (g (1 - y y) and g y (1 - y), rounded as those composites are). Large tensors are split
-    /// over the kernel threads.
-    /// </summary>
-    public static Tensor ActivationBackward(ActivationGrad kind, Tensor saved, Tensor g)
+    /// <inheritdoc/>
+    /// <remarks>
+    /// ReLU's from its input x (x &gt; 0 ? g : 0), tanh's and sigmoid's from their output y (g (1 - y y) and g y (1 - y),
+    /// rounded as those composites are). Large tensors are split over the threads.
+    /// </remarks>
+    public void ActivationBackward(ActivationGrad kind, Tensor saved, Tensor g, Tensor r)
     {
         var xs = saved.ContiguousData(); var gs = g.ContiguousData();
-        var r = Tensor.Empty(saved.GetShape(), saved.DType);
         int n = r.NumEl;
         if (ParallelParts(n) > 1)
         {
@@ -290,7 +247,8 @@ internal static partial class Compute
         }
         else if (saved.DType == DType.Float32) ActivationBackwardSpan(kind, xs.AsSpan<float>(), gs.AsSpan<float>(), r.AsSpan<float>());
         else ActivationBackwardSpan(kind, xs.AsSpan<double>(), gs.AsSpan<double>(), r.AsSpan<double>());
-        return r;
+        if (!ReferenceEquals(xs, saved)) xs.Dispose();
+        if (!ReferenceEquals(gs, g)) gs.Dispose();
     }
 
     private static void ActivationBackwardSpan<T>(ActivationGrad kind, ReadOnlySpan<T> saved, ReadOnlySpan<T> g, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
@@ -303,14 +261,11 @@ internal static partial class Compute
         }
     }
 
-    /// <summary>cond != 0 ? a : b with broadcasting over all three.</summary>
-    public static Tensor Where(Tensor cond, Tensor a, Tensor b)
+    /// <inheritdoc/>
+    public void Where(Tensor cond, Tensor a, Tensor b, Tensor r)
     {
-        var dtype = Promote(a.DType, b.DType);
-        if (a.DType != dtype) a = a.ConvertData(dtype);
-        if (b.DType != dtype) b = b.ConvertData(dtype);
-        var shape = ShapeUtil.Broadcast(ShapeUtil.Broadcast(cond.ShapeArray, a.ShapeArray, "Where"), b.ShapeArray, "Where");
-        var r = Tensor.Empty(shape, dtype);
+        var dtype = r.DType;
+        var shape = r.ShapeArray;
         int[] sc = ShapeUtil.BroadcastStrides(cond.ShapeArray, cond.StrideArray, shape), sa = ShapeUtil.BroadcastStrides(a.ShapeArray, a.StrideArray, shape), sb = ShapeUtil.BroadcastStrides(b.ShapeArray, b.StrideArray, shape);
         var it = new RowIterator(shape, [r.StrideArray, sc, sa, sb], [r.Offset, cond.Offset, a.Offset, b.Offset]);
         int n = it.InnerLength;
@@ -334,14 +289,14 @@ internal static partial class Compute
                 }
             }
         }
-        return r;
     }
 
-    /// <summary>dst += alpha * src, in place (dst contiguous, same shape and dtype): gradient accumulation and optimiser updates.</summary>
-    public static void AxpyInPlace(Tensor dst, double alpha, Tensor src)
+    /// <inheritdoc/>
+    public void Axpy(double alpha, Tensor src, Tensor dst)
     {
         var s = src.ContiguousData();
         if (dst.DType == DType.Float32) Elementwise.Axpy((float)alpha, s.AsSpan<float>(), dst.AsSpan<float>(), dst.AsSpan<float>());
         else Elementwise.Axpy(alpha, s.AsSpan<double>(), dst.AsSpan<double>(), dst.AsSpan<double>());
+        if (!ReferenceEquals(s, src)) s.Dispose();
     }
 }

@@ -1,20 +1,54 @@
 using System.Numerics;
 using Axon.Kernels;
 
-namespace Axon;
+namespace Axon.Backends;
 
-// Batch normalisation over [N, C, S] (S = product of the trailing dimensions), fused forward and backward, no autograd.
-internal static partial class Compute
+// Batch normalisation over [N, C, S] (S = product of the trailing dimensions), fused forward and backward.
+public sealed partial class CpuBackend
 {
-    /// <summary>Per-channel statistics of a batch-norm input: mean and biased variance over N and S (accumulated in double).</summary>
-    public static (double[] Mean, double[] Var) BatchStats(Tensor x)
+    /// <inheritdoc/>
+    public void BatchNorm(Tensor input, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar, bool training, double momentum, double eps,
+        Tensor y, Tensor saveMean, Tensor saveInvStd)
     {
+        var x = input.ContiguousData();
         var (n, c, s) = NcS(x);
-        var mean = new double[c];
-        var var = new double[c];
-        if (x.DType == DType.Float32) BatchStats<float>(x.Data<float>(), x.Offset, n, c, s, mean, var);
-        else BatchStats<double>(x.Data<double>(), x.Offset, n, c, s, mean, var);
-        return (mean, var);
+        var mean = saveMean.AsSpan<double>();
+        var invstd = saveInvStd.AsSpan<double>();
+        if (training)
+        {
+            var bm = new double[c];
+            var bv = new double[c];
+            if (x.DType == DType.Float32) BatchStats<float>(x.Data<float>(), x.Offset, n, c, s, bm, bv);
+            else BatchStats<double>(x.Data<double>(), x.Offset, n, c, s, bm, bv);
+            long m = (long)n * s;
+            bm.CopyTo(mean);
+            for (int ch = 0; ch < c; ch++) invstd[ch] = 1 / Math.Sqrt(bv[ch] + eps);
+            if (runningMean is not null) UpdateRunning(runningMean, bm, momentum, 1);
+            if (runningVar is not null) UpdateRunning(runningVar, bv, momentum, (double)m / (m - 1));
+        }
+        else
+        {
+            runningMean!.ToDoubleArray().CopyTo(mean);
+            var rv = runningVar!.ToDoubleArray();
+            for (int ch = 0; ch < c; ch++) invstd[ch] = 1 / Math.Sqrt(rv[ch] + eps);
+        }
+        BatchNormApply(x, mean, invstd, weight, bias, y);
+        if (!ReferenceEquals(x, input)) x.Dispose();
+    }
+
+    // running = (1 - momentum) running + momentum stat factor, in double, rounded to the running tensor's type.
+    private static void UpdateRunning(Tensor running, double[] stat, double momentum, double factor)
+    {
+        if (running.DType == DType.Float32)
+        {
+            var r = running.Data<float>();
+            for (int i = 0; i < stat.Length; i++) r[running.Offset + i * running.StrideArray[0]] = (float)((1 - momentum) * r[running.Offset + i * running.StrideArray[0]] + momentum * stat[i] * factor);
+        }
+        else
+        {
+            var r = running.Data<double>();
+            for (int i = 0; i < stat.Length; i++) r[running.Offset + i * running.StrideArray[0]] = (1 - momentum) * r[running.Offset + i * running.StrideArray[0]] + momentum * stat[i] * factor;
+        }
     }
 
     private static (int N, int C, int S) NcS(Tensor x)
@@ -24,12 +58,10 @@ internal static partial class Compute
         return (x.ShapeArray[0], x.ShapeArray[1], s);
     }
 
-    private static void BatchStats<T>(T[] x, int off, int n, int c, int s, double[] mean, double[] var) where T : unmanaged, IFloatingPointIeee754<T>
+    private void BatchStats<T>(T[] x, int off, int n, int c, int s, double[] mean, double[] var) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double m = (double)n * s;
-        // The part count is read once: a second read inside the body could see KernelThreads.Count changed by another
-        // thread meanwhile and walk channels past c (the suite's one intermittent failure, under parallel test classes).
-        int parts = Math.Min(c, KernelThreads.Count);
+        int parts = Math.Min(c, Threads);
         KernelThreads.For(parts, part =>
         {
             for (int ch = c * part / parts; ch < c * (part + 1) / parts; ch++)
@@ -47,10 +79,9 @@ internal static partial class Compute
     }
 
     /// <summary>y = (x - mean[c]) * invstd[c] * weight[c] + bias[c] for contiguous x [N, C, *].</summary>
-    public static Tensor BatchNormApply(Tensor x, double[] mean, double[] invstd, Tensor? weight, Tensor? bias)
+    private static void BatchNormApply(Tensor x, ReadOnlySpan<double> mean, ReadOnlySpan<double> invstd, Tensor? weight, Tensor? bias, Tensor y)
     {
         var (n, c, s) = NcS(x);
-        var y = Tensor.Empty(x.GetShape(), x.DType);
         // Fold the affine map into one scale and shift per channel.
         var scale = new double[c];
         var shift = new double[c];
@@ -63,7 +94,6 @@ internal static partial class Compute
         }
         if (x.DType == DType.Float32) Affine<float>(x.Data<float>(), x.Offset, n, c, s, scale, shift, y.Data<float>());
         else Affine<double>(x.Data<double>(), x.Offset, n, c, s, scale, shift, y.Data<double>());
-        return y;
     }
 
     private static void Affine<T>(T[] x, int off, int n, int c, int s, double[] scale, double[] shift, T[] y) where T : unmanaged, IFloatingPointIeee754<T>
@@ -78,25 +108,26 @@ internal static partial class Compute
             }
     }
 
-    /// <summary>
-    /// Batch-norm gradients for contiguous x and gy [N, C, *] given the mean and invstd used in the forward.
+    /// <inheritdoc/>
+    /// <remarks>
     /// With <paramref name="training"/> the statistics depend on x: gx = w invstd / M (M gy - sum gy - xhat sum(gy xhat));
     /// otherwise gx = gy w invstd. Always gw = sum(gy xhat), gb = sum(gy).
-    /// </summary>
-    public static (Tensor? Gx, Tensor? Gw, Tensor? Gb) BatchNormBackward(Tensor x, Tensor gy, double[] mean, double[] invstd, Tensor? weight, bool training, bool needX, bool needW, bool needB)
+    /// </remarks>
+    public void BatchNormBackward(Tensor input, Tensor gy, Tensor saveMean, Tensor saveInvStd, Tensor? weight, bool training, Tensor? gx, Tensor? gw, Tensor? gb)
     {
+        var x = input.ContiguousData();
         var (n, c, s) = NcS(x);
+        var mean = saveMean.ToDoubleArray();
+        var invstd = saveInvStd.ToDoubleArray();
         var g = gy.ContiguousData();
         var sumG = new double[c];
         var sumGx = new double[c];
         if (x.DType == DType.Float32) BnSums<float>(x.Data<float>(), x.Offset, g.Data<float>(), g.Offset, n, c, s, mean, invstd, sumG, sumGx);
         else BnSums<double>(x.Data<double>(), x.Offset, g.Data<double>(), g.Offset, n, c, s, mean, invstd, sumG, sumGx);
-        Tensor? gw = needW ? FromDoubles(sumGx, x.DType) : null;
-        Tensor? gb = needB ? FromDoubles(sumG, x.DType) : null;
-        Tensor? gx = null;
-        if (needX)
+        if (gw is not null) FromDoubles(sumGx, gw);
+        if (gb is not null) FromDoubles(sumG, gb);
+        if (gx is not null)
         {
-            gx = Tensor.Empty(x.GetShape(), x.DType);
             var w = weight?.ToDoubleArray();
             double m = (double)n * s;
             // gx = a * gy + b * x + d per channel.
@@ -116,14 +147,14 @@ internal static partial class Compute
             if (x.DType == DType.Float32) BnGx<float>(x.Data<float>(), x.Offset, g.Data<float>(), g.Offset, n, c, s, ca, cb, cd, gx.Data<float>());
             else BnGx<double>(x.Data<double>(), x.Offset, g.Data<double>(), g.Offset, n, c, s, ca, cb, cd, gx.Data<double>());
         }
-        return (gx, gw, gb);
+        if (!ReferenceEquals(x, input)) x.Dispose();
+        if (!ReferenceEquals(g, gy)) g.Dispose();
     }
 
-    private static Tensor FromDoubles(double[] v, DType dtype)
+    private static void FromDoubles(double[] v, Tensor t)
     {
-        var t = Tensor.Empty([v.Length], dtype);
-        for (int i = 0; i < v.Length; i++) t.SetDouble(v[i], i);
-        return t;
+        if (t.DType == DType.Float32) { var d = t.AsSpan<float>(); for (int i = 0; i < v.Length; i++) d[i] = (float)v[i]; }
+        else v.CopyTo(t.AsSpan<double>());
     }
 
     private static void BnSums<T>(T[] x, int xo, T[] g, int go, int n, int c, int s, double[] mean, double[] invstd, double[] sumG, double[] sumGx) where T : unmanaged, IFloatingPointIeee754<T>

@@ -1,14 +1,14 @@
 using Axon.Kernels;
 
-namespace Axon;
+namespace Axon.Backends;
 
-// 2-D pooling on [N, C, H, W] tensors (N * C planes), parallel over planes, no autograd.
-internal static partial class Compute
+// 2-D pooling on [N, C, H, W] tensors (N * C planes), parallel over planes.
+public sealed partial class CpuBackend
 {
     /// <summary>Runs body(firstPlane, count) over fixed contiguous ranges of planes, in parallel when worthwhile.</summary>
-    private static void ForPlanes(int planes, int workPerPlane, Action<int, int> body)
+    private void ForPlanes(int planes, int workPerPlane, Action<int, int> body)
     {
-        int parts = (int)Math.Clamp((long)planes * workPerPlane / 32768, 1, Math.Min(planes, KernelThreads.Count));
+        int parts = (int)Math.Clamp((long)planes * workPerPlane / 32768, 1, Math.Min(Math.Max(planes, 1), Threads));
         if (planes == 0) return;
         KernelThreads.For(parts, part =>
         {
@@ -22,16 +22,18 @@ internal static partial class Compute
 
     private static int PlaneCount(Tensor x) => x.ShapeArray[0] * x.ShapeArray[1];
 
-    /// <summary>
-    /// Max pooling of contiguous x [N, C, H, W]; with <paramref name="withArgmax"/> also the argmax of each window as
-    /// int32 flat indices within its plane, packed two to an element of an int64 tensor (read them with
-    /// <see cref="Int32s"/>): half the memory of PyTorch's int64 indices, which <see cref="WidenArgmax"/> makes.
-    /// </summary>
-    public static (Tensor Values, Tensor? Argmax) MaxPool2d(Tensor x, Window2d w, bool withArgmax)
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The argmax of each window is kept as int32 flat indices within its plane, packed two to an element of an int64
+    /// tensor (read them with <see cref="Int32s"/>): half the memory of PyTorch's int64 indices, which
+    /// <see cref="MaxPool2dIndices"/> makes.
+    /// </remarks>
+    public Tensor? MaxPool2d(Tensor input, in Window2d window, Tensor y, bool withArgmax)
     {
+        var w = window;
+        var x = input.ContiguousData();
         int planes = PlaneCount(x), inPlane = w.PlaneSize, outPlane = w.OutPlaneSize;
-        var y = Tensor.Empty([x.ShapeArray[0], x.ShapeArray[1], w.OutH, w.OutW], x.DType);
-        var arg = withArgmax ? Tensor.Empty([(y.NumEl + 1) / 2], DType.Int64) : null;
+        var arg = withArgmax ? Tensor.Empty([(y.NumEl + 1) / 2], DType.Int64, Device) : null;
         long[]? ia = arg?.Data<long>();
         int work = outPlane * w.KernelH * w.KernelW;
         if (x.DType == DType.Float32)
@@ -46,27 +48,44 @@ internal static partial class Compute
             int xo = x.Offset;
             ForPlanes(planes, work, (p0, count) => Pooling.MaxForwardInt32<double>(xa.AsSpan(xo + p0 * inPlane, count * inPlane), Planes(w, count), ya.AsSpan(p0 * outPlane, count * outPlane), ia is null ? default : Int32s(ia).Slice(p0 * outPlane, count * outPlane)));
         }
-        return (y, arg);
+        if (!ReferenceEquals(x, input)) x.Dispose();
+        return arg;
     }
 
     /// <summary>The int32 values packed in the int64 array of an argmax tensor from <see cref="MaxPool2d"/>.</summary>
     private static Span<int> Int32s(long[] packed) => System.Runtime.InteropServices.MemoryMarshal.Cast<long, int>(packed.AsSpan());
 
-    /// <summary>The int64 indices of <paramref name="shape"/> (PyTorch's return_indices) from an argmax tensor of <see cref="MaxPool2d"/>.</summary>
-    public static Tensor WidenArgmax(Tensor argmax, int[] shape)
+    /// <inheritdoc/>
+    public void MaxPool2dIndices(Tensor argmax, Tensor indices)
     {
-        var idx = Tensor.Empty(shape, DType.Int64);
         var src = Int32s(argmax.Data<long>());
-        var dst = idx.Data<long>().AsSpan(0, idx.NumEl);
+        var dst = indices.Data<long>().AsSpan(indices.Offset, indices.NumEl);
         for (int i = 0; i < dst.Length; i++) dst[i] = src[i];
-        return idx;
     }
 
-    /// <summary>Gradient of max pooling: each output gradient goes to its argmax input (<paramref name="argmax"/> from <see cref="MaxPool2d"/>).</summary>
-    public static Tensor MaxPool2dBackward(Tensor gy, Tensor argmax, int[] inputShape, Window2d w)
+    /// <inheritdoc/>
+    public void MaxPool2dGather(Tensor x, Tensor argmax, in Window2d w, Tensor y)
     {
+        var xc = x.ContiguousData();
+        var src = Int32s(argmax.Data<long>());
+        int inPlane = w.PlaneSize, outPlane = w.OutPlaneSize, planes = y.NumEl / Math.Max(outPlane, 1);
+        if (x.DType == DType.Float32) Gather<float>(xc.Data<float>(), xc.Offset, src, y.Data<float>(), y.Offset, planes, inPlane, outPlane);
+        else Gather<double>(xc.Data<double>(), xc.Offset, src, y.Data<double>(), y.Offset, planes, inPlane, outPlane);
+        if (!ReferenceEquals(xc, x)) xc.Dispose();
+
+        static void Gather<T>(T[] x, int xo, ReadOnlySpan<int> arg, T[] y, int yo, int planes, int inPlane, int outPlane)
+        {
+            for (int p = 0; p < planes; p++)
+                for (int o = 0; o < outPlane; o++) y[yo + p * outPlane + o] = x[xo + p * inPlane + arg[p * outPlane + o]];
+        }
+    }
+
+    /// <inheritdoc/>
+    public void MaxPool2dBackward(Tensor gy, Tensor argmax, in Window2d window, Tensor gx)
+    {
+        var w = window;
         var g = gy.ContiguousData();
-        var gx = Tensor.Empty((int[])inputShape.Clone(), gy.DType);   // the kernels write every element themselves
+        var inputShape = gx.ShapeArray;   // the kernels write every element of gx themselves
         int planes = inputShape[0] * inputShape[1], inPlane = w.PlaneSize, outPlane = w.OutPlaneSize, go = g.Offset;
         long[] ia = argmax.Data<long>();
         if (gy.DType == DType.Float32)
@@ -79,14 +98,16 @@ internal static partial class Compute
             double[] ga = g.Data<double>(), xa = gx.Data<double>();
             ForPlanes(planes, inPlane + outPlane, (p0, count) => Pooling.MaxBackwardInt32<double>(ga.AsSpan(go + p0 * outPlane, count * outPlane), Int32s(ia).Slice(p0 * outPlane, count * outPlane), Planes(w, count), xa.AsSpan(p0 * inPlane, count * inPlane)));
         }
-        return gx;
+        if (!ReferenceEquals(g, gy)) g.Dispose();
     }
 
-    /// <summary>Average pooling of contiguous x [N, C, H, W]; <paramref name="adaptive"/> uses the adaptive windows of <see cref="Pooling.AdaptiveRange"/>.</summary>
-    public static Tensor AvgPool2d(Tensor x, Window2d w, bool countIncludePad, bool adaptive)
+    /// <inheritdoc/>
+    /// <remarks>The adaptive windows are those of <see cref="Pooling.AdaptiveRange"/>.</remarks>
+    public void AvgPool2d(Tensor input, in Window2d window, bool countIncludePad, bool adaptive, Tensor y)
     {
+        var w = window;
+        var x = input.ContiguousData();
         int planes = PlaneCount(x), inPlane = w.PlaneSize, outPlane = w.OutPlaneSize, xo = x.Offset;
-        var y = Tensor.Empty([x.ShapeArray[0], x.ShapeArray[1], w.OutH, w.OutW], x.DType);
         int work = Math.Max(outPlane * w.KernelH * w.KernelW, inPlane);
         if (x.DType == DType.Float32)
         {
@@ -110,14 +131,15 @@ internal static partial class Compute
                 else Pooling.AvgForward<double>(src, Planes(w, count), countIncludePad, dst);
             });
         }
-        return y;
+        if (!ReferenceEquals(x, input)) x.Dispose();
     }
 
-    /// <summary>Gradient of (adaptive) average pooling.</summary>
-    public static Tensor AvgPool2dBackward(Tensor gy, int[] inputShape, Window2d w, bool countIncludePad, bool adaptive)
+    /// <inheritdoc/>
+    public void AvgPool2dBackward(Tensor gy, in Window2d window, bool countIncludePad, bool adaptive, Tensor gx)
     {
+        var w = window;
         var g = gy.ContiguousData();
-        var gx = Tensor.Empty((int[])inputShape.Clone(), gy.DType);   // the kernels clear each plane themselves
+        var inputShape = gx.ShapeArray;   // the kernels clear each plane themselves
         int planes = inputShape[0] * inputShape[1], inPlane = w.PlaneSize, outPlane = w.OutPlaneSize, go = g.Offset;
         int work = Math.Max(outPlane * w.KernelH * w.KernelW, inPlane);
         if (gy.DType == DType.Float32)
@@ -142,6 +164,6 @@ internal static partial class Compute
                 else Pooling.AvgBackward<double>(src, Planes(w, count), countIncludePad, dst);
             });
         }
-        return gx;
+        if (!ReferenceEquals(g, gy)) g.Dispose();
     }
 }

@@ -1,29 +1,26 @@
 using System.Numerics;
 using Axon.Kernels;
 
-namespace Axon;
+namespace Axon.Backends;
 
-// Large contiguous element-wise ops split over the kernel threads. One core streams about 30 GB/s through a
-// binary op; two together get more of the memory bandwidth, and an activation of a convolution's output
-// (a million elements) is large enough to pay for the hand-off. Each element is computed by the same kernel
-// whichever partition it falls in, so results do not depend on the thread count.
-internal static partial class Compute
+// Large contiguous element-wise ops split over the threads. One core streams about 30 GB/s through a binary op; two
+// together get more of the memory bandwidth, and an activation of a convolution's output (a million elements) is
+// large enough to pay for the hand-off. Each element is computed by the same kernel whichever partition it falls in,
+// so results do not depend on the thread count.
+public sealed partial class CpuBackend
 {
-    /// <summary>Elements per partition below which an element-wise op is not split (256 KiB of float).</summary>
-    internal static int ParallelElementwiseGrain { get; set; } = 1 << 16;
-
     /// <summary>Partitions for an element-wise op over <paramref name="n"/> elements: 1 (serial) for small ones.</summary>
-    private static int ParallelParts(int n) => Math.Clamp(n / ParallelElementwiseGrain, 1, KernelThreads.Count);
+    private int ParallelParts(int n) => Math.Clamp(n / Options.ElementwiseGrain, 1, Threads);
 
     /// <summary>Start of partition <paramref name="p"/> of <paramref name="parts"/> over n elements, on a 64-byte multiple.</summary>
     private static int PartStart(int n, int p, int parts) => p == parts ? n : (int)((long)n * p / parts) & ~15;
 
     /// <summary>
     /// Runs <paramref name="body"/> over the elements [0, n) split as the element-wise ops are (1 part below twice
-    /// <see cref="ParallelElementwiseGrain"/>, at most <see cref="KernelThreads.Count"/>, boundaries on 64-byte
-    /// multiples), without allocating. For element-wise updates outside the tensor layer (an optimiser's step).
+    /// <see cref="CpuOptions.ElementwiseGrain"/>, at most <see cref="CpuOptions.Threads"/>, boundaries on 64-byte
+    /// multiples), without allocating.
     /// </summary>
-    internal static void ParallelRanges<TBody>(int n, ref TBody body) where TBody : struct, IRangeBody
+    private void ParallelRanges<TBody>(int n, ref TBody body) where TBody : struct, IRangeBody
     {
         int parts = ParallelParts(n);
         if (parts == 1)
@@ -36,7 +33,7 @@ internal static partial class Compute
     }
 
     /// <summary>Sets data[offset .. offset + n] to <paramref name="value"/>, split over the threads when large (zeroing gradients).</summary>
-    internal static void ParallelFill<T>(T[] data, int offset, int n, T value) where T : unmanaged
+    private void ParallelFill<T>(T[] data, int offset, int n, T value) where T : unmanaged
     {
         var body = new FillBody<T>(data, offset, value);
         ParallelRanges(n, ref body);
@@ -52,19 +49,19 @@ internal static partial class Compute
         public void Run(int part) => body.Run(PartStart(n, part, parts), PartStart(n, part + 1, parts));
     }
 
-    private static void ParallelUnary<T>(T[] x, int xo, T[] d, int dOff, int n, UnaryOp op) where T : unmanaged, IFloatingPointIeee754<T>
+    private void ParallelUnary<T>(T[] x, int xo, T[] d, int dOff, int n, UnaryOp op) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var body = new UnaryBody<T>(x, xo, d, dOff, n, ParallelParts(n), op);
         KernelThreads.For(body.Parts, ref body);
     }
 
-    private static void ParallelBinary<T>(T[] a, int ao, T[] b, int bo, T[] d, int dOff, int n, BinaryOp op) where T : unmanaged, IFloatingPointIeee754<T>
+    private void ParallelBinary<T>(T[] a, int ao, T[] b, int bo, T[] d, int dOff, int n, BinaryOp op) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var body = new BinaryBody<T>(a, ao, b, bo, d, dOff, n, ParallelParts(n), op);
         KernelThreads.For(body.Parts, ref body);
     }
 
-    private static void ParallelActivationBackward<T>(ActivationGrad kind, T[] x, int xo, T[] g, int go, T[] d, int dOff, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    private void ParallelActivationBackward<T>(ActivationGrad kind, T[] x, int xo, T[] g, int go, T[] d, int dOff, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var body = new ActivationBackwardBody<T>(kind, x, xo, g, go, d, dOff, n, ParallelParts(n));
         KernelThreads.For(body.Parts, ref body);
@@ -107,7 +104,7 @@ internal static partial class Compute
     }
 }
 
-/// <summary>Work over a range of elements for <see cref="Compute.ParallelRanges{TBody}(int, ref TBody)"/>; ranges must write disjoint outputs.</summary>
+/// <summary>Work over a range of elements for the CPU backend's parallel ranges; ranges must write disjoint outputs.</summary>
 internal interface IRangeBody
 {
     /// <summary>Processes the elements [<paramref name="start"/>, <paramref name="end"/>).</summary>

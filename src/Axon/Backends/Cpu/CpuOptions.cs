@@ -1,0 +1,47 @@
+namespace Axon.Backends;
+
+/// <summary>
+/// The settings of one CPU backend (and so of one CPU <see cref="Device"/>): its thread count and the switches that
+/// pick kernels. Owned by the backend, never process-wide: code that needs other settings makes its own device with
+/// <see cref="Device.CpuWith"/>. Results are bit-identical for a given thread count; the switches exist for tests
+/// and tuning (each kernel path must agree with the others).
+/// </summary>
+public sealed record CpuOptions
+{
+    /// <summary>Threads the kernels may use (1 = serial). Defaults to the processor count.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Elements per partition below which an element-wise op is not split over threads (256 KiB of float).</summary>
+    public int ElementwiseGrain { get; init; } = 1 << 16;
+
+    /// <summary>
+    /// Largest column matrix (in elements) the im2col convolution builds at once: samples are unfolded side by side so
+    /// that one GEMM per group serves several, and chunks run on different threads. 1 gives the per-sample lowering.
+    /// </summary>
+    public int ConvColumnBudget { get; init; } = 1 << 18;
+
+    /// <summary>Whether the forward and the input gradient take the implicit GEMM (AVX-512 only) rather than im2col + GEMM.</summary>
+    public bool ConvImplicitGemm { get; init; } = true;
+
+    /// <summary>Output channels per group from which the input gradient takes the implicit GEMM.</summary>
+    public int ConvGemmMinBackwardChannels { get; init; } = 16;
+
+    /// <summary>Whether the weight gradient takes the dot-product kernel (AVX-512 only, with <see cref="ConvImplicitGemm"/>) rather than im2col + GEMM.</summary>
+    public bool ConvImplicitWeightGrad { get; init; } = true;
+
+    /// <summary>Whether few-tap, unit-stride float convolutions take the direct kernel where its measured rule picks it.</summary>
+    public bool ConvDirectKernel { get; init; } = true;
+
+    /// <summary>Whether the direct kernel takes every convolution it supports, whatever the measured rule (tests).</summary>
+    public bool ConvDirectEverywhere { get; init; }
+
+    /// <summary>Throws when a setting is out of range.</summary>
+    internal CpuOptions Validated()
+    {
+        Kernels.KernelThreads.CheckThreads(Threads);
+        if (ElementwiseGrain < 1) throw new ArgumentOutOfRangeException(nameof(ElementwiseGrain), ElementwiseGrain, "CpuOptions: ElementwiseGrain must be at least 1.");
+        if (ConvColumnBudget < 1) throw new ArgumentOutOfRangeException(nameof(ConvColumnBudget), ConvColumnBudget, "CpuOptions: ConvColumnBudget must be at least 1.");
+        if (ConvGemmMinBackwardChannels < 0) throw new ArgumentOutOfRangeException(nameof(ConvGemmMinBackwardChannels), ConvGemmMinBackwardChannels, "CpuOptions: ConvGemmMinBackwardChannels cannot be negative.");
+        return this;
+    }
+}
