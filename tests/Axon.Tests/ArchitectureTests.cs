@@ -1,10 +1,58 @@
 using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
 
 namespace Axon.Tests;
 
-/// <summary>Layering rules, checked on assembly metadata: kernels know nothing of tensors, and the core library pulls in no UI or plotting packages.</summary>
-public class ArchitectureTests
+/// <summary>
+/// Layering rules, checked on assembly metadata (kernels know nothing of tensors, the core library pulls in no UI or
+/// plotting packages) and on the sources (raw memory only in the backends, the tensor layer, IO and data loading).
+/// </summary>
+public partial class ArchitectureTests
 {
+    private static string SourceRoot([CallerFilePath] string here = "") => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", "src"));
+
+    /// <summary>What reads or writes raw memory: spans of a tensor's elements, its storage array, pointers, the kernels.</summary>
+    [GeneratedRegex(@"AsSpan<|\.Data<|MemoryMarshal|\bunsafe\b|\bfixed\s*\(|stackalloc|HostStorage|\.Storage\b|Axon\.Kernels\.(?!Window2d)|\b(Gemm|Elementwise|Reductions|ConvGemm|ConvDirect|ConvWeightGrad|Im2Col|Pooling|OptimizerKernels|SimdDriver)\.")]
+    private static partial Regex RawMemory();
+
+    /// <summary>The only places allowed to touch raw memory: the backends, the tensor layer that holds it, IO and data loading.</summary>
+    private static readonly string[] RawMemoryAllowed = ["Axon/Backends/", "Axon/Tensors/", "Axon/IO/", "Axon/Data/", "Axon.Kernels/"];
+
+    [Fact]
+    public void OnlyTheBackendsTensorsIoAndDataTouchRawMemory()
+    {
+        var root = SourceRoot();
+        var files = Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
+            .Where(f => !f.Contains("/obj/", StringComparison.Ordinal) && !f.Contains("/bin/", StringComparison.Ordinal))
+            .ToList();
+        Assert.Contains("Axon/Ops/Convolution.cs", files);   // the scan sees the sources
+        var offenders = new List<string>();
+        foreach (var file in files.Where(f => !RawMemoryAllowed.Any(a => f.StartsWith(a, StringComparison.Ordinal))))
+        {
+            var lines = File.ReadAllLines(Path.Combine(root, file));
+            for (int i = 0; i < lines.Length; i++)
+            {
+                var code = lines[i].TrimStart();
+                if (code.StartsWith("//", StringComparison.Ordinal)) continue;   // comments and XML docs may name them
+                if (RawMemory().IsMatch(code)) offenders.Add($"{file}:{i + 1}: {code}");
+            }
+        }
+        Assert.True(offenders.Count == 0, "Raw memory outside the backends, the tensor layer, IO and data:\n" + string.Join("\n", offenders));
+    }
+
+    [Fact]
+    public void TheScanCatchesRawMemory()
+    {
+        Assert.Matches(RawMemory(), "var s = t.AsSpan<float>();");
+        Assert.Matches(RawMemory(), "float[] a = t.Data<float>();");
+        Assert.Matches(RawMemory(), "Gemm.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n, 1);");
+        Assert.Matches(RawMemory(), "fixed (float* p = x)");
+        Assert.DoesNotMatch(RawMemory(), "var w = new Axon.Kernels.Window2d(c, h, w, 2, 2, 2, 2, 0, 0, 1, 1, oh, ow);");
+        Assert.DoesNotMatch(RawMemory(), "var y = x.ToFloatArray();");
+    }
+
     private static readonly Assembly Kernels = typeof(Axon.Kernels.Gemm).Assembly;
     private static readonly Assembly Core = typeof(Tensor).Assembly;
 

@@ -85,6 +85,29 @@ internal static class GradCheck
         SeedAndCompare(f, inputs, constant, Tensor.Scalar(0.75, DType.Float64).Expand(y.GetShape()), "a broadcast (stride 0) output gradient");
     }
 
+    /// <summary>
+    /// Checks second derivatives, as PyTorch's gradgradcheck: the gradient function G(x, R) = ∂ sum(f(x) R) / ∂x, computed
+    /// with <see cref="Axon.Autograd.Grad(IReadOnlyList{Tensor}, IReadOnlyList{Tensor}, IReadOnlyList{Tensor?}?, bool?, bool, bool)"/>
+    /// and createGraph, is itself checked like an op: its gradients with respect to every input and to R, from a
+    /// backward through the recorded backward, against central differences.
+    /// </summary>
+    public static void GradGradCheck(Func<Tensor[], Tensor> f, params Tensor[] inputs)
+    {
+        Tensor y;
+        using (GradMode.NoGrad()) y = f(inputs);
+        var r = Tensor.Randn(y.GetShape(), new Generator(RSeed + 1), DType.Float64).RequiresGrad_();
+        CheckMany(xs => FirstDerivatives(f, xs[..^1], xs[^1]), [.. inputs, r]);
+    }
+
+    /// <summary>∂ sum(f(x) R) / ∂x for every input, flattened and concatenated, as a differentiable tensor.</summary>
+    private static Tensor FirstDerivatives(Func<Tensor[], Tensor> f, Tensor[] xs, Tensor r)
+    {
+        // Recording on even when the checker evaluates this under NoGrad: a gradient needs its graph.
+        using var enable = GradMode.EnableGrad();
+        var grads = Axon.Autograd.Grad([(f(xs) * r).Sum()], xs, createGraph: true, allowUnused: true);
+        return Tensor.Cat(grads.Select((g, i) => (g ?? Tensor.ZerosLike(xs[i])).Reshape(-1)).ToArray(), 0);
+    }
+
     /// <summary>A non-contiguous copy of <paramref name="t"/>: the same values viewed with inner stride 2.</summary>
     private static Tensor Strided(Tensor t)
     {

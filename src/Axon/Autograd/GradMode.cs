@@ -18,6 +18,16 @@ public static class GradMode
     /// <summary>Stops recording until the returned scope is disposed: <c>using (GradMode.NoGrad()) { ... }</c>.</summary>
     public static IDisposable NoGrad() => new Scope(() => disabled++, () => disabled--);
 
+    /// <summary>
+    /// Turns recording back on inside a <see cref="NoGrad"/> scope until the returned scope is disposed (PyTorch's
+    /// <c>enable_grad</c>): for code that needs gradients of its own wherever it is called from.
+    /// </summary>
+    public static IDisposable EnableGrad()
+    {
+        int saved = 0;
+        return new Scope(() => { saved = disabled; disabled = 0; }, () => disabled = saved);
+    }
+
     /// <summary>Makes backward name the first op whose gradient contains NaN or Inf, until disposed.</summary>
     public static IDisposable DetectAnomaly() => new Scope(() => anomaly++, () => anomaly--);
 

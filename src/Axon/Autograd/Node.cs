@@ -1,48 +1,68 @@
 namespace Axon;
 
 /// <summary>
-/// One recorded operation in the autograd graph: its name, its inputs, and the function that maps the
-/// gradient of its output to gradients of its inputs. The graph is freed (the backward function and the
-/// tensors it saved are dropped) after a backward pass unless the pass asks to retain it.
+/// One recorded operation in the autograd graph: what it was (<see cref="Op"/> and its <see cref="Attributes"/>), the
+/// tensors it read (<see cref="Inputs"/>, differentiable or not, in the op's argument order), the shapes of what it
+/// produced, and the function that maps the gradients of its outputs to gradients of its inputs. The graph can be
+/// walked and read (<see cref="Tensor.GradFn"/>, then each input's <c>GradFn</c>); it is freed (the backward function
+/// and the tensors it saved are dropped) after a backward pass unless the pass asks to retain it.
 /// </summary>
 public sealed class Node
 {
-    private static long counter;
-    private Func<Tensor, Tensor?[]>? backward;
+    private Func<Tensor?[], Tensor?[]>? backward;
+    private Tensor[] inputs;
 
-    internal Node(string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
+    internal Node(string op, OpAttributes attributes, Tensor[] inputs, int[][] outputShapes, DType[] outputDTypes, Func<Tensor?[], Tensor?[]> backward)
     {
-        Name = name;
-        Inputs = inputs;
+        Op = op;
+        Attributes = attributes;
+        this.inputs = inputs;
+        OutputShapes = outputShapes;
+        OutputDTypes = outputDTypes;
         this.backward = backward;
-        Sequence = Interlocked.Increment(ref counter);
     }
 
-    /// <summary>The op's name as users see it in messages, e.g. "MatMul" (PyTorch prints MmBackward0).</summary>
-    public string Name { get; }
+    /// <summary>The op's kind, e.g. "Conv2d" (PyTorch prints ConvolutionBackward0).</summary>
+    public string Op { get; }
 
-    /// <summary>Creation order; later nodes are processed first in backward.</summary>
-    internal long Sequence { get; }
+    /// <summary>The op's kind (the same as <see cref="Op"/>), as messages name it.</summary>
+    public string Name => Op;
 
-    internal Tensor[] Inputs { get; private set; }
+    /// <summary>The op's non-tensor arguments (stride, padding, dims, ...).</summary>
+    public OpAttributes Attributes { get; }
+
+    /// <summary>The tensors the op read, in its argument order (empty once the graph was freed).</summary>
+    public IReadOnlyList<Tensor> Inputs => inputs;
+
+    internal Tensor[] InputArray => inputs;
+
+    /// <summary>The shape of each output.</summary>
+    public IReadOnlyList<int[]> OutputShapes { get; }
+
+    /// <summary>The element type of each output.</summary>
+    public IReadOnlyList<DType> OutputDTypes { get; }
+
+    /// <summary>Number of outputs (1 for most ops).</summary>
+    public int OutputCount => OutputShapes.Count;
 
     /// <summary>True once the graph through this node was freed by a backward pass.</summary>
     public bool IsReleased => backward is null;
 
-    internal Tensor?[] Apply(Tensor gradOutput)
+    /// <summary>Gradients of the inputs from the gradients of the outputs (null for an output that received none).</summary>
+    internal Tensor?[] Apply(Tensor?[] gradOutputs)
     {
         var f = backward ?? throw new InvalidOperationException(
-            $"Trying to backward through the graph a second time (through {Name}): its saved tensors were freed by the first Backward(). " +
+            $"Trying to backward through the graph a second time (through {Op}): its saved tensors were freed by the first Backward(). " +
             "Call Backward(retainGraph: true) the first time if you need to backward through it again.");
-        return f(gradOutput);
+        return f(gradOutputs);
     }
 
     internal void Release()
     {
         backward = null;
-        Inputs = [];
+        inputs = [];
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"<{Name}Backward>";
+    public override string ToString() => $"<{Op}Backward>";
 }

@@ -26,6 +26,24 @@ internal static partial class Compute
         return (gx, gw, gb);
     }
 
+    /// <summary>The input gradient alone, of an input of <paramref name="inputShape"/> (the input itself is not needed).</summary>
+    public static Tensor Conv2dInputGrad(Tensor gy, Tensor w, int[] inputShape, in Conv2dParams p)
+    {
+        var device = SameDevice("Conv2dInputGrad", gy, w);
+        var gx = Tensor.Empty((int[])inputShape.Clone(), gy.DType, device);
+        device.Backend.Conv2dBackward(null, w, gy, p, gx, null, null);
+        return gx;
+    }
+
+    /// <summary>The weight gradient alone, of a weight of <paramref name="weightShape"/> (the weight itself is not needed).</summary>
+    public static Tensor Conv2dWeightGrad(Tensor x, Tensor gy, int[] weightShape, in Conv2dParams p)
+    {
+        var device = SameDevice("Conv2dWeightGrad", gy, x);
+        var gw = Tensor.Empty((int[])weightShape.Clone(), gy.DType, device);
+        device.Backend.Conv2dBackward(x, null, gy, p, null, gw, null);
+        return gw;
+    }
+
     /// <summary>Max pooling of x [N, C, H, W]; with <paramref name="withArgmax"/> also the backend's record of each window's maximum.</summary>
     public static (Tensor Values, Tensor? Argmax) MaxPool2d(Tensor x, Window2d w, bool withArgmax)
     {

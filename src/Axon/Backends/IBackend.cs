@@ -119,8 +119,11 @@ public interface IBackend
     /// <summary>y = conv2d(x, w) + b for x [N, C, H, W] and w [O, C/G, kh, kw] into y [N, O, Ho, Wo].</summary>
     void Conv2d(Tensor x, Tensor weight, Tensor? bias, in Conv2dParams p, Tensor y);
 
-    /// <summary>The gradients of <see cref="Conv2d"/> that are not null: input gx, weight gw and bias gb, each overwritten.</summary>
-    void Conv2dBackward(Tensor x, Tensor weight, Tensor gy, in Conv2dParams p, Tensor? gx, Tensor? gw, Tensor? gb);
+    /// <summary>
+    /// The gradients of <see cref="Conv2d"/> that are not null: input gx, weight gw and bias gb, each overwritten. x may be
+    /// null when gw is (only the weight gradient reads it), and weight when gx is.
+    /// </summary>
+    void Conv2dBackward(Tensor? x, Tensor? weight, Tensor gy, in Conv2dParams p, Tensor? gx, Tensor? gw, Tensor? gb);
 
     // ---- pooling ----
 

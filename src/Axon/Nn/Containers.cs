@@ -18,8 +18,9 @@ namespace Axon.Nn;
 /// <para>
 /// The pair runs unfused, as two calls, when either module has a forward hook (the hook must see the ReLU's own
 /// output), or when some pooling window would hold only padding (its -inf would become 0 after the ReLU), or when
-/// the pooling would reject the input (so the error is the unfused one). With the fusion the output's
-/// <see cref="Tensor.GradFn"/> is the ReLU's node rather than the pooling's; values and gradients are unchanged.
+/// the pooling would reject the input (so the error is the unfused one). The fused pair is one op of its own,
+/// <see cref="Tensor.ReluMaxPool2d"/>, so the autograd graph and a trace both show what runs: one ReluMaxPool2d node
+/// where the module lists a ReLU and a MaxPool2d; values and gradients are unchanged.
 /// </para>
 /// </remarks>
 public sealed class Sequential : Module
@@ -61,7 +62,7 @@ public sealed class Sequential : Module
             if (layers[i] is ReLU relu && i + 1 < layers.Count && layers[i + 1] is MaxPool2d pool
                 && !relu.HasForwardHooks && !pool.HasForwardHooks && pool.CommutesWithRelu(x))
             {
-                x = relu.Forward(pool.Forward(x));   // see the remarks: the same values and gradients, less work
+                x = pool.ForwardAfterRelu(x);   // see the remarks: the same values and gradients, less work
                 i++;
                 continue;
             }

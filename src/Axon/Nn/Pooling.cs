@@ -28,6 +28,9 @@ public sealed class MaxPool2d(Size2 kernelSize, Size2? stride = null, Size2? pad
     /// <summary>Whether this pooling of <paramref name="input"/> commutes with ReLU to the bit (see <see cref="Sequential"/>).</summary>
     internal bool CommutesWithRelu(Tensor input) => Tensor.MaxPoolCommutesWithRelu(input, KernelSize, Stride, Padding, Dilation, CeilMode);
 
+    /// <summary>relu(input) pooled, as the one fused op <see cref="Tensor.ReluMaxPool2d"/> (valid where <see cref="CommutesWithRelu"/> holds).</summary>
+    internal Tensor ForwardAfterRelu(Tensor input) => Tensor.ReluMaxPool2d(input, KernelSize, Stride, Padding, Dilation, CeilMode);
+
     /// <inheritdoc/>
     protected override string ExtraRepr() => $"kernel_size={KernelSize}, stride={Stride}, padding={Padding}, dilation={Dilation}, ceil_mode={(CeilMode ? "True" : "False")}";
 }

@@ -1,11 +1,25 @@
 namespace Axon;
 
-// Element-wise arithmetic with broadcasting. Backward: the gradient of each input, summed over the
-// dimensions that broadcasting expanded (Unbroadcast).
+// Element-wise arithmetic with broadcasting. Backward: the gradient of each input, summed over the dimensions that
+// broadcasting expanded (Unbroadcast). Every backward is written with ops, so it is itself differentiable.
 public sealed partial class Tensor
 {
-    /// <summary>Sums a gradient down to the shape of the input it belongs to (the adjoint of broadcasting).</summary>
-    internal static Tensor Unbroadcast(Tensor g, Tensor input) => Compute.SumTo(g, input.ShapeArray);
+    /// <summary>Sums a gradient down to the shape of the input it belongs to (the adjoint of broadcasting), differentiably.</summary>
+    internal static Tensor Unbroadcast(Tensor g, Tensor input) => ShapeUtil.SameShape(g.shape, input.shape) ? g : g.SumTo(input.shape);
+
+    /// <summary>
+    /// Sums over the dimensions that broadcasting from <paramref name="targetShape"/> to this tensor's shape expanded
+    /// (PyTorch's <c>sum_to_size</c>). Backward: the gradient expanded back.
+    /// </summary>
+    public Tensor SumTo(params int[] targetShape)
+    {
+        var x = this;
+        var target = (int[])targetShape.Clone();
+        if (!ShapeUtil.SameShape(ShapeUtil.Broadcast(target, shape, "SumTo"), shape))
+            throw new ArgumentException($"SumTo: the tensor {ShapeUtil.Format(shape)} is not a broadcast of {ShapeUtil.Format(target)}.", nameof(targetShape));
+        if (ShapeUtil.SameShape(shape, target)) return this;
+        return Compute.SumTo(x, target).Record("SumTo", [x], new OpAttributes(("shape", target)), g => [g.Expand(x.shape)]);
+    }
 
     /// <summary>this + other (broadcast). Shape: broadcast of both shapes.</summary>
     public Tensor Add(Tensor other)
@@ -34,7 +48,7 @@ public sealed partial class Tensor
     /// <summary>this / other (broadcast). True division: two int64 tensors give a float32 result, as in PyTorch.</summary>
     public Tensor Div(Tensor other)
     {
-        if (DType == DType.Int64 && other.DType == DType.Int64) return ConvertData(DType.Float32).Div(other.ConvertData(DType.Float32));
+        if (DType == DType.Int64 && other.DType == DType.Int64) return To(DType.Float32).Div(other.To(DType.Float32));
         var (a, b) = (this, other);
         return Compute.Binary(a, b, BinaryOp.Div, "Div")
             .Record("Div", [a, b], g => [a.requiresGrad ? Unbroadcast(g / b, a) : null, b.requiresGrad ? Unbroadcast(-g * a / (b * b), b) : null]);
@@ -64,7 +78,7 @@ public sealed partial class Tensor
         if (p == 2) return x.Square();
         // x^0 is constant: gradient 0 everywhere, also at x = 0 where p * x^(p-1) would be 0 * inf.
         return Compute.ScalarOp(x, p, BinaryOp.Pow, "Pow")
-            .Record("Pow", [x], g => [p == 0 ? ZerosLike(g) : g * (p * x.Pow(p - 1))]);
+            .Record("Pow", [x], new OpAttributes(("exponent", p)), g => [p == 0 ? ZerosLike(g) : g * (p * x.Pow(p - 1))]);
     }
 
     /// <summary>Element-wise maximum (broadcast); on ties the gradient is split evenly, as in PyTorch.</summary>
@@ -95,21 +109,21 @@ public sealed partial class Tensor
     public Tensor Add(double s)
     {
         var x = this;
-        return Compute.ScalarOp(x, s, BinaryOp.Add, "Add").Record("Add", [x], g => [g]);
+        return Compute.ScalarOp(x, s, BinaryOp.Add, "Add").Record("Add", [x], new OpAttributes(("other", s)), g => [g]);
     }
 
     /// <summary>this * s.</summary>
     public Tensor Mul(double s)
     {
         var x = this;
-        return Compute.ScalarOp(x, s, BinaryOp.Mul, "Mul").Record("Mul", [x], g => [g * s]);
+        return Compute.ScalarOp(x, s, BinaryOp.Mul, "Mul").Record("Mul", [x], new OpAttributes(("other", s)), g => [g * s]);
     }
 
     /// <summary>this / s (true division: an int64 tensor gives float32).</summary>
     public Tensor Div(double s)
     {
-        var x = DType == DType.Int64 ? ConvertData(DType.Float32) : this;
-        return Compute.ScalarOp(x, s, BinaryOp.Div, "Div").Record("Div", [x], g => [g / s]);
+        var x = DType == DType.Int64 ? To(DType.Float32) : this;
+        return Compute.ScalarOp(x, s, BinaryOp.Div, "Div").Record("Div", [x], new OpAttributes(("other", s)), g => [g / s]);
     }
 
     /// <summary>The dtype a scalar takes next to a tensor of <paramref name="dtype"/> (int64 only for integral values).</summary>
@@ -120,16 +134,16 @@ public sealed partial class Tensor
     {
         var x = this;
         using var st = Scalar(s, ScalarDType(x.DType, s), x.Device);
-        return Compute.Binary(st, x, BinaryOp.Sub, "Sub").Record("Sub", [x], g => [-g]);
+        return Compute.Binary(st, x, BinaryOp.Sub, "Sub").Record("Sub", [x], new OpAttributes(("other", s), ("reverse", true)), g => [-g]);
     }
 
     /// <summary>s / this (true division: an int64 tensor gives float32).</summary>
     public Tensor RDiv(double s)
     {
-        var x = DType == DType.Int64 ? ConvertData(DType.Float32) : this;
+        var x = DType == DType.Int64 ? To(DType.Float32) : this;
         using var st = Scalar(s, x.DType, x.Device);
         var y = Compute.Binary(st, x, BinaryOp.Div, "Div");
-        return y.Record("Div", [x], g => [-g * y / x]);
+        return y.Record("Div", [x], new OpAttributes(("other", s), ("reverse", true)), g => [-g * y / x]);
     }
 
 #pragma warning disable CS1591 // operators mirror the named methods above

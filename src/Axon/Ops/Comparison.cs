@@ -4,9 +4,11 @@ namespace Axon;
 // never recorded (they have no gradient).
 public sealed partial class Tensor
 {
-    private Tensor Compare(Tensor other, BinaryOp op, string name) => Compute.Binary(this, other, op, name);
+    private Tensor Compare(Tensor other, BinaryOp op, string name) =>
+        Compute.Binary(this, other, op, name).Record(name, [this, other], OpAttributes.Empty, backward: null);
 
-    private Tensor Compare(double s, BinaryOp op, string name) => Compute.ScalarOp(this, s, op, name);
+    private Tensor Compare(double s, BinaryOp op, string name) =>
+        Compute.ScalarOp(this, s, op, name).Record(name, [this], new OpAttributes(("other", s)), backward: null);
 
     /// <summary>1 where this == other.</summary>
     public Tensor Eq(Tensor other) => Compare(other, BinaryOp.Eq, "Eq");

@@ -68,17 +68,62 @@ public sealed partial class Tensor
             throw new ArgumentException($"{op}: the padded input is {paddedH} x {paddedW} per channel but the (dilated) kernel is {eh} x {ew}; the kernel can't be larger than the padded input (input {ShapeUtil.Format(input.shape)}, weight {ShapeUtil.Format(weight.shape)}).", nameof(input));
 
         var p = new Conv2dParams(stride.H, stride.W, padTop, padBottom, padLeft, padRight, dilation.H, dilation.W, groups);
-        var xc = x4.ContiguousData();
-        var wc = weight.ContiguousData();
-        var y = Compute.Conv2d(xc, wc, bias, p);
-        Tensor[] inputs = bias is null ? [x4, weight] : [x4, weight, bias];
-        y.Record(op, inputs, g =>
-        {
-            var (gx, gw, gb) = Compute.Conv2dBackward(xc, wc, g, p, x4.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false);
-            return bias is null ? [gx, gw] : [gx, gw, gb];
-        });
+        var y = Conv2dOp(x4, weight, bias, p);
         return input.Rank == 3 ? y.Squeeze(0) : y;
     }
+
+    /// <summary>The attributes of a convolution as recorded: stride, the four paddings (top, bottom, left, right), dilation, groups.</summary>
+    private static OpAttributes ConvAttributes(in Conv2dParams p, params (string, object?)[] more) =>
+        new([("stride", Pair(p.StrideH, p.StrideW)), ("padding", new[] { p.PadTop, p.PadBottom, p.PadLeft, p.PadRight }),
+            ("dilation", Pair(p.DilationH, p.DilationW)), ("groups", p.Groups), .. more]);
+
+    private static Size2 Pair(int h, int w) => h == w ? new Size2(h) : new Size2(h, w);
+
+    /// <summary>The convolution parameters recorded by <see cref="ConvAttributes"/>.</summary>
+    internal static Conv2dParams ConvParams(OpAttributes a)
+    {
+        var (s, pad, d) = (a.Get<Size2>("stride"), a.Get<int[]>("padding"), a.Get<Size2>("dilation"));
+        return new Conv2dParams(s.H, s.W, pad[0], pad[1], pad[2], pad[3], d.H, d.W, a.Get<int>("groups"));
+    }
+
+    /// <summary>
+    /// The recorded convolution of a validated 4-D input. Backward: the fused kernels (one pass for all three gradients);
+    /// under createGraph, <see cref="Conv2dInputGrad"/> and <see cref="Conv2dWeightGrad"/> as ops, which differentiate again.
+    /// </summary>
+    internal static Tensor Conv2dOp(Tensor x4, Tensor weight, Tensor? bias, Conv2dParams p)
+    {
+        var y = Compute.Conv2d(x4, weight, bias, p);
+        Tensor[] inputs = bias is null ? [x4, weight] : [x4, weight, bias];
+        return y.Record("Conv2d", inputs, ConvAttributes(p), g =>
+        {
+            if (Recording(g, weight) || Recording(x4))
+            {
+                var gx = x4.requiresGrad ? Conv2dInputGrad(g, weight, x4.shape, p) : null;
+                var gw = weight.requiresGrad ? Conv2dWeightGrad(x4, g, weight.shape, p) : null;
+                var gb = bias is not null && bias.requiresGrad ? g.Sum([0, 2, 3]) : null;
+                return bias is null ? [gx, gw] : [gx, gw, gb];
+            }
+            var (rx, rw, rb) = Compute.Conv2dBackward(x4, weight, g, p, x4.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false);
+            return bias is null ? [rx, rw] : [rx, rw, rb];
+        });
+    }
+
+    /// <summary>
+    /// The input gradient of a convolution (a transposed convolution of <paramref name="gy"/> with <paramref name="weight"/>)
+    /// for an input of <paramref name="inputShape"/>. Linear in both arguments, so its backward is a convolution of the
+    /// incoming gradient (for gy) and a weight gradient (for the weight).
+    /// </summary>
+    internal static Tensor Conv2dInputGrad(Tensor gy, Tensor weight, int[] inputShape, Conv2dParams p) =>
+        Compute.Conv2dInputGrad(gy, weight, inputShape, p).Record("Conv2dInputGrad", [gy, weight], ConvAttributes(p, ("input_shape", inputShape)), gg =>
+            [gy.requiresGrad ? Conv2dOp(gg, weight, null, p) : null, weight.requiresGrad ? Conv2dWeightGrad(gg, gy, weight.shape, p) : null]);
+
+    /// <summary>
+    /// The weight gradient of a convolution of <paramref name="x"/> whose output gradient is <paramref name="gy"/>, for a
+    /// weight of <paramref name="weightShape"/>. Bilinear, so its backward is an input gradient (for x) and a convolution (for gy).
+    /// </summary>
+    internal static Tensor Conv2dWeightGrad(Tensor x, Tensor gy, int[] weightShape, Conv2dParams p) =>
+        Compute.Conv2dWeightGrad(x, gy, weightShape, p).Record("Conv2dWeightGrad", [x, gy], ConvAttributes(p, ("weight_shape", weightShape)), gg =>
+            [x.requiresGrad ? Conv2dInputGrad(gy, gg, x.shape, p) : null, gy.requiresGrad ? Conv2dOp(x, gg, null, p) : null]);
 
     /// <summary>The convolution/pooling output size floor((size + 2 padding - dilation (kernel - 1) - 1) / stride) + 1 (ceil with <paramref name="ceilMode"/>, never starting a window in the right padding).</summary>
     public static int ConvOutputSize(int size, int kernel, int stride = 1, int padding = 0, int dilation = 1, bool ceilMode = false)

@@ -13,15 +13,15 @@ public sealed partial class Tensor
         var (a, b) = (this, other);
         return Compute.MatMul(a, b).Record("MatMul", [a, b], g =>
         {
-            var a2 = a.Rank == 1 ? a.UnsqueezeView(0) : a;
-            var b2 = b.Rank == 1 ? b.UnsqueezeView(1) : b;
+            var a2 = a.Rank == 1 ? a.Unsqueeze(0) : a;
+            var b2 = b.Rank == 1 ? b.Unsqueeze(1) : b;
             // Restore the dimensions a 1-D operand removed from the output.
             var g2 = g;
-            if (a.Rank == 1) g2 = g2.UnsqueezeView(g2.Rank - (b.Rank == 1 ? 0 : 1));
-            if (b.Rank == 1) g2 = g2.UnsqueezeView(g2.Rank);
+            if (a.Rank == 1) g2 = g2.Unsqueeze(g2.Rank - (b.Rank == 1 ? 0 : 1));
+            if (b.Rank == 1) g2 = g2.Unsqueeze(g2.Rank);
             Tensor? ga = null, gb = null;
-            if (a.requiresGrad) ga = Compute.SumTo(Compute.MatMul(g2, b2.TransposeView(-1, -2)), a2.ShapeArray).ReshapeData(a.ShapeArray);
-            if (b.requiresGrad) gb = Compute.SumTo(Compute.MatMul(a2.TransposeView(-1, -2), g2), b2.ShapeArray).ReshapeData(b.ShapeArray);
+            if (a.requiresGrad) ga = g2.MatMul(b2.Transpose(-1, -2)).SumTo(a2.shape).Reshape(a.shape);
+            if (b.requiresGrad) gb = a2.Transpose(-1, -2).MatMul(g2).SumTo(b2.shape).Reshape(b.shape);
             return [ga, gb];
         });
     }
@@ -50,22 +50,30 @@ public sealed partial class Tensor
         return Compute.Linear(input, weight, bias).Record("Linear", bias is null ? [input, weight] : [input, weight, bias], g =>
         {
             int outF = weight.shape[0], inF = weight.shape[1];
-            var gx = input.requiresGrad ? Compute.MatMul(g, weight) : null;
-            Tensor? gw = null;
+            // Leading positions flattened: gW [out, in] = g^T x over all of them.
+            int rows = 1;
+            for (int d = 0; d < input.Rank - 1; d++) rows *= input.shape[d];
+            Tensor? gx, gw = null, gb;
+            if (Recording(g, weight) || Recording(input))
+            {
+                // Recorded (createGraph): the same products as ops, so the gradients differentiate again.
+                gx = input.requiresGrad ? g.MatMul(weight) : null;
+                if (weight.requiresGrad) gw = g.Reshape(rows, outF).T().MatMul(input.Reshape(rows, inF));
+                gb = bias is not null && bias.requiresGrad ? g.SumTo(outF) : null;
+                return bias is null ? [gx, gw] : [gx, gw, gb];
+            }
+            gx = input.requiresGrad ? Compute.MatMul(g, weight) : null;
             if (weight.requiresGrad)
             {
-                // gW [out, in] = g^T x over all leading positions.
-                int rows = 1;
-                for (int d = 0; d < input.Rank - 1; d++) rows *= input.shape[d];
                 var g2 = g.ReshapeData([rows, outF]);
                 var x2 = input.ReshapeData([rows, inF]);
-                // A leaf weight's gradient is accumulated by the GEMM itself (beta = 1 into its Grad, or beta = 0 into a
-                // fresh one): no temporary gW and no pass adding it to Grad. The Engine then has nothing to add.
-                var dest = Engine.DirectLeafGrad(weight, out double beta, g2, x2);
+                // A leaf weight's gradient is accumulated by the GEMM itself, into the buffer the engine hands out (beta = 1
+                // into its Grad, or beta = 0 into a fresh one): no temporary gW and no pass adding it to Grad.
+                var dest = Engine.AccumulationBuffer(weight, out double beta, g2, x2);
                 if (dest is not null) Compute.MatMulInto(g2.TransposeView(0, 1), x2, dest, beta);
                 else gw = Compute.MatMul(g2.TransposeView(0, 1), x2);
             }
-            var gb = bias is not null && bias.requiresGrad ? Compute.SumTo(g, [outF]) : null;
+            gb = bias is not null && bias.requiresGrad ? Compute.SumTo(g, [outF]) : null;
             return bias is null ? [gx, gw] : [gx, gw, gb];
         });
     }

@@ -21,6 +21,23 @@ public sealed partial class Tensor
         var x = logits.ContiguousData();
         var t = target.ContiguousData();
         var (loss, lse, weightSum) = Compute.CrossEntropy(x, t, weight, reduction);
-        return loss.Record("CrossEntropy", [logits], g => [Compute.CrossEntropyBackward(x, lse, t, weight, reduction, weightSum, g)]);
+        Tensor[] inputs = weight is null ? [logits, target] : [logits, target, weight];
+        return loss.Record("CrossEntropy", inputs, new OpAttributes(("reduction", reduction)), g =>
+        {
+            var gx = Recording(g, logits) ? CrossEntropyGradient(logits, target, weight, reduction, g) : Compute.CrossEntropyBackward(x, lse, t, weight, reduction, weightSum, g);
+            return weight is null ? [gx, null] : [gx, null, null];
+        });
+    }
+
+    /// <summary>The fused op's gradient written with ops (under createGraph): (softmax(x) − onehot(t)) times the output gradient, the target's weight and the reduction's scale.</summary>
+    private static Tensor CrossEntropyGradient(Tensor logits, Tensor target, Tensor? weight, LossReduction reduction, Tensor g)
+    {
+        int n = logits.shape[0], c = logits.shape[1];
+        var diff = logits.Softmax(1) - target.OneHot(c, logits.DType).To(logits.Device);
+        var rowScale = reduction == LossReduction.None ? g.Unsqueeze(1) : g;
+        if (weight is null) return diff * (reduction == LossReduction.Mean ? rowScale / n : rowScale);
+        var w = weight.IndexSelect(0, target).Unsqueeze(1);
+        var scaled = diff * w * rowScale;
+        return reduction == LossReduction.Mean ? scaled / weight.IndexSelect(0, target).Sum() : scaled;
     }
 }

@@ -1,6 +1,7 @@
 namespace Axon;
 
-// Unary math and activations. Primitives own a backward; composites (ELU, softplus) inherit theirs.
+// Unary math and activations. Primitives own a backward; composites (ELU) inherit theirs. A fused backward kernel
+// (tanh, sigmoid, ReLU) runs when the backward is not itself recorded; under createGraph the same formula runs as ops.
 public sealed partial class Tensor
 {
     private Tensor UnaryRecorded(UnaryOp op, string name, Func<Tensor, Tensor, Tensor, Tensor> backward)
@@ -28,14 +29,17 @@ public sealed partial class Tensor
     /// <summary>|x|; the gradient at 0 is 0, as in PyTorch.</summary>
     public Tensor Abs() => UnaryRecorded(UnaryOp.Abs, "Abs", (g, x, _) => g * x.Sign());
 
-    /// <summary>Hyperbolic tangent.</summary>
-    public Tensor Tanh() => UnaryRecorded(UnaryOp.Tanh, "Tanh", (g, _, y) => Compute.ActivationBackward(ActivationGrad.Tanh, y, g));
+    /// <summary>Hyperbolic tangent. Backward g (1 − y²).</summary>
+    public Tensor Tanh() => UnaryRecorded(UnaryOp.Tanh, "Tanh", (g, _, y) =>
+        Recording(g, y) ? g * (1.0 - y * y) : Compute.ActivationBackward(ActivationGrad.Tanh, y, g));
 
-    /// <summary>Logistic sigmoid 1 / (1 + e^-x).</summary>
-    public Tensor Sigmoid() => UnaryRecorded(UnaryOp.Sigmoid, "Sigmoid", (g, _, y) => Compute.ActivationBackward(ActivationGrad.Sigmoid, y, g));
+    /// <summary>Logistic sigmoid 1 / (1 + e^-x). Backward g y (1 − y).</summary>
+    public Tensor Sigmoid() => UnaryRecorded(UnaryOp.Sigmoid, "Sigmoid", (g, _, y) =>
+        Recording(g, y) ? g * y * (1.0 - y) : Compute.ActivationBackward(ActivationGrad.Sigmoid, y, g));
 
     /// <summary>max(x, 0); the gradient at 0 is 0.</summary>
-    public Tensor Relu() => UnaryRecorded(UnaryOp.Relu, "Relu", (g, x, _) => Compute.ActivationBackward(ActivationGrad.Relu, x, g));
+    public Tensor Relu() => UnaryRecorded(UnaryOp.Relu, "Relu", (g, x, _) =>
+        Recording(g, x) ? g * x.Gt(0) : Compute.ActivationBackward(ActivationGrad.Relu, x, g));
 
     /// <summary>Sign in {-1, 0, 1}; its gradient is zero everywhere.</summary>
     public Tensor Sign() => UnaryRecorded(UnaryOp.Sign, "Sign", (g, _, _) => ZerosLike(g));
@@ -47,8 +51,8 @@ public sealed partial class Tensor
     public Tensor LeakyRelu(double negativeSlope = 0.01)
     {
         var x = this;
-        return Compute.LeakyRelu(x, negativeSlope)
-            .Record("LeakyRelu", [x], g => [g * Compute.Where(x.Gt(0), OnesLike(x), Full(x.ShapeArray, negativeSlope, x.DType, x.Device))]);
+        return Compute.LeakyRelu(x, negativeSlope).Record("LeakyRelu", [x], new OpAttributes(("negative_slope", negativeSlope)),
+            g => [g * Compute.Where(x.Gt(0), OnesLike(x), Full(x.ShapeArray, negativeSlope, x.DType, x.Device))]);
     }
 
     /// <summary>Clamps to [min, max] (either bound may be null); the gradient flows where min &lt;= x &lt;= max.</summary>
@@ -57,7 +61,7 @@ public sealed partial class Tensor
         var x = this;
         double lo = min ?? double.NegativeInfinity, hi = max ?? double.PositiveInfinity;
         if (lo > hi) throw new ArgumentException($"Clamp: min ({lo}) is greater than max ({hi}).");
-        return Compute.Clamp(x, lo, hi).Record("Clamp", [x], g => [g * (x.Ge(lo) * x.Le(hi))]);
+        return Compute.Clamp(x, lo, hi).Record("Clamp", [x], new OpAttributes(("min", lo), ("max", hi)), g => [g * (x.Ge(lo) * x.Le(hi))]);
     }
 
     /// <summary>ELU: x where x &gt; 0, else alpha * (e^x - 1).</summary>
@@ -73,7 +77,7 @@ public sealed partial class Tensor
     {
         // A primitive rather than a composite of relu and abs: those have gradient 0 at x = 0 where softplus has 1/2.
         var x = this;
-        return Compute.Softplus(x, beta, threshold).Record("Softplus", [x], g =>
+        return Compute.Softplus(x, beta, threshold).Record("Softplus", [x], new OpAttributes(("beta", beta), ("threshold", threshold)), g =>
         {
             var z = x * beta;
             return [Where(z.Gt(threshold), g, g * z.Sigmoid())];
@@ -84,10 +88,10 @@ public sealed partial class Tensor
     public static Tensor Where(Tensor condition, Tensor a, Tensor b)
     {
         var mask = condition.Ne(0);
-        return Compute.Where(mask, a, b).Record("Where", [a, b], g =>
+        return Compute.Where(mask, a, b).Record("Where", [mask, a, b], g =>
         {
             var zeros = ZerosLike(g);
-            return [a.requiresGrad ? Unbroadcast(Compute.Where(mask, g, zeros), a) : null, b.requiresGrad ? Unbroadcast(Compute.Where(mask, zeros, g), b) : null];
+            return [null, a.requiresGrad ? Unbroadcast(Where(mask, g, zeros), a) : null, b.requiresGrad ? Unbroadcast(Where(mask, zeros, g), b) : null];
         });
     }
 }

@@ -34,17 +34,25 @@ public sealed partial class Tensor
             if (m <= 1) throw new ArgumentException($"{op}: expected more than 1 value per channel when training, got input size {ShapeUtil.Format(input.shape)}.", nameof(input));
         }
         var (y, mean, invstd) = Compute.BatchNorm(input, weight, bias, runningMean, runningVar, training, momentum, eps);
+        // Inputs in the op's argument order, the absent optional ones left out (the attributes say which are there).
         var inputs = new List<Tensor> { input };
+        if (runningMean is not null) inputs.Add(runningMean);
+        if (runningVar is not null) inputs.Add(runningVar);
         if (weight is not null) inputs.Add(weight);
         if (bias is not null) inputs.Add(bias);
-        y.Record(op, [.. inputs], g =>
+        var attributes = new OpAttributes(("training", training), ("momentum", momentum), ("eps", eps),
+            ("has_running_mean", runningMean is not null), ("has_running_var", runningVar is not null), ("has_weight", weight is not null), ("has_bias", bias is not null));
+        return y.Record(op, [.. inputs], attributes, g =>
         {
             var (gx, gw, gb) = Compute.BatchNormBackward(input, g, mean, invstd, weight, training, input.requiresGrad, weight?.requiresGrad ?? false, bias?.requiresGrad ?? false);
-            var result = new List<Tensor?> { gx };
-            if (weight is not null) result.Add(gw);
-            if (bias is not null) result.Add(gb);
+            // One fused kernel with no backward of its own: a gradient through it cannot be differentiated again.
+            Tensor[] read = weight is null ? [g, input] : [g, input, weight];
+            var result = new List<Tensor?> { NotTwiceDifferentiable(op, gx, read) };
+            if (runningMean is not null) result.Add(null);
+            if (runningVar is not null) result.Add(null);
+            if (weight is not null) result.Add(NotTwiceDifferentiable(op, gw, read));
+            if (bias is not null) result.Add(NotTwiceDifferentiable(op, gb, read));
             return [.. result];
         });
-        return y;
     }
 }

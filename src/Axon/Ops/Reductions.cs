@@ -10,7 +10,7 @@ public sealed partial class Tensor
     private static Tensor KeepDims(Tensor g, int[] dims, bool keepDim)
     {
         if (keepDim) return g;
-        foreach (int d in dims.OrderBy(d => d)) g = g.UnsqueezeView(d);
+        foreach (int d in dims.OrderBy(d => d)) g = g.Unsqueeze(d);
         return g;
     }
 
@@ -18,7 +18,7 @@ public sealed partial class Tensor
     public Tensor Sum()
     {
         var x = this;
-        return Compute.SumAll(x).Record("Sum", [x], g => [g.ExpandView(x.ShapeArray)]);
+        return Compute.SumAll(x).Record("Sum", [x], g => [g.Expand(x.ShapeArray)]);
     }
 
     /// <summary>Sum over <paramref name="dims"/>. Shape: those dimensions removed, or kept as size 1 with <paramref name="keepDim"/>.</summary>
@@ -26,7 +26,7 @@ public sealed partial class Tensor
     {
         var x = this;
         var nd = NormDims(dims, "Sum");
-        return Compute.SumDims(x, nd, keepDim).Record("Sum", [x], g => [KeepDims(g, nd, keepDim).ExpandView(x.ShapeArray)]);
+        return Compute.SumDims(x, nd, keepDim).Record("SumDims", [x], new OpAttributes(("dims", nd), ("keepdim", keepDim)), g => [KeepDims(g, nd, keepDim).Expand(x.ShapeArray)]);
     }
 
     /// <summary>Sum over one dimension.</summary>
@@ -77,8 +77,12 @@ public sealed partial class Tensor
         var x = this;
         int d = ShapeUtil.NormDim(dim, Rank, max ? "Max" : "Min");
         var (values, indices) = Compute.MaxDim(x, d, keepDim, max);
-        values.Record(max ? "Max" : "Min", [x], g =>
-            [Compute.ScatterAdd(x.ShapeArray, d, KeepDims(indices, [d], keepDim), KeepDims(g, [d], keepDim).ContiguousData())]);
+        RecordMany(max ? "MaxDim" : "MinDim", [x], new OpAttributes(("dim", d), ("keepdim", keepDim)), [values, indices], gs =>
+        {
+            var g = KeepDims(gs[0]!, [d], keepDim);
+            var at = keepDim ? indices : indices.UnsqueezeView(d);
+            return [Recording(g) ? ZerosLike(x).ScatterAdd(d, at, g) : Compute.ScatterAdd(x.ShapeArray, d, at, g)];
+        });
         return (values, indices);
     }
 
@@ -93,7 +97,7 @@ public sealed partial class Tensor
         var x = this;
         if (NumEl == 0) throw new ArgumentException($"{(max ? "Max" : "Min")}: cannot reduce an empty tensor.");
         var (v, _) = Compute.MaxDim(x.ReshapeData([-1]), 0, keepDim: false, max);
-        return v.Record(max ? "Max" : "Min", [x], g =>
+        return v.Record(max ? "Max" : "Min", [x], OpAttributes.Empty, g =>
         {
             var hit = x.Eq(v);
             return [hit * (g / hit.Sum())];
@@ -101,21 +105,30 @@ public sealed partial class Tensor
     }
 
     /// <summary>Index of the maximum over one dimension (int64).</summary>
-    public Tensor ArgMax(int dim, bool keepDim = false) => Compute.MaxDim(this, ShapeUtil.NormDim(dim, Rank, "ArgMax"), keepDim, max: true).Indices;
+    public Tensor ArgMax(int dim, bool keepDim = false) => ArgExtreme(dim, keepDim, max: true);
 
     /// <summary>Index of the maximum of the flattened tensor (0-d int64).</summary>
-    public Tensor ArgMax() => Compute.MaxDim(ReshapeData([-1]), 0, keepDim: false, max: true).Indices;
+    public Tensor ArgMax() => Compute.MaxDim(ReshapeData([-1]), 0, keepDim: false, max: true).Indices.Record("ArgMaxAll", [this], OpAttributes.Empty, backward: null);
 
     /// <summary>Index of the minimum over one dimension (int64).</summary>
-    public Tensor ArgMin(int dim, bool keepDim = false) => Compute.MaxDim(this, ShapeUtil.NormDim(dim, Rank, "ArgMin"), keepDim, max: false).Indices;
+    public Tensor ArgMin(int dim, bool keepDim = false) => ArgExtreme(dim, keepDim, max: false);
+
+    private Tensor ArgExtreme(int dim, bool keepDim, bool max)
+    {
+        int d = ShapeUtil.NormDim(dim, Rank, max ? "ArgMax" : "ArgMin");
+        var (values, indices) = Compute.MaxDim(this, d, keepDim, max);
+        values.Dispose();
+        return indices.Record(max ? "ArgMax" : "ArgMin", [this], new OpAttributes(("dim", d), ("keepdim", keepDim)), backward: null);
+    }
 
     /// <summary>log(sum(exp(x))) over <paramref name="dim"/>, computed stably (the maximum is subtracted first).</summary>
     public Tensor LogSumExp(int dim, bool keepDim = false)
     {
         int d = ShapeUtil.NormDim(dim, Rank, "LogSumExp");
-        var m = Compute.MaxDim(this, d, keepDim: true, max: true).Values;
+        // The shift is a constant of the backward (its gradient cancels); detached, it stays an op a trace follows.
+        var m = Max(d, keepDim: true).Values.Detach();
         // An all -inf (or inf) row would give inf - inf = NaN; shifting by 0 there is exact.
-        var fixedM = Compute.Where(Compute.Unary(m, UnaryOp.Abs).Lt(double.PositiveInfinity), m, ZerosLike(m));
+        var fixedM = Where(m.Abs().Lt(double.PositiveInfinity), m, ZerosLike(m));
         var r = (this - fixedM).Exp().Sum(d, keepDim: true).Log() + fixedM;
         return keepDim ? r : r.Squeeze(d);
     }
@@ -126,7 +139,7 @@ public sealed partial class Tensor
         var x = this;
         int d = ShapeUtil.NormDim(dim, Rank, "Softmax");
         var y = Compute.Softmax(x, d, log: false);
-        return y.Record("Softmax", [x], g => [y * (g - (g * y).Sum(d, keepDim: true))]);
+        return y.Record("Softmax", [x], new OpAttributes(("dim", d)), g => [y * (g - (g * y).Sum(d, keepDim: true))]);
     }
 
     /// <summary>Log-softmax along <paramref name="dim"/>: x - logsumexp(x), stable for large inputs.</summary>
@@ -135,6 +148,6 @@ public sealed partial class Tensor
         var x = this;
         int d = ShapeUtil.NormDim(dim, Rank, "LogSoftmax");
         var y = Compute.Softmax(x, d, log: true);
-        return y.Record("LogSoftmax", [x], g => [g - y.Exp() * g.Sum(d, keepDim: true)]);
+        return y.Record("LogSoftmax", [x], new OpAttributes(("dim", d)), g => [g - y.Exp() * g.Sum(d, keepDim: true)]);
     }
 }

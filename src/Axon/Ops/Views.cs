@@ -1,20 +1,22 @@
 namespace Axon;
 
-// Differentiable views and copies: the backward of a view reshapes, permutes or pads the gradient back.
+// Differentiable views and copies: the backward of a view reshapes, permutes or pads the gradient back, with ops.
 public sealed partial class Tensor
 {
     /// <summary>The same data with a new shape (one size may be -1); a view when the layout allows, otherwise a copy.</summary>
     public Tensor Reshape(params int[] newShape)
     {
         var x = this;
-        return ReshapeData(newShape).Record("Reshape", [x], g => [g.ReshapeData(x.shape)]);
+        var y = ReshapeData(newShape);
+        return y.Record("Reshape", [x], new OpAttributes(("shape", y.shape)), g => [g.Reshape(x.shape)]);
     }
 
     /// <summary>A view with a new shape; the tensor must be contiguous (like torch.view).</summary>
     public Tensor View(params int[] newShape)
     {
         var x = this;
-        return ViewAs(newShape).Record("View", [x], g => [g.ReshapeData(x.shape)]);
+        var y = ViewAs(newShape);
+        return y.Record("View", [x], new OpAttributes(("shape", y.shape)), g => [g.Reshape(x.shape)]);
     }
 
     /// <summary>Merges dimensions startDim..endDim into one.</summary>
@@ -34,14 +36,15 @@ public sealed partial class Tensor
         var nd = dims.Select(d => ShapeUtil.NormDim(d, Rank, "Permute")).ToArray();
         var inverse = new int[nd.Length];
         for (int i = 0; i < nd.Length; i++) inverse[nd[i]] = i;
-        return PermuteView(nd).Record("Permute", [x], g => [g.PermuteView(inverse)]);
+        return PermuteView(nd).Record("Permute", [x], new OpAttributes(("dims", nd)), g => [g.Permute(inverse)]);
     }
 
     /// <summary>Swaps two dimensions (a view).</summary>
     public Tensor Transpose(int dim0, int dim1)
     {
         var x = this;
-        return TransposeView(dim0, dim1).Record("Transpose", [x], g => [g.TransposeView(dim0, dim1)]);
+        int a = ShapeUtil.NormDim(dim0, Rank, "Transpose"), b = ShapeUtil.NormDim(dim1, Rank, "Transpose");
+        return TransposeView(a, b).Record("Transpose", [x], new OpAttributes(("dim0", a), ("dim1", b)), g => [g.Transpose(a, b)]);
     }
 
     /// <summary>Elements [start, start+length) of dimension <paramref name="dim"/> (a view).</summary>
@@ -51,13 +54,20 @@ public sealed partial class Tensor
         int d = ShapeUtil.NormDim(dim, Rank, "Narrow");
         var view = NarrowView(d, start, length);   // validates; a negative start counts from the end
         int s = start < 0 ? start + shape[d] : start;
-        return view.Record("Narrow", [x], g =>
-        {
-            var full = Zeros(x.shape, g.DType, g.Device);
-            using var part = full.NarrowView(d, s, length);
-            CopyStrided(g, part);
-            return [full];
-        });
+        return view.Record("Narrow", [x], new OpAttributes(("dim", d), ("start", s), ("length", length)), g => [g.NarrowScatter(x.shape, d, s)]);
+    }
+
+    /// <summary>
+    /// A tensor of zeros of <paramref name="fullShape"/> with this tensor placed at [start, start + its size) along
+    /// <paramref name="dim"/> (PyTorch's <c>slice_scatter</c> into zeros): the adjoint of <see cref="Narrow"/>, its backward.
+    /// </summary>
+    public Tensor NarrowScatter(int[] fullShape, int dim, int start)
+    {
+        var x = this;
+        int d = ShapeUtil.NormDim(dim, Rank, "NarrowScatter");
+        var full = Zeros(fullShape, DType, Device);
+        using (var part = full.NarrowView(d, start, shape[d])) CopyStrided(x, part);
+        return full.Record("NarrowScatter", [x], new OpAttributes(("shape", (int[])fullShape.Clone()), ("dim", d), ("start", start)), g => [g.Narrow(d, start, x.shape[d])]);
     }
 
     /// <summary>Elements start, start+step, ... below end of one dimension (Python-style slice; a copy when step != 1).</summary>
@@ -70,7 +80,7 @@ public sealed partial class Tensor
         if (step == 1) return Narrow(d, s, Math.Max(0, e - s));
         var idx = new List<long>();
         for (int i = s; i < e; i += step) idx.Add(i);
-        return IndexSelect(d, FromArray([.. idx]));
+        return IndexSelect(d, FromArray([.. idx]).To(Device));
     }
 
     /// <summary>Index <paramref name="index"/> of dimension <paramref name="dim"/>, removing that dimension (a view).</summary>
@@ -80,34 +90,31 @@ public sealed partial class Tensor
         int d = ShapeUtil.NormDim(dim, Rank, "Select");
         var view = SelectView(d, index);   // validates; a negative index counts from the end
         int i = index < 0 ? index + shape[d] : index;
-        return view.Record("Select", [x], g =>
-        {
-            var full = Zeros(x.shape, g.DType, g.Device);
-            using var part = full.SelectView(d, i);
-            CopyStrided(g, part);
-            return [full];
-        });
+        return view.Record("Select", [x], new OpAttributes(("dim", d), ("index", i)), g => [g.Unsqueeze(d).NarrowScatter(x.shape, d, i)]);
     }
 
     /// <summary>Removes size-1 dimensions (only <paramref name="dim"/> when given).</summary>
     public Tensor Squeeze(int? dim = null)
     {
         var x = this;
-        return SqueezeView(dim).Record("Squeeze", [x], g => [g.ReshapeData(x.shape)]);
+        int? d = dim is int dd ? ShapeUtil.NormDim(dd, Rank, "Squeeze") : null;
+        return SqueezeView(d).Record("Squeeze", [x], new OpAttributes(("dim", d)), g => [g.Reshape(x.shape)]);
     }
 
     /// <summary>Inserts a size-1 dimension at <paramref name="dim"/>.</summary>
     public Tensor Unsqueeze(int dim)
     {
         var x = this;
-        return UnsqueezeView(dim).Record("Unsqueeze", [x], g => [g.ReshapeData(x.shape)]);
+        int d = ShapeUtil.NormDim(dim, Rank + 1, "Unsqueeze");
+        return UnsqueezeView(d).Record("Unsqueeze", [x], new OpAttributes(("dim", d)), g => [g.Reshape(x.shape)]);
     }
 
     /// <summary>Broadcasts size-1 dimensions to <paramref name="newShape"/> without copying (-1 keeps a size).</summary>
     public Tensor Expand(params int[] newShape)
     {
         var x = this;
-        return ExpandView(newShape).Record("Expand", [x], g => [Unbroadcast(g, x)]);
+        var y = ExpandView(newShape);
+        return y.Record("Expand", [x], new OpAttributes(("shape", y.shape)), g => [Unbroadcast(g, x)]);
     }
 
     /// <summary>This tensor if contiguous, otherwise a contiguous copy (differentiable).</summary>
@@ -125,6 +132,15 @@ public sealed partial class Tensor
         return CloneData().Record("Clone", [x], g => [g]);
     }
 
+    /// <summary>A copy converted to <paramref name="dtype"/> (this tensor itself when already of that type). Differentiable between float types.</summary>
+    public Tensor To(DType dtype)
+    {
+        if (dtype == DType) return this;
+        var x = this;
+        var y = ConvertData(dtype);
+        return y.Record("To", [x], new OpAttributes(("dtype", dtype)), dtype.IsFloatingPoint() ? g => [g.To(x.DType)] : null);
+    }
+
     /// <summary>
     /// A copy on <paramref name="device"/> (this tensor itself when already there), as PyTorch's <c>to(device)</c>.
     /// Differentiable: the gradient goes back to this tensor's device.
@@ -135,15 +151,6 @@ public sealed partial class Tensor
         if (ReferenceEquals(device, Device)) return this;
         var x = this;
         var y = CloneTo(device);
-        return DType.IsFloatingPoint() ? y.Record("To", [x], g => [g.To(x.Device)]) : y;
-    }
-
-    /// <summary>A copy converted to <paramref name="dtype"/> (this tensor itself when already of that type). Differentiable between float types.</summary>
-    public Tensor To(DType dtype)
-    {
-        if (dtype == DType) return this;
-        var x = this;
-        var y = ConvertData(dtype);
-        return dtype.IsFloatingPoint() ? y.Record("To", [x], g => [g.ConvertData(x.DType)]) : y;
+        return y.Record("ToDevice", [x], new OpAttributes(("device", device)), DType.IsFloatingPoint() ? g => [g.To(x.Device)] : null);
     }
 }

@@ -96,6 +96,9 @@ public sealed partial class Tensor : IDisposable
         ? (T[])host.Data
         : throw new InvalidOperationException($"The tensor {ShapeUtil.Format(shape)} lives on {Device}, whose memory the host cannot read; copy it with To(Device.Cpu).");
 
+    /// <summary>True when both tensors view the same storage (a write through one may change the other).</summary>
+    internal bool SharesMemoryWith(Tensor other) => ReferenceEquals(Storage, other.Storage);
+
     /// <summary>Storage shared with another tensor (a view).</summary>
     internal Tensor MakeView(int[] newShape, int[] newStrides, int newOffset)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Axon.Backends;
 using Axon.IO;
 using Axon.Nn;
 using static Axon.Tests.GradCheck;
@@ -102,10 +103,14 @@ public class LossTests
             var t = Targets(n, c, 10 * n + c);
             var w = weighted ? ClassWeights(c, DType.Float64) : null;
             var x = Leaf(n * 100 + c, n, c);
-            // The fused op is what runs: one node, whose only input is the logits.
+            // The fused op is what runs: one node, whose inputs are the logits, the targets and the weights, in that order.
             var loss = Functional.CrossEntropy(x, t, w, reduction);
             Assert.Equal("CrossEntropy", loss.GradFn!.Name);
-            Assert.Same(x, Assert.Single(loss.GradFn.Inputs));
+            Assert.Equal(weighted ? 3 : 2, loss.GradFn.Inputs.Count);
+            Assert.Same(x, loss.GradFn.Inputs[0]);
+            Assert.Same(t, loss.GradFn.Inputs[1]);
+            if (weighted) Assert.Same(w, loss.GradFn.Inputs[2]);
+            Assert.Equal(reduction.ToString(), loss.GradFn.Attributes.Get<LossReduction>("reduction").ToString());
             Check(z => Functional.CrossEntropy(z, t, w, reduction), x);
         }
         // Non-contiguous logits (a transposed view, and every other element) take the same path.

@@ -190,23 +190,26 @@ public class LinearAlgebraTests
         Assert.Equal(g, w.Grad!.ToDoubleArray(), new ToleranceComparer(1e-12));
         Assert.Equal(g.Select(v => 2 * v).ToArray(), baseW.Grad!.ToDoubleArray(), new ToleranceComparer(1e-12));
 
-        // A gradient of another shape than the weight's is not written into; nor one of another dtype.
+        // Outside a backward pass there is no buffer to hand out.
         var leaf = Rand(4, outF, inF).RequiresGrad_();
-        leaf.Grad = Tensor.Zeros([outF, inF]);
-        Assert.Null(Engine.DirectLeafGrad(leaf, out _));
-        leaf.Grad = Tensor.Zeros([outF * inF], DType.Float64);
-        Assert.Null(Engine.DirectLeafGrad(leaf, out _));
-        leaf.Grad = Tensor.Zeros([inF, outF], DType.Float64).T();
-        Assert.Null(Engine.DirectLeafGrad(leaf, out _));
-        Assert.Null(Engine.DirectLeafGrad(w, out _));
         leaf.Grad = Tensor.Zeros([outF, inF], DType.Float64);
-        Assert.Null(Engine.DirectLeafGrad(leaf, out _, leaf.Grad));
-        Assert.Same(leaf.Grad, Engine.DirectLeafGrad(leaf, out double beta, x));
+        Assert.Null(Engine.AccumulationBuffer(leaf, out _));
+        // Inside one, a gradient of another shape than the weight's is not written into; nor one of another dtype or layout.
+        leaf.Grad = Tensor.Zeros([outF, inF]);
+        Assert.Null(BufferDuringBackward(leaf, out _));
+        leaf.Grad = Tensor.Zeros([outF * inF], DType.Float64);
+        Assert.Null(BufferDuringBackward(leaf, out _));
+        leaf.Grad = Tensor.Zeros([inF, outF], DType.Float64).T();
+        Assert.Null(BufferDuringBackward(leaf, out _));
+        Assert.Null(BufferDuringBackward(w, out _));
+        leaf.Grad = Tensor.Zeros([outF, inF], DType.Float64);
+        Assert.Null(BufferDuringBackward(leaf, out _, leaf.Grad));
+        Assert.Same(leaf.Grad, BufferDuringBackward(leaf, out double beta, x));
         Assert.Equal(1.0, beta);
         using (GradMode.DetectAnomaly())
         {
             // Anomaly detection checks each returned gradient, so the weight's is returned, with the same values.
-            Assert.Null(Engine.DirectLeafGrad(leaf, out _));
+            Assert.Null(BufferDuringBackward(leaf, out _));
             baseW.Grad = null;
             LinearLoss(x, baseW, r).Backward();
             Assert.Equal(g, baseW.Grad!.ToDoubleArray(), new ToleranceComparer(1e-12));
@@ -306,5 +309,31 @@ public class LinearAlgebraTests
         Assert.Contains("2-D", ie.Message);
         e = Assert.Throws<ArgumentException>(() => Tensor.Linear(Tensor.Zeros([2, 3]), Tensor.Zeros([3])));
         Assert.Contains("weight", e.Message);
+    }
+
+    /// <summary>What the engine hands out for <paramref name="leaf"/> when a backward asks, from inside a real backward pass.</summary>
+    private static Tensor? BufferDuringBackward(Tensor leaf, out double beta, params Tensor[] sources)
+    {
+        var probe = new AccumulationProbe(leaf, sources);
+        probe.Apply(Tensor.Ones([1], DType.Float64).RequiresGrad_()).Sum().Backward();
+        beta = probe.Beta;
+        return probe.Got;
+    }
+
+    /// <summary>An identity whose backward asks the engine for a leaf's accumulation buffer (and writes nothing into it).</summary>
+    private sealed class AccumulationProbe(Tensor leaf, Tensor[] sources) : Function
+    {
+        public Tensor? Got { get; private set; }
+
+        public double Beta { get; private set; }
+
+        protected override Tensor[] Forward(FunctionContext ctx, Tensor[] inputs) => [inputs[0].Clone()];
+
+        protected override Tensor?[] Backward(FunctionContext ctx, Tensor[] gradOutputs)
+        {
+            Got = Engine.AccumulationBuffer(leaf, out double beta, sources);
+            Beta = beta;
+            return [gradOutputs[0]];
+        }
     }
 }

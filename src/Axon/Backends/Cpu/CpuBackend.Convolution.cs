@@ -118,21 +118,23 @@ public sealed partial class CpuBackend
 
     /// <inheritdoc/>
     /// <remarks>gx = col2im(Wᵀ gY), gw = the sum over samples of gY colsᵀ, gb = the sum of gY over samples and positions.</remarks>
-    public void Conv2dBackward(Tensor x, Tensor w, Tensor gy, in Conv2dParams p, Tensor? gx, Tensor? gw, Tensor? gb)
+    public void Conv2dBackward(Tensor? x, Tensor? w, Tensor gy, in Conv2dParams p, Tensor? gx, Tensor? gw, Tensor? gb)
     {
         var g = gy.ContiguousData();
-        var xc = x.ContiguousData();
-        var wc = w.ContiguousData();
+        // x is read only for the weight gradient and w only for the input gradient; otherwise their shapes come from the gradients'.
+        var xc = x?.ContiguousData();
+        var wc = w?.ContiguousData();
+        int[] xs = x?.ShapeArray ?? gx!.ShapeArray, ws = w?.ShapeArray ?? gw!.ShapeArray;
         // The kernels accumulate into cleared destinations.
         foreach (var t in (ReadOnlySpan<Tensor?>)[gx, gw, gb])
             if (t is not null) Fill(t, 0);
-        if (x.DType == DType.Float32)
-            Conv2dBackward(xc.Data<float>(), xc.Offset, xc.ShapeArray, wc.Data<float>(), wc.Offset, wc.ShapeArray, g.Data<float>(), g.Offset, p, gx?.Data<float>(), gw?.Data<float>(), gb?.Data<float>());
+        if (gy.DType == DType.Float32)
+            Conv2dBackward(xc?.Data<float>() ?? [], xc?.Offset ?? 0, xs, wc?.Data<float>() ?? [], wc?.Offset ?? 0, ws, g.Data<float>(), g.Offset, p, gx?.Data<float>(), gw?.Data<float>(), gb?.Data<float>());
         else
-            Conv2dBackward(xc.Data<double>(), xc.Offset, xc.ShapeArray, wc.Data<double>(), wc.Offset, wc.ShapeArray, g.Data<double>(), g.Offset, p, gx?.Data<double>(), gw?.Data<double>(), gb?.Data<double>());
+            Conv2dBackward(xc?.Data<double>() ?? [], xc?.Offset ?? 0, xs, wc?.Data<double>() ?? [], wc?.Offset ?? 0, ws, g.Data<double>(), g.Offset, p, gx?.Data<double>(), gw?.Data<double>(), gb?.Data<double>());
         if (!ReferenceEquals(g, gy)) g.Dispose();
-        if (!ReferenceEquals(xc, x)) xc.Dispose();
-        if (!ReferenceEquals(wc, w)) wc.Dispose();
+        if (xc is not null && !ReferenceEquals(xc, x)) xc.Dispose();
+        if (wc is not null && !ReferenceEquals(wc, w)) wc.Dispose();
     }
 
     private void Conv2dBackward<T>(T[] x, int xOff, int[] xs, T[] w, int wOff, int[] ws, T[] gy, int gyOff, Conv2dParams p, T[]? gx, T[]? gw, T[]? gb)

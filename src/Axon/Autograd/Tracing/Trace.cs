@@ -1,0 +1,36 @@
+namespace Axon.Tracing;
+
+/// <summary>
+/// Tracing: runs a function once on example inputs and records its forward pass as a <see cref="TracedGraph"/> of op
+/// kinds, attributes and shapes, which can be read (ONNX export) and run again. Every op is recorded, whether or not a
+/// gradient flows through it; control flow is not (the graph is the path the example took), and a tensor made outside
+/// the ops (a parameter, a constant) enters the graph by reference.
+/// <code>
+/// model.Eval();
+/// var graph = Trace.Of(model, x);
+/// Console.WriteLine(graph);             // %v0 = Conv2d(%input0, %features.0.weight, %features.0.bias, stride=1, ...)
+/// var y = graph.Run(otherBatch)[0];     // the same result, to the bit, as model.Forward(otherBatch)
+/// </code>
+/// </summary>
+public static class Trace
+{
+    /// <summary>Traces <paramref name="function"/> on <paramref name="inputs"/>; <paramref name="names"/> may name the constants it meets (parameters).</summary>
+    public static TracedGraph Of(Func<Tensor[], Tensor[]> function, Tensor[] inputs, Func<Tensor, string?>? names = null)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        ArgumentNullException.ThrowIfNull(inputs);
+        using var tracer = new Tracer(inputs, names ?? (_ => null));
+        var outputs = function(inputs);
+        return tracer.Finish(outputs);
+    }
+
+    /// <summary>Traces one call of <paramref name="module"/> on <paramref name="input"/>; its parameters and buffers are named by their state-dict keys.</summary>
+    public static TracedGraph Of(Nn.Module module, Func<Tensor, Tensor> call, Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(call);
+        var names = new Dictionary<Tensor, string>(ReferenceEqualityComparer.Instance);
+        foreach (var (key, tensor) in module.StateDict()) names.TryAdd(tensor, key);
+        return Of(x => [call(x[0])], [input], t => names.GetValueOrDefault(t));
+    }
+}
