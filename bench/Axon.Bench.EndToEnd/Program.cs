@@ -384,9 +384,9 @@ internal static class Workloads
     }
 
     /// <summary>The model as a flat list of layers applied in order (the zoo's models are Sequentials, or features + flatten + classifier).</summary>
-    private static List<Module> Layers(Module model)
+    private static List<Module<Tensor, Tensor>> Layers(Module<Tensor, Tensor> model)
     {
-        var list = new List<Module>();
+        var list = new List<Module<Tensor, Tensor>>();
         void AddAll(Sequential s)
         {
             for (int i = 0; i < s.Count; i++) list.Add(s[i]);
@@ -401,7 +401,7 @@ internal static class Workloads
         return list;
     }
 
-    private static double Accuracy(Module model, FashionMnist test)
+    private static double Accuracy(Module<Tensor, Tensor> model, FashionMnist test)
     {
         model.Eval();
         using var noGrad = GradMode.NoGrad();

@@ -16,7 +16,7 @@ internal static class ModelCommands
     private static readonly Option<string?> ModelOption = new("--model") { Description = "Model architecture (default: the one recorded in the file)." };
 
     /// <summary>Creates the architecture a weights file or training checkpoint was saved from, and loads it.</summary>
-    public static (Module Model, string Name) LoadModel(string path, string? modelName)
+    public static (Module<Tensor, Tensor> Model, string Name) LoadModel(string path, string? modelName)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file.", path);
         var metadata = Safetensors.Load(path).Metadata;

@@ -7,7 +7,7 @@ namespace Axon.Models;
 /// flatten, Linear(256, 256), ReLU, Linear(256, 10). Shape: [N, 1, 28, 28] -> 24x24 -> 8x8 -> 4x4 -> 2x2 -> [N, 10].
 /// State-dict keys: <c>features.0.weight</c> ... <c>classifier.2.weight</c>.
 /// </summary>
-public sealed class LectureCnn : Module
+public sealed class LectureCnn : Module<Tensor, Tensor>
 {
     /// <summary>Builds the network (the default generator when <paramref name="generator"/> is null).</summary>
     public LectureCnn(int numClasses = 10, double dropout = 0, Generator? generator = null)
@@ -35,7 +35,7 @@ public sealed class LectureCnn : Module
 /// Conv2d(1, 6, 5, padding 2), tanh, AvgPool2d(2), Conv2d(6, 16, 5), tanh, AvgPool2d(2), flatten (400),
 /// Linear(400, 120), tanh, Linear(120, 84), tanh, Linear(84, 10). Shape: [N, 1, 28, 28] -> [N, 10].
 /// </summary>
-public sealed class LeNet5 : Module
+public sealed class LeNet5 : Module<Tensor, Tensor>
 {
     /// <summary>Builds the network.</summary>
     public LeNet5(int numClasses = 10, Generator? generator = null)
@@ -64,13 +64,13 @@ public sealed class LeNet5 : Module
 /// norm and ReLU, each followed by 2x2 max pooling (28 -> 14 -> 7 -> 3), then global average pooling and a
 /// linear classifier. Widths 32, 64, 128 by default.
 /// </summary>
-public sealed class SmallVgg : Module
+public sealed class SmallVgg : Module<Tensor, Tensor>
 {
     /// <summary>Builds the network with the given block widths.</summary>
     public SmallVgg(int numClasses = 10, int[]? widths = null, double dropout = 0.3, Generator? generator = null)
     {
         widths ??= [32, 64, 128];
-        var layers = new List<Module>();
+        var layers = new List<Module<Tensor, Tensor>>();
         int cin = 1;
         foreach (int w in widths)
         {

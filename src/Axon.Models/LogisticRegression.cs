@@ -6,7 +6,7 @@ namespace Axon.Models;
 /// Multiclass logistic regression: p(C_k | phi) = softmax(W phi + b)_k, trained by minimising the
 /// negative log-likelihood (cross-entropy). Shape: input [N, D] -> logits [N, K].
 /// </summary>
-public sealed class LogisticRegression : Module
+public sealed class LogisticRegression : Module<Tensor, Tensor>
 {
     /// <summary>Creates the model for <paramref name="inFeatures"/> features and <paramref name="numClasses"/> classes.</summary>
     public LogisticRegression(int inFeatures, int numClasses, DType dtype = DType.Float32, Generator? generator = null)

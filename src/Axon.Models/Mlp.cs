@@ -7,10 +7,10 @@ namespace Axon.Models;
 /// the last) and optional dropout after each hidden activation. Shape: [N, sizes[0]] -> [N, sizes[^1]].
 /// State-dict keys follow the Sequential inside: <c>layers.0.weight</c>, <c>layers.2.weight</c>, ...
 /// </summary>
-public sealed class Mlp : Module
+public sealed class Mlp : Module<Tensor, Tensor>
 {
     /// <summary>Creates the network; <paramref name="activation"/> builds a fresh activation module per hidden layer (ReLU by default).</summary>
-    public Mlp(int[] sizes, Func<Module>? activation = null, double dropout = 0, DType dtype = DType.Float32, Generator? generator = null)
+    public Mlp(int[] sizes, Func<Module<Tensor, Tensor>>? activation = null, double dropout = 0, DType dtype = DType.Float32, Generator? generator = null)
     {
         if (sizes.Length < 2) throw new ArgumentException("Mlp: give at least an input and an output size.", nameof(sizes));
         Sizes = (int[])sizes.Clone();

@@ -5,7 +5,7 @@ namespace Axon.Models;
 /// <summary>The image classifiers by name, as the command line knows them. All take [N, 1, 28, 28] and return [N, classes] logits.</summary>
 public static class ModelZoo
 {
-    private static readonly Dictionary<string, (string Description, Func<int, Generator?, Module> Create)> Models = new(StringComparer.OrdinalIgnoreCase)
+    private static readonly Dictionary<string, (string Description, Func<int, Generator?, Module<Tensor, Tensor>> Create)> Models = new(StringComparer.OrdinalIgnoreCase)
     {
         ["lecture-cnn"] = ("the lectures' MNIST CNN (2 conv + 2 linear layers)", (c, g) => new LectureCnn(c, generator: g)),
         ["lenet5"] = ("LeNet-5 (tanh, average pooling)", (c, g) => new LeNet5(c, g)),
@@ -19,7 +19,7 @@ public static class ModelZoo
     public static IReadOnlyList<(string Name, string Description)> Names => Models.Select(kv => (kv.Key, kv.Value.Description)).ToList();
 
     /// <summary>Creates a model by name; unknown names get an error listing the known ones.</summary>
-    public static Module Create(string name, int numClasses = 10, Generator? generator = null)
+    public static Module<Tensor, Tensor> Create(string name, int numClasses = 10, Generator? generator = null)
     {
         if (!Models.TryGetValue(name, out var entry))
             throw new ArgumentException($"Unknown model '{name}'. Known models: {string.Join(", ", Models.Keys)}.", nameof(name));

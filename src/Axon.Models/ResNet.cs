@@ -7,7 +7,7 @@ namespace Axon.Models;
 /// The shortcut is the identity, or a 1x1 convolution with batch norm (a projection, <c>downsample</c>) when the
 /// stride or the width changes. Keys follow torchvision: conv1, bn1, conv2, bn2, downsample.0, downsample.1.
 /// </summary>
-public sealed class BasicBlock : Module
+public sealed class BasicBlock : Module<Tensor, Tensor>
 {
     /// <summary>Builds the block.</summary>
     public BasicBlock(int inChannels, int outChannels, int stride = 1, Generator? generator = null)
@@ -51,7 +51,7 @@ public sealed class BasicBlock : Module
 /// pooling and a linear classifier. <see cref="ResNet18"/> uses 2-2-2-2 blocks of widths 64-128-256-512.
 /// Keys follow torchvision: conv1, bn1, layer1.0.conv1, ..., fc.
 /// </summary>
-public sealed class ResNet : Module
+public sealed class ResNet : Module<Tensor, Tensor>
 {
     private readonly List<Sequential> stages = [];
 

@@ -17,7 +17,7 @@ public sealed record ToyLabOptions(int Hidden = 100, int Steps = 2000, double Le
 /// <param name="Model">The trained network (logits out).</param>
 /// <param name="TrainAccuracy">Accuracy on the training points.</param>
 /// <param name="TestAccuracy">Accuracy on the test points.</param>
-public sealed record ToyLabResult(string Name, Module Model, double TrainAccuracy, double TestAccuracy);
+public sealed record ToyLabResult(string Name, Module<Tensor, Tensor> Model, double TrainAccuracy, double TestAccuracy);
 
 /// <summary>
 /// The lab of the first lecture on 2-D toy data: (a) multiclass logistic regression, (b) the same on a
@@ -31,7 +31,7 @@ public static class ToyLab
     {
         int classes = (int)trainY.Max().Item() + 1;
         var g = new Generator(options.Seed);
-        Module[] models =
+        Module<Tensor, Tensor>[] models =
         [
             new LogisticRegression(2, classes, generator: g),
             new Mlp([2, options.Hidden, classes], generator: g).FreezeFirstLayer(),
@@ -49,7 +49,7 @@ public static class ToyLab
     }
 
     /// <summary>Full-batch training with cross-entropy and SGD (momentum, weight decay); only parameters that require grad learn.</summary>
-    public static void Train(Module model, Tensor x, Tensor y, ToyLabOptions options, Action<int, double>? progress = null)
+    public static void Train(Module<Tensor, Tensor> model, Tensor x, Tensor y, ToyLabOptions options, Action<int, double>? progress = null)
     {
         var optimizer = new Sgd(model.Parameters().Where(p => p.RequiresGrad), lr: options.LearningRate, momentum: options.Momentum, weightDecay: options.WeightDecay);
         model.Train();
@@ -66,7 +66,7 @@ public static class ToyLab
     }
 
     /// <summary>Accuracy of the arg-max prediction.</summary>
-    public static double Accuracy(Module model, Tensor x, Tensor y)
+    public static double Accuracy(Module<Tensor, Tensor> model, Tensor x, Tensor y)
     {
         using var scope = new TensorScope();
         using var noGrad = GradMode.NoGrad();
@@ -74,7 +74,7 @@ public static class ToyLab
     }
 
     /// <summary>Predicted class on a grid over [xMin, xMax] x [yMin, yMax] with <paramref name="resolution"/> points per side: [row = y index, column = x index].</summary>
-    public static int[,] DecisionGrid(Module model, double xMin, double xMax, double yMin, double yMax, int resolution)
+    public static int[,] DecisionGrid(Module<Tensor, Tensor> model, double xMin, double xMax, double yMin, double yMax, int resolution)
     {
         using var scope = new TensorScope();
         using var noGrad = GradMode.NoGrad();

@@ -19,7 +19,7 @@ public class ClassifierTrainerTests
         return new TensorDataset(images, labels);
     }
 
-    private static (ClassifierTrainer Trainer, Module Model) Create(TrainerOptions options)
+    private static (ClassifierTrainer Trainer, Module<Tensor, Tensor> Model) Create(TrainerOptions options)
     {
         var g = new Generator(options.Seed);
         var model = new Sequential(new Flatten(), new Linear(784, 32, generator: g), new ReLU(), new Dropout(0.2, g), new Linear(32, 4, generator: g));

@@ -12,7 +12,7 @@ public class PyTorchFixtureTests
     private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
 
     /// <summary>Loads PyTorch's state dict into <paramref name="model"/> and checks its eval-mode logits against PyTorch's to 1e-5.</summary>
-    private static void AssertReproducesPyTorch(Module model, string stem)
+    private static void AssertReproducesPyTorch(Module<Tensor, Tensor> model, string stem)
     {
         var meta = model.Load(Fixture(stem + ".safetensors"));
         Assert.Equal("pt", meta["format"]);

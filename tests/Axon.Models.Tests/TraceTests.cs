@@ -18,7 +18,7 @@ public class TraceTests
         model.Eval();
         var example = Tensor.Randn([2, 1, 28, 28], new Generator(2));
         TracedGraph graph;
-        using (GradMode.NoGrad()) graph = Trace.Of(model, model.Forward, example);
+        using (GradMode.NoGrad()) graph = Trace.Of(model, example);
         Assert.Single(graph.Inputs);
         Assert.Single(graph.Outputs);
         Assert.Equal([2, 10], graph.Outputs[0].Shape);
@@ -42,7 +42,7 @@ public class TraceTests
     {
         var model = new LectureCnn(generator: new Generator(4));
         model.Eval();
-        var graph = Trace.Of(model, model.Forward, Tensor.Zeros([1, 1, 28, 28]));
+        var graph = Trace.Of(model, Tensor.Zeros([1, 1, 28, 28]));
         var counts = graph.OpCounts();
         Assert.Equal(2, counts["Conv2d"]);
         // ReLU then MaxPool2d run as one explicit fused op, which the trace records as such.
@@ -64,7 +64,7 @@ public class TraceTests
         model.Train();
         var x = Tensor.Randn([3, 1, 28, 28], new Generator(6));
         TracedGraph graph;
-        using (GradMode.NoGrad()) graph = Trace.Of(model, model.Forward, x);
+        using (GradMode.NoGrad()) graph = Trace.Of(model, x);
         var batch = Tensor.Randn([3, 1, 28, 28], new Generator(7));
         Tensor expected, replayed;
         using (GradMode.NoGrad())
@@ -80,7 +80,7 @@ public class TraceTests
     {
         var model = new Mlp([8, 6, 3], generator: new Generator(8));
         var x = Tensor.Randn([4, 8], new Generator(9));
-        var graph = Trace.Of(model, model.Forward, x);
+        var graph = Trace.Of(model, x);
         model.ZeroGrad();
         graph.Run(x)[0].Sum().Backward();
         var fromTrace = model.Parameters().Select(p => p.Grad!.ToFloatArray()).ToList();
@@ -93,7 +93,7 @@ public class TraceTests
     public void RunChecksTheInputs()
     {
         var model = new Mlp([8, 3], generator: new Generator(10));
-        var graph = Trace.Of(model, model.Forward, Tensor.Zeros([2, 8]));
+        var graph = Trace.Of(model, Tensor.Zeros([2, 8]));
         var ex = Assert.Throws<ArgumentException>(() => graph.Run(Tensor.Zeros([3, 8])));
         Assert.Contains("input 0 is float32 [3, 8], the graph was traced with float32 [2, 8]", ex.Message, StringComparison.Ordinal);
     }

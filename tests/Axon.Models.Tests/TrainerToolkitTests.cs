@@ -25,7 +25,7 @@ public sealed class TrainerToolkitTests : IDisposable
         return new TensorDataset(images, labels);
     }
 
-    private static (ClassifierTrainer Trainer, Module Model) Create(TrainerOptions options, long? modelSeed = null)
+    private static (ClassifierTrainer Trainer, Module<Tensor, Tensor> Model) Create(TrainerOptions options, long? modelSeed = null)
     {
         var g = new Generator(modelSeed ?? options.Seed);
         var model = new Sequential(new Flatten(), new Linear(784, 32, generator: g), new ReLU(), new Dropout(0.2, g), new Linear(32, 4, generator: g));

@@ -236,7 +236,7 @@ public sealed class ClassifierTrainer
 
     /// <summary>Creates a trainer. <paramref name="modelGenerator"/> is the generator the model was built with (it also drives dropout); its state is checkpointed.</summary>
     /// <exception cref="ArgumentException">An invalid option (named by the message).</exception>
-    public ClassifierTrainer(Module model, Generator modelGenerator, TrainerOptions options)
+    public ClassifierTrainer(Module<Tensor, Tensor> model, Generator modelGenerator, TrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(modelGenerator);
@@ -279,7 +279,7 @@ public sealed class ClassifierTrainer
     private bool IsOneCycle => Options.Schedule.Equals("onecycle", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The model being trained.</summary>
-    public Module Model { get; }
+    public Module<Tensor, Tensor> Model { get; }
 
     /// <summary>The generator the model was created with (initialisation and dropout).</summary>
     public Generator ModelGenerator { get; }
@@ -481,7 +481,7 @@ public sealed class ClassifierTrainer
     }
 
     /// <summary>Evaluates any classifier: mean cross-entropy, accuracy, top-<paramref name="topK"/> accuracy and confusion matrix.</summary>
-    public static Evaluation Evaluate(Module model, IDataset data, int batchSize = 256, int numClasses = 10, int topK = 5)
+    public static Evaluation Evaluate(Module<Tensor, Tensor> model, IDataset data, int batchSize = 256, int numClasses = 10, int topK = 5)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);

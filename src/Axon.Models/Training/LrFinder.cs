@@ -56,7 +56,7 @@ public static class LrFinder
     /// <param name="options">Optimiser, batch size, penalties, clipping, augmentation and seed.</param>
     /// <param name="finder">The range-test settings (default: 1e-7 to 10 over 100 steps).</param>
     /// <param name="onStep">Called after each step.</param>
-    public static LrFinderResult Run(Module model, Generator modelGenerator, IDataset train, TrainerOptions options, LrFinderOptions? finder = null, Action<LrFinderPoint>? onStep = null)
+    public static LrFinderResult Run(Module<Tensor, Tensor> model, Generator modelGenerator, IDataset train, TrainerOptions options, LrFinderOptions? finder = null, Action<LrFinderPoint>? onStep = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(modelGenerator);

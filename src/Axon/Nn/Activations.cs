@@ -3,42 +3,42 @@ using System.Globalization;
 namespace Axon.Nn;
 
 /// <summary>Sign activation in {-1, 0, 1} (Rosenblatt's perceptron output); zero gradient.</summary>
-public sealed class Sign : Module
+public sealed class Sign : Module<Tensor, Tensor>
 {
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => input.Sign();
 }
 
 /// <summary>Heaviside step activation: 1 where x &gt;= 0, else 0; zero gradient.</summary>
-public sealed class Step : Module
+public sealed class Step : Module<Tensor, Tensor>
 {
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => input.Step();
 }
 
 /// <summary>Logistic sigmoid 1 / (1 + e^-x).</summary>
-public sealed class Sigmoid : Module
+public sealed class Sigmoid : Module<Tensor, Tensor>
 {
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => input.Sigmoid();
 }
 
 /// <summary>Hyperbolic tangent.</summary>
-public sealed class Tanh : Module
+public sealed class Tanh : Module<Tensor, Tensor>
 {
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => input.Tanh();
 }
 
 /// <summary>Rectified linear unit max(x, 0).</summary>
-public sealed class ReLU : Module
+public sealed class ReLU : Module<Tensor, Tensor>
 {
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => input.Relu();
 }
 
 /// <summary>Leaky ReLU: x where x &gt; 0, else negativeSlope * x.</summary>
-public sealed class LeakyReLU(double negativeSlope = 0.01) : Module
+public sealed class LeakyReLU(double negativeSlope = 0.01) : Module<Tensor, Tensor>
 {
     /// <summary>Slope for negative inputs.</summary>
     public double NegativeSlope { get; } = negativeSlope;
@@ -54,7 +54,7 @@ public sealed class LeakyReLU(double negativeSlope = 0.01) : Module
 /// Parametric ReLU: x where x &gt; 0, else a * x with a learned slope a (one shared, or one per channel,
 /// channel = dimension 1 of the input). The slope starts at <c>init</c> (0.25 as in PyTorch).
 /// </summary>
-public sealed class PReLU : Module
+public sealed class PReLU : Module<Tensor, Tensor>
 {
     /// <summary>Creates the layer with <paramref name="numParameters"/> slopes (1 = shared).</summary>
     public PReLU(int numParameters = 1, double init = 0.25, DType dtype = DType.Float32)
@@ -93,7 +93,7 @@ public sealed class PReLU : Module
 }
 
 /// <summary>ELU: x where x &gt; 0, else alpha * (e^x - 1).</summary>
-public sealed class ELU(double alpha = 1.0) : Module
+public sealed class ELU(double alpha = 1.0) : Module<Tensor, Tensor>
 {
     /// <summary>Scale of the negative part.</summary>
     public double Alpha { get; } = alpha;
@@ -106,7 +106,7 @@ public sealed class ELU(double alpha = 1.0) : Module
 }
 
 /// <summary>Softplus (1/beta) log(1 + e^(beta x)), linear above the threshold, a smooth ReLU.</summary>
-public sealed class Softplus(double beta = 1.0, double threshold = 20.0) : Module
+public sealed class Softplus(double beta = 1.0, double threshold = 20.0) : Module<Tensor, Tensor>
 {
     /// <summary>Sharpness.</summary>
     public double Beta { get; } = beta;
@@ -122,7 +122,7 @@ public sealed class Softplus(double beta = 1.0, double threshold = 20.0) : Modul
 }
 
 /// <summary>Softmax along <c>dim</c> (default the last).</summary>
-public sealed class Softmax(int dim = -1) : Module
+public sealed class Softmax(int dim = -1) : Module<Tensor, Tensor>
 {
     /// <summary>Dimension normalised to sum 1.</summary>
     public int Dim { get; } = dim;
@@ -135,7 +135,7 @@ public sealed class Softmax(int dim = -1) : Module
 }
 
 /// <summary>Log-softmax along <c>dim</c> (default the last).</summary>
-public sealed class LogSoftmax(int dim = -1) : Module
+public sealed class LogSoftmax(int dim = -1) : Module<Tensor, Tensor>
 {
     /// <summary>Dimension normalised.</summary>
     public int Dim { get; } = dim;

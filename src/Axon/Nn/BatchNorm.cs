@@ -10,7 +10,7 @@ namespace Axon.Nn;
 /// running = (1 - momentum) running + momentum stat (the unbiased batch variance for running_var; with momentum null,
 /// the cumulative average with factor 1 / num_batches_tracked); evaluation uses the running statistics.
 /// </summary>
-public abstract class BatchNormBase : Module
+public abstract class BatchNormBase : Module<Tensor, Tensor>
 {
     private protected BatchNormBase(int numFeatures, double eps, double? momentum, bool affine, bool trackRunningStats, DType dtype)
     {

@@ -23,24 +23,24 @@ namespace Axon.Nn;
 /// where the module lists a ReLU and a MaxPool2d; values and gradients are unchanged.
 /// </para>
 /// </remarks>
-public sealed class Sequential : Module
+public sealed class Sequential : Module<Tensor, Tensor>
 {
-    private readonly List<Module> layers = [];
+    private readonly List<Module<Tensor, Tensor>> layers = [];
 
     /// <summary>Creates the container from layers in order.</summary>
-    public Sequential(params Module[] modules)
+    public Sequential(params Module<Tensor, Tensor>[] modules)
     {
         foreach (var m in modules) Append(m);
     }
 
     /// <summary>Creates the container from named layers (state-dict keys use these names).</summary>
-    public Sequential(IEnumerable<(string Name, Module Module)> modules)
+    public Sequential(IEnumerable<(string Name, Module<Tensor, Tensor> Module)> modules)
     {
         foreach (var (name, m) in modules) { RegisterModule(name, m); layers.Add(m); }
     }
 
     /// <summary>Adds a layer at the end.</summary>
-    public Sequential Append(Module module)
+    public Sequential Append(Module<Tensor, Tensor> module)
     {
         RegisterModule(layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), module);
         layers.Add(module);
@@ -51,7 +51,7 @@ public sealed class Sequential : Module
     public int Count => layers.Count;
 
     /// <summary>The layer at <paramref name="index"/>.</summary>
-    public Module this[int index] => layers[index];
+    public Module<Tensor, Tensor> this[int index] => layers[index];
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
@@ -73,14 +73,14 @@ public sealed class Sequential : Module
 }
 
 /// <summary>Returns its input unchanged.</summary>
-public sealed class Identity : Module
+public sealed class Identity : Module<Tensor, Tensor>
 {
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => input;
 }
 
 /// <summary>Flattens dimensions startDim..endDim (default: all but the batch dimension). Shape: [N, *] -> [N, prod(*)].</summary>
-public sealed class Flatten(int startDim = 1, int endDim = -1) : Module
+public sealed class Flatten(int startDim = 1, int endDim = -1) : Module<Tensor, Tensor>
 {
     /// <summary>First dimension to flatten.</summary>
     public int StartDim { get; } = startDim;

@@ -10,7 +10,7 @@ namespace Axon.Nn;
 /// Default initialisation as PyTorch: weight Kaiming-uniform with a = sqrt(5), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with
 /// fan_in = inChannels / groups * kh * kw; bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 /// </summary>
-public sealed class Conv2d : Module
+public sealed class Conv2d : Module<Tensor, Tensor>
 {
     private readonly string? paddingMode;
 

@@ -7,7 +7,7 @@ namespace Axon.Nn;
 /// (inverted dropout, so evaluation is the identity). The lectures use p = 0.2 on inputs and 0.5 on
 /// hidden layers. The mask comes from a seeded generator.
 /// </summary>
-public sealed class Dropout : Module
+public sealed class Dropout : Module<Tensor, Tensor>
 {
     private readonly Generator? generator;
 
@@ -39,7 +39,7 @@ public sealed class Dropout : Module
 /// [C, H, W]) input with probability p and scales the surviving channels by 1/(1-p); evaluation is the identity.
 /// Adjacent pixels of a feature map are strongly correlated, so dropping single pixels regularises little.
 /// </summary>
-public sealed class Dropout2d : Module
+public sealed class Dropout2d : Module<Tensor, Tensor>
 {
     private readonly Generator? generator;
 

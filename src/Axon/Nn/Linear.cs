@@ -7,7 +7,7 @@ namespace Axon.Nn;
 /// weight [outFeatures, inFeatures] and bias [outFeatures], as PyTorch stores them.
 /// Default initialisation as PyTorch: weight Kaiming-uniform with a = sqrt(5), i.e. U(-1/sqrt(in), 1/sqrt(in)); bias U(-1/sqrt(in), 1/sqrt(in)).
 /// </summary>
-public sealed class Linear : Module
+public sealed class Linear : Module<Tensor, Tensor>
 {
     /// <summary>Creates the layer and initialises it from <paramref name="generator"/> (the default generator when null).</summary>
     public Linear(int inFeatures, int outFeatures, bool bias = true, DType dtype = DType.Float32, Generator? generator = null)

@@ -4,42 +4,41 @@ namespace Axon.Nn;
 
 /// <summary>
 /// Base class of every layer and model, as torch.nn.Module: named parameters, buffers and child modules,
-/// train/eval mode, <see cref="StateDict"/> with PyTorch's dotted keys (<c>layers.0.weight</c>), and a repr
-/// printed like PyTorch's. Subclasses create parameters in the constructor, initialise them in
-/// <see cref="ResetParameters"/>, and implement <see cref="Forward"/>; containers call children with <see cref="Call"/>.
+/// train/eval mode, <see cref="StateDict"/> with PyTorch's dotted keys (<c>layers.0.weight</c>), the device
+/// (<see cref="To(Axon.Device)"/>), and a repr printed like PyTorch's. It says nothing about what the module takes and
+/// returns: that is <see cref="Module{TIn, TOut}"/>, with <c>Module&lt;Tensor, Tensor&gt;</c> the common case (every
+/// layer) and any other input or output (a pair of images, an output with a recurrent state) where a model needs it.
+/// Subclasses create parameters in the constructor, initialise them in <see cref="ResetParameters"/>, and implement
+/// <c>Forward</c>; containers call their children with <c>Call</c>, which runs the forward hooks.
 /// </summary>
 public abstract class Module
 {
     private readonly List<KeyValuePair<string, Tensor?>> parameters = [];
     private readonly List<KeyValuePair<string, Tensor>> buffers = [];
     private readonly List<KeyValuePair<string, Module>> children = [];
-    private readonly List<Action<Module, Tensor, Tensor>> forwardHooks = [];
+    private readonly List<Action<Module, object?, object?>> forwardHooks = [];
 
     /// <summary>True in training mode (dropout active, batch norm uses batch statistics).</summary>
     public bool Training { get; private set; } = true;
 
-    /// <summary>The computation of the module. Shape conventions are given in each module's docs.</summary>
-    public abstract Tensor Forward(Tensor input);
-
-    /// <summary>Runs <see cref="Forward"/> and then the forward hooks (like calling <c>module(x)</c> in PyTorch).</summary>
-    public Tensor Call(Tensor input)
-    {
-        var output = Forward(input);
-        foreach (var hook in forwardHooks) hook(this, input, output);
-        return output;
-    }
-
-    /// <summary>Registers hook(module, input, output), run after each <see cref="Call"/>. Dispose the result to remove it.</summary>
-    public IDisposable RegisterForwardHook(Action<Module, Tensor, Tensor> hook)
+    /// <summary>Adds a hook run after each call with the input and output as objects (whatever the module's types); dispose to remove.</summary>
+    internal IDisposable AddForwardHook(Action<Module, object?, object?> hook)
     {
         forwardHooks.Add(hook);
         return new Removal(() => forwardHooks.Remove(hook));
     }
 
+    /// <summary>Runs the forward hooks after a call.</summary>
+    private protected void RunForwardHooks(object? input, object? output)
+    {
+        if (forwardHooks.Count == 0) return;
+        foreach (var hook in forwardHooks.ToArray()) hook(this, input, output);
+    }
+
     /// <summary>Whether any forward hook is registered on this module (a container must then call it on its own).</summary>
     internal bool HasForwardHooks => forwardHooks.Count > 0;
 
-    private sealed class Removal(Action remove) : IDisposable
+    private protected sealed class Removal(Action remove) : IDisposable
     {
         private Action? remove = remove;
 
@@ -163,7 +162,7 @@ public abstract class Module
         }
     }
 
-    private static string Fmt(ReadOnlySpan<int> s) => "[" + string.Join(", ", s.ToArray()) + "]";
+    internal static string Fmt(ReadOnlySpan<int> s) => "[" + string.Join(", ", s.ToArray()) + "]";
 
     /// <summary>Sets training mode on this module and its descendants.</summary>
     public Module Train(bool mode = true)
@@ -235,39 +234,6 @@ public abstract class Module
         return sb.Append("\n)").ToString();
     }
 
-    /// <summary>
-    /// A table of every module reached through <see cref="Call"/>, with its output shape and parameter count,
-    /// computed by running a forward pass on zeros of <paramref name="inputShape"/> (batch dimension included).
-    /// </summary>
-    public string Summary(int[] inputShape, DType dtype = DType.Float32)
-    {
-        var rows = new List<(string Name, string Type, string Shape, long Params)>();
-        var names = new Dictionary<Module, string>(ReferenceEqualityComparer.Instance);
-        foreach (var (n, m) in NamedModules()) names[m] = n;
-        var hooks = names.Keys.ToList().Select(m => m.RegisterForwardHook((mod, _, output) =>
-            rows.Add((names[mod] is { Length: > 0 } n ? n : "(model)", mod.GetType().Name, Fmt(output.Shape), mod.parameters.Where(p => p.Value is not null).Sum(p => (long)p.Value!.NumEl))))).ToList();
-        bool wasTraining = Training;
-        try
-        {
-            Eval();
-            using var scope = new TensorScope();
-            using var noGrad = GradMode.NoGrad();
-            Call(Tensor.Zeros(inputShape, dtype, Device));
-        }
-        finally
-        {
-            foreach (var h in hooks) h.Dispose();
-            Train(wasTraining);
-        }
-        int w1 = Math.Max(5, rows.Max(r => r.Name.Length + r.Type.Length + 3)), w2 = Math.Max(12, rows.Max(r => r.Shape.Length));
-        var sb = new StringBuilder();
-        sb.Append("Layer (type)".PadRight(w1)).Append("  ").Append("Output shape".PadRight(w2)).Append("  ").AppendLine("Param #");
-        sb.AppendLine(new string('=', w1 + w2 + 13));
-        foreach (var r in rows) sb.Append($"{r.Name} ({r.Type})".PadRight(w1)).Append("  ").Append(r.Shape.PadRight(w2)).Append("  ").AppendLine(r.Params.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
-        sb.AppendLine(new string('=', w1 + w2 + 13));
-        sb.AppendLine($"Total params: {ParameterCount():N0}");
-        sb.AppendLine($"Trainable params: {ParameterCount(trainableOnly: true):N0}");
-        sb.Append($"Input shape: {Fmt(inputShape)}");
-        return sb.ToString();
-    }
+    /// <summary>The parameter elements this module holds itself (not its children).</summary>
+    internal long OwnParameterCount => parameters.Where(p => p.Value is not null).Sum(p => (long)p.Value!.NumEl);
 }

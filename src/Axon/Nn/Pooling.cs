@@ -5,7 +5,7 @@ namespace Axon.Nn;
 /// Kernel 3 with stride 2 is the overlapping pooling of AlexNet. Repr as PyTorch:
 /// <c>MaxPool2d(kernel_size=3, stride=2, padding=0, dilation=1, ceil_mode=False)</c>.
 /// </summary>
-public sealed class MaxPool2d(Size2 kernelSize, Size2? stride = null, Size2? padding = null, Size2? dilation = null, bool ceilMode = false) : Module
+public sealed class MaxPool2d(Size2 kernelSize, Size2? stride = null, Size2? padding = null, Size2? dilation = null, bool ceilMode = false) : Module<Tensor, Tensor>
 {
     /// <summary>Window size.</summary>
     public Size2 KernelSize { get; } = PoolArgs.Positive(kernelSize, "kernel size");
@@ -39,7 +39,7 @@ public sealed class MaxPool2d(Size2 kernelSize, Size2? stride = null, Size2? pad
 /// 2-D average pooling (torch.nn.AvgPool2d): stride defaults to the kernel size; by default padded zeros count in the
 /// divisor (count_include_pad=True). Repr as PyTorch: <c>AvgPool2d(kernel_size=2, stride=2, padding=0)</c>.
 /// </summary>
-public sealed class AvgPool2d(Size2 kernelSize, Size2? stride = null, Size2? padding = null, bool ceilMode = false, bool countIncludePad = true) : Module
+public sealed class AvgPool2d(Size2 kernelSize, Size2? stride = null, Size2? padding = null, bool ceilMode = false, bool countIncludePad = true) : Module<Tensor, Tensor>
 {
     /// <summary>Window size.</summary>
     public Size2 KernelSize { get; } = PoolArgs.Positive(kernelSize, "kernel size");
@@ -67,7 +67,7 @@ public sealed class AvgPool2d(Size2 kernelSize, Size2? stride = null, Size2? pad
 /// Adaptive average pooling to a fixed output size (torch.nn.AdaptiveAvgPool2d); output size 1 is global average pooling.
 /// Repr as PyTorch: <c>AdaptiveAvgPool2d(output_size=1)</c>.
 /// </summary>
-public sealed class AdaptiveAvgPool2d(Size2 outputSize) : Module
+public sealed class AdaptiveAvgPool2d(Size2 outputSize) : Module<Tensor, Tensor>
 {
     /// <summary>Output height and width.</summary>
     public Size2 OutputSize { get; } = PoolArgs.Positive(outputSize, "output size");

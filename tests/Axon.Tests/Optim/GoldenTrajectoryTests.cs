@@ -119,7 +119,7 @@ public sealed class GoldenTrajectoryTests : IDisposable
         return OptimizerFactory.Create(config.Optimizer, groups, settings);
     }
 
-    private void TrainStep(Module model, Optimizer opt, int t)
+    private void TrainStep(Module<Tensor, Tensor> model, Optimizer opt, int t)
     {
         using var scope = new TensorScope();
         var x = fixture[$"batch.{t}.x"];

@@ -112,7 +112,7 @@ public class LectureClaimsTests(ITestOutputHelper output)
         return (Tensor.FromArray(x, n, FashionMnist.Pixels), Tensor.FromArray(labels));
     }
 
-    private static double Accuracy(Module model, Tensor x, Tensor y)
+    private static double Accuracy(Module<Tensor, Tensor> model, Tensor x, Tensor y)
     {
         model.Eval();
         using var scope = new TensorScope();

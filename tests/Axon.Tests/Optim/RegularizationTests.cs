@@ -5,7 +5,7 @@ namespace Axon.Tests.Optim;
 
 public class RegularizationTests
 {
-    private sealed class TinyLinear : Module
+    private sealed class TinyLinear : Module<Tensor, Tensor>
     {
         public TinyLinear()
         {

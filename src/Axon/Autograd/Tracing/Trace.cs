@@ -24,13 +24,17 @@ public static class Trace
         return tracer.Finish(outputs);
     }
 
-    /// <summary>Traces one call of <paramref name="module"/> on <paramref name="input"/>; its parameters and buffers are named by their state-dict keys.</summary>
-    public static TracedGraph Of(Nn.Module module, Func<Tensor, Tensor> call, Tensor input)
+    /// <summary>
+    /// Traces one call of <paramref name="module"/> on <paramref name="input"/> (a tensor, or tuples and arrays of them):
+    /// the graph's inputs are the tensors inside the input and its outputs those inside the output, in order; the
+    /// module's parameters and buffers are named by their state-dict keys.
+    /// </summary>
+    public static TracedGraph Of<TIn, TOut>(Nn.Module<TIn, TOut> module, TIn input)
     {
         ArgumentNullException.ThrowIfNull(module);
-        ArgumentNullException.ThrowIfNull(call);
         var names = new Dictionary<Tensor, string>(ReferenceEqualityComparer.Instance);
         foreach (var (key, tensor) in module.StateDict()) names.TryAdd(tensor, key);
-        return Of(x => [call(x[0])], [input], t => names.GetValueOrDefault(t));
+        var inputs = Nn.ModuleSummary.Tensors(input).ToArray();
+        return Of(_ => Nn.ModuleSummary.Tensors(module.Call(input)).ToArray(), inputs, t => names.GetValueOrDefault(t));
     }
 }
