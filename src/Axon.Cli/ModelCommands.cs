@@ -55,17 +55,7 @@ internal static class ModelCommands
             if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file.", path);
             if (path.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
             {
-                using var bitmap = SKBitmap.Decode(path) ?? throw new InvalidDataException($"{path}: not a readable PNG image.");
-                if (bitmap.Width != FashionMnist.ImageSize || bitmap.Height != FashionMnist.ImageSize)
-                    throw new InvalidDataException($"{path}: the image is {bitmap.Width}x{bitmap.Height}; Fashion-MNIST models take 28x28 grey images.");
-                var pixels = new byte[FashionMnist.Pixels];
-                for (int y = 0; y < 28; y++)
-                    for (int x = 0; x < 28; x++)
-                    {
-                        var c = bitmap.GetPixel(x, y);
-                        pixels[y * 28 + x] = (byte)Math.Round(0.299 * c.Red + 0.587 * c.Green + 0.114 * c.Blue);
-                    }
-                images.Add((path, pixels));
+                images.Add((path, DecodePng(path)));
                 continue;
             }
             var idx = Idx.Read(path);
@@ -77,6 +67,39 @@ internal static class ModelCommands
         }
         return images;
     }
+
+    /// <summary>
+    /// Decodes a 28x28 PNG to grey bytes. SKBitmap.Decode returns whatever part of a truncated or corrupt file it could
+    /// read, padded with blank rows, and a model then classifies it with confidence; the codec's result says whether the
+    /// whole image was decoded, and anything less is an error naming the file.
+    /// </summary>
+    private static byte[] DecodePng(string path)
+    {
+        using var codec = SKCodec.Create(path, out var opened) ?? throw new InvalidDataException($"{path}: not a readable PNG image ({Describe(opened)}).");
+        int w = codec.Info.Width, h = codec.Info.Height;
+        if (w != FashionMnist.ImageSize || h != FashionMnist.ImageSize)
+            throw new InvalidDataException($"{path}: the image is {w}x{h}; Fashion-MNIST models take 28x28 grey images.");
+        var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        using var bitmap = new SKBitmap(info);
+        var result = codec.GetPixels(info, bitmap.GetPixels());
+        if (result != SKCodecResult.Success) throw new InvalidDataException($"{path}: {Describe(result)}; the image was not fully decoded.");
+        var pixels = new byte[FashionMnist.Pixels];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                var c = bitmap.GetPixel(x, y);
+                pixels[y * w + x] = (byte)Math.Round(0.299 * c.Red + 0.587 * c.Green + 0.114 * c.Blue);
+            }
+        return pixels;
+    }
+
+    private static string Describe(SKCodecResult result) => result switch
+    {
+        SKCodecResult.IncompleteInput => "the file is truncated",
+        SKCodecResult.ErrorInInput => "the file is corrupt",
+        SKCodecResult.InvalidInput => "the file is not an image Skia can decode",
+        _ => $"the decoder reported {result}",
+    };
 
     public static Command Predict()
     {

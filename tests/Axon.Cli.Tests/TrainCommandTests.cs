@@ -5,7 +5,7 @@ using Axon.Data;
 namespace Axon.Cli.Tests;
 
 /// <summary>End to end on a tiny synthetic Fashion-MNIST-shaped data set written as IDX files.</summary>
-public sealed class TrainCommandTests : IDisposable
+public sealed partial class TrainCommandTests : IDisposable
 {
     private readonly DirectoryInfo dir = Directory.CreateTempSubdirectory("axon-cli-");
 
