@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Axon.Data;
 using Axon.IO;
+using Axon.Kernels;
 using Axon.Models;
 using Axon.Models.Training;
 using Axon.Nn;
@@ -33,14 +34,18 @@ internal static class ModelCommands
     public static Command Eval()
     {
         var file = new Argument<string>("file") { Description = "A model.safetensors or checkpoint.safetensors written by axon train." };
-        var dataDir = new Option<string?>("--data-dir") { Description = $"Directory with the Fashion-MNIST IDX files (default {FashionMnist.DefaultDirectory})." };
-        var command = new Command("eval", "Score a saved model on the Fashion-MNIST test set.") { file, ModelOption, dataDir };
-        command.SetAction(p => Cli.Guard(() =>
+        var dataDir = new Option<string?>("--data-dir") { Description = $"Directory with the Fashion-MNIST IDX files (default {FashionMnist.DefaultDirectory})." }
+            .Require(v => v is null || v.Trim().Length > 0, "must name the directory holding the Fashion-MNIST IDX files");
+        var threads = TrainingOptionSet.NewThreadsOption();
+        var command = new Command("eval", "Score a saved model on the Fashion-MNIST test set.") { file, ModelOption, dataDir, threads };
+        command.SetAction(p => Cli.Guard(p, () =>
         {
+            int n = p.GetValue(threads);
+            KernelThreads.Count = n;
             var (model, name) = LoadModel(p.GetValue(file)!, p.GetValue(ModelOption));
-            var test = FashionMnist.Load(p.GetValue(dataDir), train: false);
-            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/] on {test.Count} test images.");
-            Report.Confusion(ClassifierTrainer.Evaluate(model, test), FashionMnist.ClassNames);
+            var test = FashionMnist.Load(TrainCommand.ResolveDataDir(p.GetValue(dataDir), withTrainingSet: false), train: false);
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/] on {test.Count} test images, {Cli.Threads(n)}.");
+            Report.Confusion(ClassifierTrainer.Evaluate(model, test), FashionMnist.ClassNames, n);
             return 0;
         }));
         return command;
@@ -105,11 +110,14 @@ internal static class ModelCommands
     {
         var file = new Argument<string>("file") { Description = "A model.safetensors or checkpoint.safetensors written by axon train." };
         var inputs = new Argument<string[]>("images") { Description = "PNG files (28x28) or IDX image files.", Arity = ArgumentArity.OneOrMore };
-        var top = new Option<int>("--top") { Description = "How many classes to show per image.", DefaultValueFactory = _ => 3 };
-        var command = new Command("predict", "Classify images with a saved model, printing the top classes with probabilities.") { file, inputs, ModelOption, top };
-        command.SetAction(p => Cli.Guard(() =>
+        var top = new Option<int>("--top") { Description = "How many classes to show per image.", DefaultValueFactory = _ => 3 }
+            .Require(v => v is >= 1 and <= 10, "must be between 1 and 10, the number of classes");
+        var threads = TrainingOptionSet.NewThreadsOption();
+        var command = new Command("predict", "Classify images with a saved model, printing the top classes with probabilities.") { file, inputs, ModelOption, top, threads };
+        command.SetAction(p => Cli.Guard(p, () =>
         {
-            int k = Math.Clamp(p.GetValue(top), 1, 10);
+            int k = p.GetValue(top), n = p.GetValue(threads);
+            KernelThreads.Count = n;
             var (model, _) = LoadModel(p.GetValue(file)!, p.GetValue(ModelOption));
             var images = ReadImages(p.GetValue(inputs)!);
             var dataset = new FashionMnist([.. images.SelectMany(i => i.Pixels)], new byte[images.Count]);
@@ -123,6 +131,7 @@ internal static class ModelCommands
                 var ranked = Enumerable.Range(0, 10).OrderByDescending(c => probs[i * 10 + c]).Take(k);
                 table.AddRow([Markup.Escape(images[i].Name), .. ranked.Select(c => Markup.Escape($"{FashionMnist.ClassNames[c]} {probs[i * 10 + c].ToString("P1", CultureInfo.InvariantCulture)}"))]);
             }
+            table.Caption($"probabilities computed with {Cli.Threads(n)}");
             AnsiConsole.Write(table);
             return 0;
         }));
@@ -133,7 +142,7 @@ internal static class ModelCommands
     {
         var name = new Argument<string>("model") { Description = "Model name: " + string.Join(", ", ModelZoo.Names.Select(n => n.Name)) + "." };
         var command = new Command("summary", "Print a model's layers, output shapes and parameter counts.") { name };
-        command.SetAction(p => Cli.Guard(() =>
+        command.SetAction(p => Cli.Guard(p, () =>
         {
             var model = ModelZoo.Create(p.GetValue(name)!);
             Console.WriteLine(model);
