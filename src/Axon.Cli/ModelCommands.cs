@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Axon.Data;
 using Axon.IO;
+using Axon.Kernels;
 using Axon.Models;
 using Axon.Models.Training;
 using Axon.Nn;
@@ -16,7 +17,7 @@ internal static class ModelCommands
     private static readonly Option<string?> ModelOption = new("--model") { Description = "Model architecture (default: the one recorded in the file)." };
 
     /// <summary>Creates the architecture a weights file or training checkpoint was saved from, and loads it.</summary>
-    public static (Module<Tensor, Tensor> Model, string Name) LoadModel(string path, string? modelName)
+    public static (Module<Tensor, Tensor> Model, string Name) LoadModel(string path, string? modelName, int threads)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file.", path);
         var metadata = Safetensors.Load(path).Metadata;
@@ -27,20 +28,24 @@ internal static class ModelCommands
         if (isCheckpoint) Checkpoint.Load(path, model);
         else model.Load(path);
         model.Eval();
+        model.To(Device.CpuWith(new Axon.Backends.CpuOptions { Threads = threads }));
         return (model, modelName);
     }
 
     public static Command Eval()
     {
         var file = new Argument<string>("file") { Description = "A model.safetensors or checkpoint.safetensors written by axon train." };
-        var dataDir = new Option<string?>("--data-dir") { Description = $"Directory with the Fashion-MNIST IDX files (default {FashionMnist.DefaultDirectory})." };
-        var command = new Command("eval", "Score a saved model on the Fashion-MNIST test set.") { file, ModelOption, dataDir };
-        command.SetAction(p => Cli.Guard(() =>
+        var dataDir = new Option<string?>("--data-dir") { Description = $"Directory with the Fashion-MNIST IDX files (default {FashionMnist.DefaultDirectory})." }
+            .Require(v => v is null || v.Trim().Length > 0, "must name the directory holding the Fashion-MNIST IDX files");
+        var threads = TrainingOptionSet.NewThreadsOption();
+        var command = new Command("eval", "Score a saved model on the Fashion-MNIST test set.") { file, ModelOption, dataDir, threads };
+        command.SetAction(p => Cli.Guard(p, () =>
         {
-            var (model, name) = LoadModel(p.GetValue(file)!, p.GetValue(ModelOption));
-            var test = FashionMnist.Load(p.GetValue(dataDir), train: false);
-            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/] on {test.Count} test images.");
-            Report.Confusion(ClassifierTrainer.Evaluate(model, test), FashionMnist.ClassNames);
+            int n = p.GetValue(threads);
+            var (model, name) = LoadModel(p.GetValue(file)!, p.GetValue(ModelOption), n);
+            var test = FashionMnist.Load(TrainCommand.ResolveDataDir(p.GetValue(dataDir), withTrainingSet: false), train: false);
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/] on {test.Count} test images, {Cli.Threads(n)}.");
+            Report.Confusion(ClassifierTrainer.Evaluate(model, test), FashionMnist.ClassNames, n);
             return 0;
         }));
         return command;
@@ -55,17 +60,7 @@ internal static class ModelCommands
             if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file.", path);
             if (path.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
             {
-                using var bitmap = SKBitmap.Decode(path) ?? throw new InvalidDataException($"{path}: not a readable PNG image.");
-                if (bitmap.Width != FashionMnist.ImageSize || bitmap.Height != FashionMnist.ImageSize)
-                    throw new InvalidDataException($"{path}: the image is {bitmap.Width}x{bitmap.Height}; Fashion-MNIST models take 28x28 grey images.");
-                var pixels = new byte[FashionMnist.Pixels];
-                for (int y = 0; y < 28; y++)
-                    for (int x = 0; x < 28; x++)
-                    {
-                        var c = bitmap.GetPixel(x, y);
-                        pixels[y * 28 + x] = (byte)Math.Round(0.299 * c.Red + 0.587 * c.Green + 0.114 * c.Blue);
-                    }
-                images.Add((path, pixels));
+                images.Add((path, DecodePng(path)));
                 continue;
             }
             var idx = Idx.Read(path);
@@ -78,28 +73,64 @@ internal static class ModelCommands
         return images;
     }
 
+    /// <summary>
+    /// Decodes a 28x28 PNG to grey bytes. SKBitmap.Decode returns whatever part of a truncated or corrupt file it could
+    /// read, padded with blank rows, and a model then classifies it with confidence; the codec's result says whether the
+    /// whole image was decoded, and anything less is an error naming the file.
+    /// </summary>
+    private static byte[] DecodePng(string path)
+    {
+        using var codec = SKCodec.Create(path, out var opened) ?? throw new InvalidDataException($"{path}: not a readable PNG image ({Describe(opened)}).");
+        int w = codec.Info.Width, h = codec.Info.Height;
+        if (w != FashionMnist.ImageSize || h != FashionMnist.ImageSize)
+            throw new InvalidDataException($"{path}: the image is {w}x{h}; Fashion-MNIST models take 28x28 grey images.");
+        var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        using var bitmap = new SKBitmap(info);
+        var result = codec.GetPixels(info, bitmap.GetPixels());
+        if (result != SKCodecResult.Success) throw new InvalidDataException($"{path}: {Describe(result)}; the image was not fully decoded.");
+        var pixels = new byte[FashionMnist.Pixels];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                var c = bitmap.GetPixel(x, y);
+                pixels[y * w + x] = (byte)Math.Round(0.299 * c.Red + 0.587 * c.Green + 0.114 * c.Blue);
+            }
+        return pixels;
+    }
+
+    private static string Describe(SKCodecResult result) => result switch
+    {
+        SKCodecResult.IncompleteInput => "the file is truncated",
+        SKCodecResult.ErrorInInput => "the file is corrupt",
+        SKCodecResult.InvalidInput => "the file is not an image Skia can decode",
+        _ => $"the decoder reported {result}",
+    };
+
     public static Command Predict()
     {
         var file = new Argument<string>("file") { Description = "A model.safetensors or checkpoint.safetensors written by axon train." };
         var inputs = new Argument<string[]>("images") { Description = "PNG files (28x28) or IDX image files.", Arity = ArgumentArity.OneOrMore };
-        var top = new Option<int>("--top") { Description = "How many classes to show per image.", DefaultValueFactory = _ => 3 };
-        var command = new Command("predict", "Classify images with a saved model, printing the top classes with probabilities.") { file, inputs, ModelOption, top };
-        command.SetAction(p => Cli.Guard(() =>
+        var top = new Option<int>("--top") { Description = "How many classes to show per image.", DefaultValueFactory = _ => 3 }
+            .Require(v => v is >= 1 and <= 10, "must be between 1 and 10, the number of classes");
+        var threads = TrainingOptionSet.NewThreadsOption();
+        var command = new Command("predict", "Classify images with a saved model, printing the top classes with probabilities.") { file, inputs, ModelOption, top, threads };
+        command.SetAction(p => Cli.Guard(p, () =>
         {
-            int k = Math.Clamp(p.GetValue(top), 1, 10);
-            var (model, _) = LoadModel(p.GetValue(file)!, p.GetValue(ModelOption));
+            int k = p.GetValue(top), n = p.GetValue(threads);
+            var (model, _) = LoadModel(p.GetValue(file)!, p.GetValue(ModelOption), n);
             var images = ReadImages(p.GetValue(inputs)!);
             var dataset = new FashionMnist([.. images.SelectMany(i => i.Pixels)], new byte[images.Count]);
             var table = new Table().AddColumn("image");
             for (int r = 1; r <= k; r++) table.AddColumn($"#{r}");
             using var noGrad = GradMode.NoGrad();
             var (x, _) = dataset.GetBatch(Enumerable.Range(0, images.Count).ToArray());
-            var probs = model.Forward(x).Softmax(1).ToDoubleArray();
+            var probs = model.Forward(x.To(model.Device)).Softmax(1).ToDoubleArray();
             for (int i = 0; i < images.Count; i++)
             {
                 var ranked = Enumerable.Range(0, 10).OrderByDescending(c => probs[i * 10 + c]).Take(k);
                 table.AddRow([Markup.Escape(images[i].Name), .. ranked.Select(c => Markup.Escape($"{FashionMnist.ClassNames[c]} {probs[i * 10 + c].ToString("P1", CultureInfo.InvariantCulture)}"))]);
             }
+            table.Caption($"probabilities computed with {Cli.Threads(n)}");
             AnsiConsole.Write(table);
             return 0;
         }));
@@ -110,7 +141,7 @@ internal static class ModelCommands
     {
         var name = new Argument<string>("model") { Description = "Model name: " + string.Join(", ", ModelZoo.Names.Select(n => n.Name)) + "." };
         var command = new Command("summary", "Print a model's layers, output shapes and parameter counts.") { name };
-        command.SetAction(p => Cli.Guard(() =>
+        command.SetAction(p => Cli.Guard(p, () =>
         {
             var model = ModelZoo.Create(p.GetValue(name)!);
             Console.WriteLine(model);

@@ -85,8 +85,18 @@ internal static class Plots
             }
         var ticks = Enumerable.Range(0, k).Select(i => (double)i).ToArray();
         plot.Axes.Bottom.SetTicks(ticks, classNames.ToArray());
-        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        // Slanted up to the right and ending at their tick, so that the last name does not run off the right edge.
+        plot.Axes.Bottom.TickLabelStyle.Rotation = -45;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+        // ScottPlot sizes the axis for unrotated labels, which clips the slanted ones and draws the axis title over
+        // them: reserve their slanted height, and the title's below it.
+        using (var paint = Paint.NewDisposablePaint())
+        {
+            var style = plot.Axes.Bottom.TickLabelStyle;
+            float longest = classNames.Max(n => style.Measure(n, paint).Width), lineHeight = style.Measure("Ag", paint).Height;
+            float slanted = (longest + lineHeight) * MathF.Sqrt(0.5f);
+            plot.Axes.Bottom.MinimumSize = plot.Axes.Bottom.MajorTickStyle.Length + slanted + 1.5f * plot.Axes.Bottom.Label.FontSize + 12;
+        }
         plot.Axes.Left.SetTicks(ticks, classNames.Reverse().ToArray());
         plot.Axes.Bottom.Label.Text = "predicted class";
         plot.Axes.Left.Label.Text = "true class";
@@ -100,7 +110,7 @@ internal static class Plots
     {
         double[] epochs = history.Select(h => (double)h.Epoch).ToArray();
         bool heldOut = history.Any(h => h.HeldOut);
-        Plot Panel(string what, Func<EpochReport, double> train, Func<EpochReport, double> validation, Func<EpochReport, double> test, Edge? legend)
+        Plot Panel(string what, Func<EpochReport, double> train, Func<EpochReport, double> validation, Func<EpochReport, double> test)
         {
             var plot = new Plot();
             void Series(string label, Func<EpochReport, double> value)
@@ -114,14 +124,15 @@ internal static class Plots
             Series("test", test);
             plot.Title($"{title}: {what}");
             plot.Axes.Bottom.Label.Text = "epoch";
-            if (legend is Edge edge) plot.ShowLegend(edge);
-            else plot.ShowLegend();
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+            // Below the axes rather than inside them, where it hid the last epochs' points.
+            plot.ShowLegend(Edge.Bottom);
             return plot;
         }
         var multiplot = new Multiplot();
         multiplot.RemovePlot(multiplot.GetPlot(0));
-        multiplot.AddPlot(Panel("loss", h => h.TrainLoss, h => h.ValidationLoss, h => h.TestLoss, null));
-        multiplot.AddPlot(Panel("accuracy (%)", h => 100 * h.TrainAccuracy, h => 100 * h.ValidationAccuracy, h => 100 * h.TestAccuracy, Edge.Bottom));
+        multiplot.AddPlot(Panel("loss", h => h.TrainLoss, h => h.ValidationLoss, h => h.TestLoss));
+        multiplot.AddPlot(Panel("accuracy (%)", h => 100 * h.TrainAccuracy, h => 100 * h.ValidationAccuracy, h => 100 * h.TestAccuracy));
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
         SaveAtomically(path, tmp => multiplot.SavePng(tmp, 1100, 450));
     }
@@ -157,7 +168,8 @@ internal static class Plots
         double first = result.Points[0].SmoothedLoss, highest = result.Points.Max(p => p.Loss);
         plot.Axes.SetLimitsY(0, Math.Max(Math.Min(highest, 1.5 * first), 1e-3) * 1.05);
         plot.Title(title);
-        plot.ShowLegend();
+        // Upper left: the loss starts flat below it, and the right half holds the descent and the explosion.
+        plot.ShowLegend(Alignment.UpperLeft);
         SaveAtomically(path, tmp => plot.SavePng(tmp, 800, 500));
     }
 

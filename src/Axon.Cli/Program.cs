@@ -1,13 +1,7 @@
-using System.CommandLine;
 using Axon.Cli;
+using Spectre.Console;
 
-var root = new RootCommand("axon: neural networks in pure C#. Train, evaluate and use Fashion-MNIST classifiers; run the lectures' labs.")
-{
-    TrainCommand.Create(),
-    LrFindCommand.Create(),
-    ModelCommands.Eval(),
-    ModelCommands.Predict(),
-    ModelCommands.Summary(),
-    ToyCommand.Create(),
-};
-return root.Parse(args).Invoke();
+// In a pipe Spectre assumes 80 columns and hard-wraps every longer line mid-sentence; a log reads better with whole
+// lines (the tables are laid out to fit 80 columns anyway).
+if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 400;
+return Cli.Run(Cli.CreateRoot(), args);

@@ -17,24 +17,30 @@ internal static class ToyCommand
 
     public static Command Create()
     {
-        var dataset = new Option<string>("--dataset") { Description = "Data set: spirals, moons, circles, xor or blobs.", DefaultValueFactory = _ => "spirals" };
-        dataset.AcceptOnlyFromAmong(DataSets);
-        var samples = new Option<int>("--samples") { Description = "Training samples per class (the test set has as many, drawn independently).", DefaultValueFactory = _ => 100 };
-        var classes = new Option<int>("--classes") { Description = "Classes (spiral arms or blobs).", DefaultValueFactory = _ => 3 };
-        var noise = new Option<double>("--noise") { Description = "Noise level of the generator (data-set specific; default per data set).", DefaultValueFactory = _ => double.NaN };
-        var hidden = new Option<int>("--hidden") { Description = "Hidden ReLU units of models (b) and (c).", DefaultValueFactory = _ => 100 };
-        var steps = new Option<int>("--steps") { Description = "Full-batch gradient steps per model.", DefaultValueFactory = _ => 2000 };
-        var lr = new Option<double>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => 0.1 };
+        var dataset = new Option<string>("--dataset") { Description = "Data set: spirals, moons, circles, xor or blobs.", DefaultValueFactory = _ => "spirals" }
+            .OneOf(DataSets, "name");
+        var samples = new Option<int>("--samples") { Description = "Training samples per class (the test set has as many, drawn independently).", DefaultValueFactory = _ => 100 }
+            .Require(v => v >= 1, "must be at least 1");
+        var classes = new Option<int>("--classes") { Description = "Classes (spiral arms or blobs).", DefaultValueFactory = _ => 3 }
+            .Require(v => v >= 2, "must be at least 2");
+        var noise = new Option<double>("--noise") { Description = "Noise level of the generator (data-set specific; default per data set).", DefaultValueFactory = _ => double.NaN }
+            .Require(v => double.IsNaN(v) || (v >= 0 && double.IsFinite(v)), "must be finite and non-negative");
+        var hidden = new Option<int>("--hidden") { Description = "Hidden ReLU units of models (b) and (c).", DefaultValueFactory = _ => 100 }
+            .Require(v => v >= 1, "must be at least 1");
+        var steps = new Option<int>("--steps") { Description = "Full-batch gradient steps per model.", DefaultValueFactory = _ => 2000 }
+            .Require(v => v >= 1, "must be at least 1");
+        var lr = new Option<double>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => 0.1 }
+            .Require(v => v > 0 && double.IsFinite(v), "must be greater than 0");
         var seed = new Option<long>("--seed") { Description = "Random seed (data and weights).", DefaultValueFactory = _ => 0 };
         var plot = new Option<FileInfo?>("--plot") { Description = "Write the three decision regions with the data points to this PNG file." };
         var command = new Command("toy", "The first lecture's lab: logistic regression vs random and trained ReLU hidden layers on 2-D toy data.")
         {
             dataset, samples, classes, noise, hidden, steps, lr, seed, plot,
         };
-        command.SetAction(parse => Run(
+        command.SetAction(parse => Cli.Guard(parse, () => Run(
             parse.GetValue(dataset)!, parse.GetValue(samples), parse.GetValue(classes), parse.GetValue(noise),
             new ToyLabOptions(Hidden: parse.GetValue(hidden), Steps: parse.GetValue(steps), LearningRate: parse.GetValue(lr), Seed: parse.GetValue(seed)),
-            parse.GetValue(seed), parse.GetValue(plot)));
+            parse.GetValue(seed), parse.GetValue(plot))));
         return command;
     }
 
@@ -51,28 +57,27 @@ internal static class ToyCommand
 
     private static int Run(string name, int perClass, int classes, double noise, ToyLabOptions options, long seed, FileInfo? plot)
     {
-        if (perClass < 1 || classes < 2 || options.Hidden < 1 || options.Steps < 1 || !(options.LearningRate > 0))
-        {
-            AnsiConsole.MarkupLine("[red]error:[/] --samples, --hidden and --steps must be positive, --classes at least 2 and --lr greater than 0.");
-            return 2;
-        }
         var (trainX, trainY) = Generate(name, perClass, classes, noise, new Generator(seed));
         var (testX, testY) = Generate(name, perClass, classes, noise, new Generator(seed + 1_000_003));
         AnsiConsole.MarkupLine($"[bold]{name}[/]: {trainX.Size(0)} training and {testX.Size(0)} test points, {(int)trainY.Max().Item() + 1} classes; {options.Steps} full-batch SGD steps (lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, momentum {options.Momentum.ToString(CultureInfo.InvariantCulture)}).");
 
         IReadOnlyList<ToyLabResult> results = [];
-        AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
-            {
-                string[] labels = ["(a) logistic regression", "(b) random ReLU features", "(c) trained ReLU layer"];
-                var tasks = labels.Select(l => ctx.AddTask(l, maxValue: options.Steps)).ToArray();
-                results = ToyLab.Run(trainX, trainY, testX, testY, options, (m, step, loss) =>
+        string[] labels = ["(a) logistic regression", "(b) random ReLU features", "(c) trained ReLU layer"];
+        if (Cli.LiveProgress)
+        {
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
                 {
-                    tasks[m].Value = step;
-                    tasks[m].Description = string.Create(CultureInfo.InvariantCulture, $"{labels[m]}  loss {loss:F4}");
+                    var tasks = labels.Select(l => ctx.AddTask(l, maxValue: options.Steps)).ToArray();
+                    results = ToyLab.Run(trainX, trainY, testX, testY, options, (m, step, loss) =>
+                    {
+                        tasks[m].Value = step;
+                        tasks[m].Description = string.Create(CultureInfo.InvariantCulture, $"{labels[m]}  loss {loss:F4}");
+                    });
                 });
-            });
+        }
+        else results = ToyLab.Run(trainX, trainY, testX, testY, options);  // seconds; the table follows
 
         var table = new Table().AddColumn("model").AddColumn(new TableColumn("train accuracy").RightAligned()).AddColumn(new TableColumn("test accuracy").RightAligned());
         foreach (var r in results)
@@ -85,10 +90,10 @@ internal static class ToyCommand
             float[] px = [.. xs.Where((_, i) => i % 2 == 0)], py = [.. xs.Where((_, i) => i % 2 == 1)];
             double pad = 0.5;
             double x0 = px.Min() - pad, x1 = px.Max() + pad, y0 = py.Min() - pad, y1 = py.Max() + pad;
-            var labels = trainY.ToLongArray();
+            var classOf = trainY.ToLongArray();
             var panels = results.Select(r => new Plots.RegionPanel(
                 string.Create(CultureInfo.InvariantCulture, $"{r.Name}\ntrain {r.TrainAccuracy:P1}, test {r.TestAccuracy:P1}"),
-                ToyLab.DecisionGrid(r.Model, x0, x1, y0, y1, 150), x0, x1, y0, y1, px, py, labels)).ToList();
+                ToyLab.DecisionGrid(r.Model, x0, x1, y0, y1, 150), x0, x1, y0, y1, px, py, classOf)).ToList();
             Plots.DecisionRegions(plot.FullName, panels);
             AnsiConsole.MarkupLine($"Decision regions written to [green]{Markup.Escape(plot.FullName)}[/].");
         }

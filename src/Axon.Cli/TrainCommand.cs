@@ -1,8 +1,10 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Axon.Data;
 using Axon.IO;
 using Axon.Models;
 using Axon.Models.Training;
+using Axon.Nn;
 using Spectre.Console;
 using static Axon.Cli.Cli;
 
@@ -20,56 +22,179 @@ internal static class TrainCommand
     {
         var defaults = new TrainerOptions();
         var common = new TrainingOptionSet();
-        var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => defaults.Epochs };
-        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: " + string.Join(", ", ClassifierTrainer.Schedules) + ".", DefaultValueFactory = _ => defaults.Schedule };
-        schedule.AcceptOnlyFromAmong([.. ClassifierTrainer.Schedules]);
-        var stepSize = new Option<int>("--step-size") { Description = "Epochs between decays (step schedule).", DefaultValueFactory = _ => defaults.StepSize };
-        var gamma = new Option<double>("--gamma") { Description = "Decay factor of the step, exp and inverse-time schedules.", DefaultValueFactory = _ => defaults.Gamma };
-        var patience = new Option<int>("--patience") { Description = "Plateau schedule: epochs without improvement of the validation loss before reducing the rate.", DefaultValueFactory = _ => defaults.PlateauPatience };
-        var factor = new Option<double>("--factor") { Description = "Plateau schedule: factor of each reduction.", DefaultValueFactory = _ => defaults.PlateauFactor };
-        var maxLr = new Option<double?>("--max-lr") { Description = "Onecycle schedule: peak rate (default --lr); it starts at a 25th of it." };
-        var pctStart = new Option<double>("--pct-start") { Description = "Onecycle schedule: fraction of the steps spent warming up.", DefaultValueFactory = _ => defaults.PctStart };
-        var validation = new Option<double>("--validation") { Description = "Fraction of the training set held out for validation (0: validate on the test set).", DefaultValueFactory = _ => 0 };
-        var topK = new Option<int>("--top-k") { Description = "k of the reported top-k accuracy.", DefaultValueFactory = _ => defaults.TopK };
-        var earlyStopping = new Option<int>("--early-stopping") { Description = "Stop after this many epochs without improvement of the validation loss, and keep the best epoch's weights (0 = off).", DefaultValueFactory = _ => 0 };
-        var minDelta = new Option<double>("--min-delta") { Description = "Early stopping: smallest decrease of the validation loss that counts.", DefaultValueFactory = _ => 0 };
-        var output = new Option<string?>("--output") { Description = "Output directory (default runs/MODEL)." };
-        var resume = new Option<bool>("--resume") { Description = "Continue from OUTPUT/checkpoint.safetensors with its saved settings." };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs (with --resume: the saved number).", DefaultValueFactory = _ => defaults.Epochs }
+            .Require(v => v >= 1, "must be at least 1");
+        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: " + string.Join(", ", ClassifierTrainer.Schedules) + ".", DefaultValueFactory = _ => defaults.Schedule }
+            .OneOf(ClassifierTrainer.Schedules, "name");
+        var stepSize = new Option<int>("--step-size") { Description = "Epochs between decays (step schedule).", DefaultValueFactory = _ => defaults.StepSize }
+            .Require(v => v >= 1, "must be at least 1");
+        var gamma = new Option<double>("--gamma") { Description = "Decay factor of the step, exp and inverse-time schedules.", DefaultValueFactory = _ => defaults.Gamma }
+            .Require(v => v > 0 && double.IsFinite(v), "must be finite and greater than 0");
+        var patience = new Option<int>("--patience") { Description = "Plateau schedule: epochs without improvement of the validation loss before reducing the rate.", DefaultValueFactory = _ => defaults.PlateauPatience }
+            .Require(v => v >= 0, "must be non-negative");
+        var factor = new Option<double>("--factor") { Description = "Plateau schedule: factor of each reduction.", DefaultValueFactory = _ => defaults.PlateauFactor }
+            .Require(v => v is > 0 and < 1, "must be in (0, 1)");
+        var maxLr = new Option<double?>("--max-lr") { Description = "Onecycle schedule: peak rate (default --lr); it starts at a 25th of it." }
+            .Require(v => v is null || (v > 0 && double.IsFinite(v.Value)), "must be finite and greater than 0");
+        var pctStart = new Option<double>("--pct-start") { Description = "Onecycle schedule: fraction of the steps spent warming up.", DefaultValueFactory = _ => defaults.PctStart }
+            .Require(v => v is > 0 and < 1, "must be in (0, 1)");
+        var validation = new Option<double>("--validation") { Description = "Fraction of the training set held out for validation (0: validate on the test set).", DefaultValueFactory = _ => 0 }
+            .Require(v => v is >= 0 and < 1, "must be in [0, 1)");
+        var topK = new Option<int>("--top-k") { Description = "k of the reported top-k accuracy.", DefaultValueFactory = _ => defaults.TopK }
+            .Require(v => v is >= 1 and <= 10, "must be between 1 and 10, the number of classes");
+        var earlyStopping = new Option<int>("--early-stopping") { Description = "Stop after this many epochs without improvement of the validation loss, and keep the best epoch's weights (0 = off).", DefaultValueFactory = _ => 0 }
+            .Require(v => v >= 0, "must be non-negative (0 = off)");
+        var minDelta = new Option<double>("--min-delta") { Description = "Early stopping: smallest decrease of the validation loss that counts.", DefaultValueFactory = _ => 0 }
+            .Require(v => v >= 0 && double.IsFinite(v), "must be finite and non-negative");
+        var output = new Option<string?>("--output") { Description = "Output directory (default runs/MODEL)." }
+            .Require(v => v is null || v.Trim().Length > 0, "must name a directory");
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in OUTPUT from its checkpoint, with its saved settings; --epochs, --limit, --data-dir and --threads may override them." };
         var command = new Command("train", "Train a model on Fashion-MNIST; with no arguments, the lecture CNN.")
         {
             epochs, schedule, stepSize, gamma, patience, factor, maxLr, pctStart, validation, topK, earlyStopping, minDelta, output, resume,
         };
         foreach (var option in common.All) command.Options.Add(option);
-        command.SetAction(p =>
+        // A resumed run takes its optimiser from the checkpoint, so the options are compared with the saved ones there instead.
+        command.Validators.Add(r =>
+        {
+            if (!r.ValueOr(resume, false)) common.CheckOptimizerSettings(r);
+        });
+        var saved = common.SavedSettings.Concat(
+        [
+            (schedule, o => o.Schedule), (stepSize, o => o.StepSize), (gamma, o => o.Gamma), (patience, o => o.PlateauPatience),
+            (factor, o => o.PlateauFactor), (maxLr, o => o.MaxLr), (pctStart, o => o.PctStart), (validation, o => o.ValidationFraction),
+            (topK, o => o.TopK), (earlyStopping, o => o.EarlyStoppingPatience), (minDelta, o => o.EarlyStoppingMinDelta),
+        ]).ToList();
+        command.SetAction(p => Guard(p, () =>
         {
             string name = p.GetValue(common.Model)!;
-            return Guard(() =>
+            var options = common.Build(p) with
             {
-                var options = common.Build(p) with
-                {
-                    Epochs = p.GetValue(epochs),
-                    Schedule = p.GetValue(schedule)!,
-                    StepSize = p.GetValue(stepSize),
-                    Gamma = p.GetValue(gamma),
-                    PlateauPatience = p.GetValue(patience),
-                    PlateauFactor = p.GetValue(factor),
-                    MaxLr = p.GetValue(maxLr),
-                    PctStart = p.GetValue(pctStart),
-                    ValidationFraction = p.GetValue(validation),
-                    TopK = p.GetValue(topK),
-                    EarlyStoppingPatience = p.GetValue(earlyStopping),
-                    EarlyStoppingMinDelta = p.GetValue(minDelta),
-                };
-                return Run(name, options, p.GetValue(common.Threads), p.GetValue(common.DataDir), p.GetValue(output) ?? Path.Combine("runs", name), p.GetValue(resume), p.GetValue(common.Limit));
-            });
-        });
+                Epochs = p.GetValue(epochs),
+                Schedule = p.GetValue(schedule)!,
+                StepSize = p.GetValue(stepSize),
+                Gamma = p.GetValue(gamma),
+                PlateauPatience = p.GetValue(patience),
+                PlateauFactor = p.GetValue(factor),
+                MaxLr = p.GetValue(maxLr),
+                PctStart = p.GetValue(pctStart),
+                ValidationFraction = p.GetValue(validation),
+                TopK = p.GetValue(topK),
+                EarlyStoppingPatience = p.GetValue(earlyStopping),
+                EarlyStoppingMinDelta = p.GetValue(minDelta),
+            };
+            string dir = p.GetValue(output) ?? Path.Combine("runs", name);
+            var run = new RunSettings(p.GetValue(common.Limit), p.GetValue(common.DataDir), p.GetValue(common.Threads));
+            string? resumed = null;
+            if (p.GetValue(resume)) (name, options, run, resumed) = Resume(p, dir, p.Typed(output), name, options, run, common, epochs, saved);
+            return Run(name, options, run, dir, resumed);
+        }));
         return command;
+    }
+
+    /// <summary>
+    /// The model, options and run settings to continue the run in <paramref name="output"/> with: the saved ones, except
+    /// --epochs, --limit, --data-dir and --threads when the user typed them. Typing any other setting with a value other
+    /// than the saved one is an error: the optimiser state, schedule and generators continue from the checkpoint.
+    /// Returns the resume line's description of the settings.
+    /// </summary>
+    private static (string Model, TrainerOptions Options, RunSettings Run, string Description) Resume(
+        ParseResult p, string output, bool outputTyped, string name, TrainerOptions options, RunSettings run, TrainingOptionSet common,
+        Option<int> epochsOption, IEnumerable<(Option Option, Func<TrainerOptions, object?> Value)> settings)
+    {
+        string checkpoint = Path.Combine(output, CheckpointFile);
+        if (!File.Exists(checkpoint))
+            throw new FileNotFoundException($"--resume: no checkpoint at {checkpoint}{(outputTyped ? "" : " (--output names the run to resume)")}.", checkpoint);
+        var (savedModel, saved) = ClassifierTrainer.ReadCheckpointSettings(checkpoint);
+        int done = (int)Checkpoint.ReadInfo(checkpoint).Epoch;
+        var savedRun = RunSettings.Read(output);
+
+        var conflicts = new List<string>();
+        if (p.Typed(common.Model) && name != savedModel)
+            conflicts.Add($"{Cli.TypedName(p.GetResult(common.Model)!)} {name}: the run in {output} trains {savedModel}, and a resumed run keeps its model");
+        foreach (var (option, value) in settings)
+            if (p.GetResult(option) is OptionResult { Implicit: false } typed && !Equals(value(options), value(saved)))
+                conflicts.Add($"{Cli.TypedName(typed)} {Show(value(options))}: the run was started with {Show(value(saved))}, and a resumed run keeps it");
+        if (conflicts.Count > 0)
+            throw new ArgumentException($"--resume: {string.Join("; ", conflicts)}. Use another --output for a new run with other settings.");
+
+        var notes = new List<string>();
+        int epochs = saved.Epochs;
+        if (p.Typed(epochsOption) && p.GetValue(epochsOption) != saved.Epochs)
+        {
+            int wanted = p.GetValue(epochsOption);
+            if (saved.Schedule == "onecycle")
+                throw new ArgumentException($"--epochs {wanted}: the onecycle schedule of the run in {output} spans the {saved.Epochs} epochs it was started with; it cannot be changed.");
+            if (wanted < done) throw new ArgumentException($"--epochs {wanted}: the run in {output} has already trained {done} epochs.");
+            notes.Add($"--epochs {wanted} overrides the saved {saved.Epochs}");
+            epochs = wanted;
+        }
+        int limit = savedRun?.Limit ?? run.Limit;
+        string? dataDir = savedRun?.DataDir ?? run.DataDir;
+        int threads = savedRun?.Threads ?? run.Threads;
+        if (savedRun is not null)
+        {
+            if (p.Typed(common.Limit) && run.Limit != savedRun.Limit)
+            {
+                // The onecycle schedule was laid out for the saved number of batches per epoch.
+                if (saved.Schedule == "onecycle")
+                    throw new ArgumentException($"--limit {run.Limit}: the onecycle schedule of the run in {output} spans the batches of --limit {savedRun.Limit}; it cannot be changed.");
+                notes.Add($"--limit {run.Limit} overrides the saved {savedRun.Limit}");
+                limit = run.Limit;
+            }
+            if (p.Typed(common.DataDir) && Path.GetFullPath(run.DataDir!) != savedRun.DataDir)
+            {
+                notes.Add($"--data-dir {run.DataDir} overrides the saved {savedRun.DataDir}");
+                dataDir = run.DataDir;
+            }
+            if (p.Typed(common.Threads) && run.Threads != savedRun.Threads)
+            {
+                notes.Add($"--threads {run.Threads} overrides the saved {savedRun.Threads}");
+                threads = run.Threads;
+            }
+        }
+        else notes.Add($"the run has no {RunSettings.FileName}, so --limit, --data-dir and --threads are as given now");
+
+        string description = $"{Epochs(epochs)}, {(limit > 0 ? $"--limit {limit}" : "all images")}, data {dataDir ?? FashionMnist.DefaultDirectory}, {Cli.Threads(threads)}, " +
+            $"{TrainingOptionSet.Describe(saved)}, schedule {saved.Schedule}, seed {saved.Seed}" + (notes.Count > 0 ? "; " + string.Join("; ", notes) : "");
+        return (savedModel, saved with { Epochs = epochs }, new RunSettings(limit, dataDir, threads), $"after epoch {done} of {epochs} (settings: {description})");
+    }
+
+    private static string Show(object? value) => value switch
+    {
+        null => "the default",
+        IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+
+    private static string Epochs(int n) => n == 1 ? "1 epoch" : $"{n} epochs";
+
+    /// <summary>The file name of the training checkpoint in the output directory.</summary>
+    internal const string CheckpointFile = "checkpoint.safetensors";
+
+    /// <summary>
+    /// The Fashion-MNIST directory to read, checked here so that a missing or incomplete one is reported as a problem
+    /// with --data-dir (the library's message speaks to a caller of FashionMnist.Load). Returns its full path.
+    /// </summary>
+    internal static string ResolveDataDir(string? dataDir, bool withTrainingSet = true)
+    {
+        string install = "install it with `sudo apt-get install dataset-fashion-mnist`, or pass --data-dir DIR";
+        string where = dataDir is null ? $"{FashionMnist.DefaultDirectory} (the default --data-dir)" : $"--data-dir {dataDir}";
+        if (dataDir is not null && dataDir.Trim().Length == 0) throw new ArgumentException("--data-dir is empty; it must name the directory holding the Fashion-MNIST IDX files.");
+        string dir = dataDir ?? FashionMnist.DefaultDirectory;
+        if (!Directory.Exists(dir))
+            throw new DirectoryNotFoundException(dataDir is null ? $"Fashion-MNIST is not installed: {FashionMnist.DefaultDirectory} does not exist; {install}." : $"{where}: no such directory.");
+        foreach (var stem in (string[])["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"])
+            if ((withTrainingSet || stem.StartsWith("t10k", StringComparison.Ordinal)) && !File.Exists(Path.Combine(dir, stem + ".gz")) && !File.Exists(Path.Combine(dir, stem)))
+                throw new FileNotFoundException($"{where} has neither {stem}.gz nor {stem}; it must hold the four Fashion-MNIST IDX files (train and t10k images and labels, with or without .gz).");
+        return Path.GetFullPath(dir);
     }
 
     /// <summary>Loads Fashion-MNIST, the first <paramref name="limit"/> training and limit/6 test images when limit &gt; 0.</summary>
     internal static (IDataset Train, IDataset Test) LoadData(string? dataDir, int limit)
     {
-        IDataset train = FashionMnist.Load(dataDir, train: true), test = FashionMnist.Load(dataDir, train: false);
+        string dir = ResolveDataDir(dataDir);
+        IDataset train = FashionMnist.Load(dir, train: true), test = FashionMnist.Load(dir, train: false);
         if (limit > 0)
         {
             train = new Subset(train, Enumerable.Range(0, Math.Min(limit, train.Count)).ToArray());
@@ -78,68 +203,95 @@ internal static class TrainCommand
         return (train, test);
     }
 
-    private static int Run(string modelName, TrainerOptions options, int threads, string? dataDir, string output, bool resume, int limit)
+    private static int Run(string modelName, TrainerOptions options, RunSettings run, string output, string? resumed)
     {
-        if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "--threads must be at least 1.");
-        if (!(options.LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(options), options.LearningRate, "--lr must be greater than 0.");
-        var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = threads });
-        Directory.CreateDirectory(output);
-        string checkpoint = Path.Combine(output, "checkpoint.safetensors"), best = Path.Combine(output, "best.safetensors");
-        if (resume)
-        {
-            if (!File.Exists(checkpoint)) throw new FileNotFoundException($"--resume: no checkpoint at {checkpoint}.", checkpoint);
-            var (savedModel, savedOptions) = ClassifierTrainer.ReadCheckpointSettings(checkpoint);
-            // The run continues with its saved settings; only the number of epochs may grow (not for onecycle, whose cycle spans them).
-            modelName = savedModel;
-            if (savedOptions.Schedule == "onecycle" && options.Epochs > savedOptions.Epochs)
-                throw new ArgumentException($"--resume: the onecycle schedule spans the {savedOptions.Epochs} epochs it was started with; it cannot be extended.");
-            options = savedOptions with { Epochs = Math.Max(options.Epochs, savedOptions.Epochs) };
-        }
         options.Validate();
-
-        var (train, test) = LoadData(dataDir, limit);
+        var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = run.Threads });
+        string dataDir = ResolveDataDir(run.DataDir);
+        var (train, test) = LoadData(dataDir, run.Limit);
         var generator = new Generator(options.Seed);
         var net = ModelZoo.Create(modelName, FashionMnist.ClassNames.Count, generator);
         net.To(device);
+        string checkpoint = Path.Combine(output, CheckpointFile), best = Path.Combine(output, "best.safetensors");
         var trainer = new ClassifierTrainer(net, generator, options);
         trainer.Callbacks.Add(new NanTermination(checkpoint));
         trainer.Callbacks.Add(new CheckpointBest(best, new Dictionary<string, string> { ["model"] = modelName }));
         if (trainer.EarlyStopping is not null) trainer.EarlyStopping.BestWeightsPath = best;
-        if (resume)
+
+        // The directory is made only now that the run really starts, so a failed start leaves none behind.
+        bool created = !Directory.Exists(output);
+        try
         {
-            trainer.LoadCheckpoint(checkpoint);
-            AnsiConsole.MarkupLine($"Resuming [bold]{modelName}[/] from {Markup.Escape(checkpoint)} after epoch {trainer.Epoch}.");
+            Directory.CreateDirectory(output);
+            if (resumed is not null)
+            {
+                trainer.LoadCheckpoint(checkpoint);
+                AnsiConsole.MarkupLine(Markup.Escape($"Resuming {modelName} from {checkpoint} {resumed}."));
+            }
+            (run with { DataDir = dataDir }).Write(output);
+            return Train(modelName, options, run.Threads, output, trainer, net, train, test);
         }
+        catch when (created)
+        {
+            // Nothing of the run but its settings file was written: leave nothing behind.
+            if (Directory.EnumerateFileSystemEntries(output).All(e => Path.GetFileName(e) == RunSettings.FileName)) Directory.Delete(output, recursive: true);
+            throw;
+        }
+    }
+
+    private static int Train(string modelName, TrainerOptions options, int threads, string output, ClassifierTrainer trainer, Module net, IDataset train, IDataset test)
+    {
+        string checkpoint = Path.Combine(output, CheckpointFile);
         var (fit, held) = trainer.SplitTrainingSet(train);
         string data = held is null ? $"{train.Count} training / {test.Count} test images"
             : $"{fit.Count} training / {held.Count} validation / {test.Count} test images";
         string extras = (options.Augment ? ", augmentation" : "") + (options.EarlyStoppingPatience > 0 ? $", early stopping after {options.EarlyStoppingPatience}" : "");
-        AnsiConsole.MarkupLine(Markup.Escape($"{modelName} ({net.ParameterCount():N0} parameters) on Fashion-MNIST: {data}, {options.Epochs} epochs, batch {options.BatchSize}, " +
-            $"{TrainingOptionSet.Describe(options)}, schedule {options.Schedule}{extras}, {threads} threads, seed {options.Seed}."));
+        AnsiConsole.MarkupLine(Markup.Escape($"{modelName} ({net.ParameterCount():N0} parameters) on Fashion-MNIST: {data}, {Epochs(options.Epochs)}, batch {options.BatchSize}, " +
+            $"{TrainingOptionSet.Describe(options)}, schedule {options.Schedule}{extras}, {Cli.Threads(threads)}, seed {options.Seed}."));
 
         while (trainer.Epoch < options.Epochs && trainer.StopReason is null)
         {
             int epoch = trainer.Epoch + 1;
+            // On a terminal under 100 columns the bar line drops the rate (the epoch's line has it) and the elapsed time,
+            // so that it fits 80 columns instead of wrapping.
+            bool wide = AnsiConsole.Profile.Width >= 100;
+            string Progress(BatchReport b) => $"epoch {epoch}/{options.Epochs}  " + (wide ? $"lr {F(b.LearningRate, "G3")}  " : "") +
+                $"loss {F(b.Loss, "F4")}  acc {F(100 * b.Accuracy, "F2")}%  {F(b.ImagesPerSecond, "F0")} img/s";
             EpochReport report = null!;
-            AnsiConsole.Progress()
-                .AutoClear(false)
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .Start(ctx =>
-                {
-                    var task = ctx.AddTask($"epoch {epoch}/{options.Epochs}", maxValue: 1);
-                    report = trainer.TrainEpoch(train, test, b =>
+            if (LiveProgress)
+            {
+                ProgressColumn[] columns = wide
+                    ? [new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn()]
+                    : [new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 12 }, new PercentageColumn(), new RemainingTimeColumn()];
+                AnsiConsole.Progress()
+                    .AutoClear(false)
+                    .Columns(columns)
+                    .Start(ctx =>
                     {
-                        task.MaxValue = b.Batches;
-                        task.Value = b.Batch;
-                        task.Description = $"epoch {epoch}/{options.Epochs}  lr {F(b.LearningRate, "G3")}  loss {F(b.Loss, "F4")}  acc {F(100 * b.Accuracy, "F2")}%  {F(b.ImagesPerSecond, "F0")} img/s";
+                        var task = ctx.AddTask($"epoch {epoch}/{options.Epochs}", maxValue: 1);
+                        report = trainer.TrainEpoch(train, test, b =>
+                        {
+                            task.MaxValue = b.Batches;
+                            task.Value = b.Batch;
+                            task.Description = Progress(b);
+                        });
                     });
+            }
+            else
+            {
+                // In a pipe or a log, a plain line now and then instead of a redrawn bar.
+                var due = PlainProgressDue();
+                report = trainer.TrainEpoch(train, test, b =>
+                {
+                    if (b.Batch < b.Batches && due()) AnsiConsole.WriteLine($"{Progress(b)}  batch {b.Batch}/{b.Batches}");
                 });
+            }
             string top = $"top-{report.TopK}";
             string validated = report.HeldOut
                 ? $"[bold]val loss {F(report.ValidationLoss, "F4")} acc {F(100 * report.ValidationAccuracy, "F2")}% {top} {F(100 * report.ValidationTopKAccuracy, "F2")}%[/]  test acc {F(100 * report.TestAccuracy, "F2")}%"
                 : $"[bold]test loss {F(report.TestLoss, "F4")} acc {F(100 * report.TestAccuracy, "F2")}% {top} {F(100 * report.TestTopKAccuracy, "F2")}%[/]";
             AnsiConsole.MarkupLine($"epoch {epoch}: lr {F(report.LearningRate, "G4")}  train loss {F(report.TrainLoss, "F4")} acc {F(100 * report.TrainAccuracy, "F2")}%  " +
-                $"{validated}  {F(report.Seconds, "F1")} s, {F(report.ImagesPerSecond, "F0")} img/s");
+                $"{validated}  {F(report.Seconds, "F1")} s, {F(report.ImagesPerSecond, "F0")} img/s, {Cli.Threads(threads)}");
             trainer.SaveCheckpoint(checkpoint, modelName);
         }
         if (trainer.StopReason is not null) AnsiConsole.MarkupLine($"Stopped after epoch {trainer.Epoch}: {Markup.Escape(trainer.StopReason)}");
@@ -148,12 +300,12 @@ internal static class TrainCommand
 
         var eval = trainer.Evaluate(test);
         net.Save(Path.Combine(output, "model.safetensors"), new Dictionary<string, string> { ["model"] = modelName });
-        Report.Confusion(eval, FashionMnist.ClassNames);
-        string title = $"{modelName}, test accuracy {F(100 * eval.Accuracy, "F2")}%";
+        Report.Confusion(eval, FashionMnist.ClassNames, threads);
+        string title = $"{modelName}, test accuracy {F(100 * eval.Accuracy, "F2")}% ({Cli.Threads(threads)})";
         Plots.ConfusionMatrix(Path.Combine(output, "confusion.png"), eval.Confusion, FashionMnist.ClassNames, title);
-        Plots.Curves(Path.Combine(output, "curves.png"), trainer.History, modelName);
-        AnsiConsole.MarkupLine($"Test accuracy [bold green]{F(100 * eval.Accuracy, "F2")}%[/], top-{eval.TopK} {F(100 * eval.TopKAccuracy, "F2")}%. " +
-            $"Wrote {Markup.Escape(output)}/model.safetensors, checkpoint.safetensors, best.safetensors, confusion.png, curves.png.");
+        Plots.Curves(Path.Combine(output, "curves.png"), trainer.History, $"{modelName} ({Cli.Threads(threads)})");
+        AnsiConsole.MarkupLine($"Test accuracy [bold green]{F(100 * eval.Accuracy, "F2")}%[/], top-{eval.TopK} {F(100 * eval.TopKAccuracy, "F2")}% ({Cli.Threads(threads)}). " +
+            $"Wrote {Markup.Escape(output)}/model.safetensors, checkpoint.safetensors, best.safetensors, confusion.png, curves.png, {RunSettings.FileName}.");
         return 0;
     }
 }

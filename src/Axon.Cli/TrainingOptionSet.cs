@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Axon.Models;
 using Axon.Models.Training;
 using Axon.Optim;
@@ -54,7 +55,7 @@ internal sealed class TrainingOptionSet
 
     public Option<long> Seed { get; } = new("--seed") { Description = "Random seed.", DefaultValueFactory = _ => Defaults.Seed };
 
-    public Option<int> Threads { get; } = new("--threads") { Description = "Threads for the kernels.", DefaultValueFactory = _ => Environment.ProcessorCount };
+    public Option<int> Threads { get; } = NewThreadsOption();
 
     public Option<string?> DataDir { get; } = new("--data-dir") { Description = $"Directory with the Fashion-MNIST IDX files (default {Axon.Data.FashionMnist.DefaultDirectory})." };
 
@@ -62,9 +63,68 @@ internal sealed class TrainingOptionSet
 
     public TrainingOptionSet()
     {
-        Model.AcceptOnlyFromAmong([.. ModelZoo.Names.Select(n => n.Name)]);
-        Optimizer.AcceptOnlyFromAmong([.. OptimizerFactory.Names]);
+        Model.OneOf([.. ModelZoo.Names.Select(n => n.Name)], "name");
+        Optimizer.OneOf([.. OptimizerFactory.Names], "name");
+        // Checked here, with the option's name, so that no library message ("(Parameter 'options')") reaches the user.
+        BatchSize.Require(v => v >= 1, "must be at least 1");
+        Lr.Require(v => v > 0 && double.IsFinite(v), "must be greater than 0");
+        Momentum.Require(v => v >= 0 && double.IsFinite(v), "must be finite and non-negative");
+        WeightDecay.Require(v => v >= 0 && double.IsFinite(v), "must be finite and non-negative");
+        Beta1.Require(v => v is null or (>= 0 and < 1), "must be in [0, 1)");
+        Beta2.Require(v => v is null or (>= 0 and < 1), "must be in [0, 1)");
+        Eps.Require(v => v is null || (v >= 0 && double.IsFinite(v.Value)), "must be finite and non-negative");
+        Alpha.Require(v => v is null || (v >= 0 && double.IsFinite(v.Value)), "must be finite and non-negative");
+        Rho.Require(v => v is null or (>= 0 and <= 1), "must be in [0, 1]");
+        foreach (var o in new[] { L1, L2, ClipNorm, ClipValue, MaxNorm })
+            o.Require(v => v >= 0 && double.IsFinite(v), "must be finite and non-negative (0 = off)");
+        Limit.Require(v => v >= 0, "must be non-negative (0 = all images)");
+        DataDir.Require(v => v is null || v.Trim().Length > 0, "must name the directory holding the Fashion-MNIST IDX files");
     }
+
+    /// <summary>
+    /// A <c>--threads</c> option. Results differ slightly with the thread count (the kernels split their sums), so every
+    /// command that reports a figure takes it and prints it beside the figure.
+    /// </summary>
+    public static Option<int> NewThreadsOption() =>
+        new Option<int>("--threads") { Description = "Threads for the kernels (results differ slightly with the count).", DefaultValueFactory = _ => Environment.ProcessorCount }
+            .Require(v => v >= 1, "must be at least 1");
+
+    /// <summary>The optimiser settings, by <see cref="OptimizerFactory.SettingsOf"/>'s names, that have an option here.</summary>
+    private IEnumerable<(Option Option, string Setting)> SettingOptions =>
+    [
+        (Lr, nameof(OptimizerSettings.Lr)), (Momentum, nameof(OptimizerSettings.Momentum)), (Nesterov, nameof(OptimizerSettings.Nesterov)),
+        (WeightDecay, nameof(OptimizerSettings.WeightDecay)), (Beta1, nameof(OptimizerSettings.Beta1)), (Beta2, nameof(OptimizerSettings.Beta2)),
+        (Eps, nameof(OptimizerSettings.Eps)), (Alpha, nameof(OptimizerSettings.Alpha)), (Rho, nameof(OptimizerSettings.Rho)),
+        (Centered, nameof(OptimizerSettings.Centered)), (AmsGrad, nameof(OptimizerSettings.AmsGrad)),
+    ];
+
+    /// <summary>
+    /// Adds an error for each optimiser option the user typed that the chosen optimiser does not take (--beta1 with sgd,
+    /// --momentum with adam), which would otherwise be ignored or reported under the library's names.
+    /// </summary>
+    public void CheckOptimizerSettings(CommandResult r)
+    {
+        string optimizer = r.ValueOr(Optimizer, Defaults.Optimizer);
+        if (!OptimizerFactory.Names.Contains(optimizer)) return;  // already reported
+        var taken = OptimizerFactory.SettingsOf(optimizer);
+        var takenOptions = SettingOptions.Where(s => taken.Contains(s.Setting)).Select(s => s.Option.Name);
+        foreach (var (option, setting) in SettingOptions)
+            if (r.GetResult(option) is OptionResult { Implicit: false } typed && !taken.Contains(setting))
+                r.AddError($"{Cli.TypedName(typed)} is not a setting of the {optimizer} optimizer (it takes {string.Join(", ", takenOptions)})");
+    }
+
+    /// <summary>
+    /// The options that set a <see cref="TrainerOptions"/> field, with the field: a resumed run keeps them as saved, so
+    /// typing one with another value is an error.
+    /// </summary>
+    public IEnumerable<(Option Option, Func<TrainerOptions, object?> Value)> SavedSettings =>
+    [
+        (BatchSize, o => o.BatchSize), (Optimizer, o => o.Optimizer), (Lr, o => o.LearningRate), (Momentum, o => o.Momentum),
+        (Nesterov, o => o.Nesterov), (WeightDecay, o => o.WeightDecay), (Beta1, o => o.Beta1), (Beta2, o => o.Beta2), (Eps, o => o.Eps),
+        (Alpha, o => o.Alpha), (Rho, o => o.Rho), (Centered, o => o.Centered ?? false), (AmsGrad, o => o.AmsGrad ?? false),
+        (L1, o => o.L1), (L2, o => o.L2), (PenalizeBiases, o => o.PenalizeBiases), (ClipNorm, o => o.GradClipNorm),
+        (ClipValue, o => o.GradClipValue), (MaxNorm, o => o.MaxNorm), (Augment, o => o.Augment), (Seed, o => o.Seed),
+    ];
 
     /// <summary>Every option, to add to a command.</summary>
     public IEnumerable<Option> All =>

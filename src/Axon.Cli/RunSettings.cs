@@ -1,0 +1,43 @@
+using System.Text.Json;
+
+namespace Axon.Cli;
+
+/// <summary>
+/// The settings of an <c>axon train</c> run that its checkpoint does not record, saved beside it as <c>run.json</c> so
+/// that <c>--resume</c> continues on the same data with the same thread count.
+/// </summary>
+/// <param name="Limit">The --limit (0: all images).</param>
+/// <param name="DataDir">The data directory, as a full path (null: the default).</param>
+/// <param name="Threads">The kernel thread count, which changes the results slightly.</param>
+internal sealed record RunSettings(int Limit, string? DataDir, int Threads)
+{
+    /// <summary>The file name in the output directory.</summary>
+    public const string FileName = "run.json";
+
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
+
+    /// <summary>Reads the settings saved in <paramref name="directory"/>, or null when there are none (a run from before they were saved).</summary>
+    public static RunSettings? Read(string directory)
+    {
+        string path = Path.Combine(directory, FileName);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            var settings = JsonSerializer.Deserialize<RunSettings>(File.ReadAllText(path), Json);
+            if (settings is null || settings.Limit < 0 || settings.Threads < 1) throw new InvalidDataException($"{path}: invalid run settings.");
+            return settings;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: unreadable run settings ({e.Message}).", e);
+        }
+    }
+
+    /// <summary>Writes the settings into <paramref name="directory"/>, atomically like the checkpoint beside them.</summary>
+    public void Write(string directory)
+    {
+        string path = Path.Combine(directory, FileName), tmp = path + ".tmp" + Environment.ProcessId;
+        File.WriteAllText(tmp, JsonSerializer.Serialize(this, Json));
+        File.Move(tmp, path, overwrite: true);
+    }
+}
