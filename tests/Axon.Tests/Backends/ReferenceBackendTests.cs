@@ -159,6 +159,19 @@ public partial class ReferenceBackendTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AnOperandFromAnotherDeviceIsRejected()
+    {
+        // Host memory is readable by either host backend: without the check a CPU tensor would pass silently.
+        using var cpu = Randn([3, 7], DType.Float32, 1);
+        using var dst = Tensor.Empty([3, 7], DType.Float32, Ref);
+        var e = Assert.Throws<InvalidOperationException>(() => Ref.Backend.Unary(UnaryOp.Exp, cpu, dst));
+        Assert.Contains("ReferenceBackend.Unary", e.Message, StringComparison.Ordinal);
+        Assert.Contains("[3, 7] on cpu", e.Message, StringComparison.Ordinal);
+        using var p = Tensor.Zeros([5], device: Ref);
+        Assert.Throws<InvalidOperationException>(() => Ref.Backend.SgdStep(p, Tensor.Zeros([5]), null, new SgdUpdate(0.1, 0, 0, 0, true, false, false)));
+    }
+
+    [Fact]
     public void EveryPrimitiveIsCoveredOnBothBackends()
     {
         var covered = typeof(ReferenceBackendTests).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)

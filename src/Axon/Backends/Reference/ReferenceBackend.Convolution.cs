@@ -19,6 +19,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void Conv2d(Tensor x, Tensor weight, Tensor? bias, in Conv2dParams p, Tensor y)
     {
+        Own(x, weight, bias, y);
         if (y.DType == DType.Float32) Conv2d<float>(x, weight, bias, p, y);
         else Conv2d<double>(x, weight, bias, p, y);
     }
@@ -59,6 +60,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void Conv2dBackward(Tensor x, Tensor weight, Tensor gy, in Conv2dParams p, Tensor? gx, Tensor? gw, Tensor? gb)
     {
+        Own(x, weight, gy, gx, gw, gb);
         // The gradients are sums of the adjoint products: start them at zero.
         foreach (var t in (ReadOnlySpan<Tensor?>)[gx, gw, gb])
             if (t is not null) Fill(t, 0);

@@ -25,6 +25,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void Unary(UnaryOp op, Tensor x, Tensor dst)
     {
+        Own(x, dst);
         switch (dst.DType)
         {
             case DType.Float32: Map<float>(x, dst, v => UnaryFloat(op, v)); break;
@@ -56,6 +57,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor dst)
     {
+        Own(a, b, dst);
         switch (dst.DType)
         {
             case DType.Float32: Map<float>(a, b, dst, (x, y) => BinaryFloat(op, x, y)); break;
@@ -102,6 +104,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void Where(Tensor cond, Tensor a, Tensor b, Tensor dst)
     {
+        Own(cond, a, b, dst);
         switch (dst.DType)
         {
             case DType.Float32: Select<float>(cond, a, b, dst); break;
@@ -131,6 +134,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void Clamp(Tensor x, double lo, double hi, Tensor dst)
     {
+        Own(x, dst);
         switch (dst.DType)
         {
             case DType.Float32: Map<float>(x, dst, v => ClampFloat(v, (float)lo, (float)hi)); break;
@@ -146,6 +150,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void LeakyRelu(Tensor x, double slope, Tensor dst)
     {
+        Own(x, dst);
         if (dst.DType == DType.Float32) Map<float>(x, dst, v => v > 0 ? v : (float)slope * v);
         else Map<double>(x, dst, v => v > 0 ? v : slope * v);
     }
@@ -153,6 +158,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void Softplus(Tensor x, double beta, double threshold, Tensor dst)
     {
+        Own(x, dst);
         // In double for both types, rounded once at the end.
         if (dst.DType == DType.Float32) Map<float>(x, dst, v => (float)Softplus(v, beta, threshold));
         else Map<double>(x, dst, v => Softplus(v, beta, threshold));
@@ -172,6 +178,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void ActivationBackward(ActivationGrad kind, Tensor saved, Tensor g, Tensor dst)
     {
+        Own(saved, g, dst);
         if (dst.DType == DType.Float32) Map<float>(saved, g, dst, (s, gv) => ActivationGradient(kind, s, gv));
         else Map<double>(saved, g, dst, (s, gv) => ActivationGradient(kind, s, gv));
     }
@@ -186,6 +193,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void Axpy(double alpha, Tensor x, Tensor dst)
     {
+        Own(x, dst);
         // alpha is rounded to dst's type first, then x alpha + dst (two roundings, no fused multiply-add).
         if (dst.DType == DType.Float32) { float a = (float)alpha; Map<float>(x, dst, dst, (xv, d) => xv * a + d); }
         else Map<double>(x, dst, dst, (xv, d) => xv * alpha + d);

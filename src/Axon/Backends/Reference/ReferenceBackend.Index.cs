@@ -24,6 +24,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void IndexSelect(Tensor x, int dim, Tensor index, Tensor dst)
     {
+        Own(x, index, dst);
         var idx = CheckedIndices(index, dim, x.ShapeArray[dim], "IndexSelect");
         switch (dst.DType)
         {
@@ -48,6 +49,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void IndexAdd(Tensor dst, int dim, Tensor index, Tensor src)
     {
+        Own(dst, index, src);
         var idx = CheckedIndices(index, dim, dst.ShapeArray[dim], "IndexAdd");
         switch (dst.DType)
         {
@@ -72,6 +74,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void Gather(Tensor x, int dim, Tensor index, Tensor dst)
     {
+        Own(x, index, dst);
         var idx = CheckedIndices(index, dim, x.ShapeArray[dim], "Gather");
         switch (dst.DType)
         {
@@ -96,6 +99,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void ScatterAdd(Tensor dst, int dim, Tensor index, Tensor src)
     {
+        Own(dst, index, src);
         var idx = CheckedIndices(index, dim, dst.ShapeArray[dim], "ScatterAdd");
         switch (dst.DType)
         {

@@ -9,6 +9,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public double CrossEntropy(Tensor x, Tensor target, Tensor? weight, LossReduction reduction, Tensor loss, Tensor lse)
     {
+        Own(x, target, weight, loss, lse);
         int classes = x.ShapeArray[1];
         for (int i = 0; i < target.NumEl; i++)
         {
@@ -62,6 +63,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void CrossEntropyBackward(Tensor x, Tensor lse, Tensor target, Tensor? weight, LossReduction reduction, double weightSum, Tensor g, Tensor gx)
     {
+        Own(x, lse, target, weight, g, gx);
         if (x.DType == DType.Float32) CrossEntropyBackward<float>(x, lse, target, weight, reduction, weightSum, g, gx);
         else CrossEntropyBackward<double>(x, lse, target, weight, reduction, weightSum, g, gx);
     }

@@ -8,6 +8,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void MatMul(Tensor a, Tensor b, Tensor c, double beta)
     {
+        Own(a, b, c);
         if (c.DType == DType.Float32) MatMul<float>(a, b, c, beta);
         else MatMul<double>(a, b, c, beta);
     }
@@ -42,6 +43,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void Linear(Tensor x, Tensor weight, Tensor? bias, Tensor y)
     {
+        Own(x, weight, bias, y);
         if (y.DType == DType.Float32) Linear<float>(x, weight, bias, y);
         else Linear<double>(x, weight, bias, y);
     }

@@ -18,6 +18,8 @@ public sealed partial class ReferenceBackend
     public void BatchNorm(Tensor x, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar, bool training, double momentum, double eps,
         Tensor y, Tensor saveMean, Tensor saveInvStd)
     {
+        Own(x, weight, bias, runningMean, runningVar, y);
+        Own(saveMean, saveInvStd);
         var size = NcS(x);
         var (n, c, s) = size;
         for (int ch = 0; ch < c; ch++)
@@ -64,6 +66,8 @@ public sealed partial class ReferenceBackend
     /// </remarks>
     public void BatchNormBackward(Tensor x, Tensor gy, Tensor saveMean, Tensor saveInvStd, Tensor? weight, bool training, Tensor? gx, Tensor? gw, Tensor? gb)
     {
+        Own(x, gy, saveMean, saveInvStd, weight, gx);
+        Own(gw, gb);
         var size = NcS(x);
         var (n, c, s) = size;
         double m = (double)n * s;

@@ -10,6 +10,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void SgdStep(Tensor p, Tensor grad, Tensor? buffer, in SgdUpdate u)
     {
+        Own(p, grad, buffer);
         if (p.DType == DType.Float32) Sgd<float>(p, grad, buffer, u);
         else Sgd<double>(p, grad, buffer, u);
     }
@@ -38,6 +39,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void AdamStep(Tensor p, Tensor grad, Tensor m, Tensor v, Tensor? maxSq, in AdamUpdate u)
     {
+        Own(p, grad, m, v, maxSq);
         if (p.DType == DType.Float32) Adam<float>(p, grad, m, v, maxSq, u);
         else Adam<double>(p, grad, m, v, maxSq, u);
     }
@@ -65,6 +67,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void AdagradStep(Tensor p, Tensor grad, Tensor sum, in AdagradUpdate u)
     {
+        Own(p, grad, sum);
         if (p.DType == DType.Float32) Adagrad<float>(p, grad, sum, u);
         else Adagrad<double>(p, grad, sum, u);
     }
@@ -86,6 +89,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void RmsPropStep(Tensor p, Tensor grad, Tensor squareAverage, Tensor? buffer, Tensor? average, in RmsPropUpdate u)
     {
+        Own(p, grad, squareAverage, buffer, average);
         if (p.DType == DType.Float32) RmsProp<float>(p, grad, squareAverage, buffer, average, u);
         else RmsProp<double>(p, grad, squareAverage, buffer, average, u);
     }
@@ -120,6 +124,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void AdadeltaStep(Tensor p, Tensor grad, Tensor squareAverage, Tensor accumulatedDelta, in AdadeltaUpdate u)
     {
+        Own(p, grad, squareAverage, accumulatedDelta);
         if (p.DType == DType.Float32) Adadelta<float>(p, grad, squareAverage, accumulatedDelta, u);
         else Adadelta<double>(p, grad, squareAverage, accumulatedDelta, u);
     }
@@ -143,6 +148,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void AsgdStep(Tensor p, Tensor grad, Tensor average, in AsgdUpdate u)
     {
+        Own(p, grad, average);
         if (p.DType == DType.Float32) Asgd<float>(p, grad, average, u);
         else Asgd<double>(p, grad, average, u);
     }
@@ -167,6 +173,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void AveragedSgdStep(Tensor p, Tensor grad, Tensor average, in AveragedSgdUpdate u)
     {
+        Own(p, grad, average);
         if (p.DType == DType.Float32) AveragedSgd<float>(p, grad, average, u);
         else AveragedSgd<double>(p, grad, average, u);
     }

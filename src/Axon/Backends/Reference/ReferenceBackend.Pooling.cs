@@ -11,6 +11,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public Tensor? MaxPool2d(Tensor x, in Window2d window, Tensor y, bool withArgmax)
     {
+        Own(x, y);
         var argmax = withArgmax ? Tensor.Empty(y.GetShape(), DType.Int64, Device) : null;
         if (y.DType == DType.Float32) MaxPool2d<float>(x, window, y, argmax);
         else MaxPool2d<double>(x, window, y, argmax);
@@ -49,7 +50,11 @@ public sealed partial class ReferenceBackend
     }
 
     /// <inheritdoc/>
-    public void MaxPool2dIndices(Tensor argmax, Tensor indices) => Copy(argmax, indices);
+    public void MaxPool2dIndices(Tensor argmax, Tensor indices)
+    {
+        Own(argmax, indices);
+        Copy(argmax, indices);
+    }
 
     /// <summary>The argmax of output (n, c, oh, ow), checked to lie in its plane of <paramref name="planeSize"/> elements (-1: none).</summary>
     private static long ArgmaxAt(Tensor argmax, int linear, int planeSize, string op)
@@ -62,6 +67,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void MaxPool2dBackward(Tensor gy, Tensor argmax, in Window2d window, Tensor gx)
     {
+        Own(gy, argmax, gx);
         Fill(gx, 0);
         if (gx.DType == DType.Float32) MaxPool2dBackward<float>(gy, argmax, gx);
         else MaxPool2dBackward<double>(gy, argmax, gx);
@@ -88,6 +94,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void MaxPool2dGather(Tensor x, Tensor argmax, in Window2d window, Tensor y)
     {
+        Own(x, argmax, y);
         if (y.DType == DType.Float32) MaxPool2dGather<float>(x, argmax, y);
         else MaxPool2dGather<double>(x, argmax, y);
     }
@@ -135,6 +142,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void AvgPool2d(Tensor x, in Window2d window, bool countIncludePad, bool adaptive, Tensor y)
     {
+        Own(x, y);
         if (y.DType == DType.Float32) AvgPool2d<float>(x, window, countIncludePad, adaptive, y);
         else AvgPool2d<double>(x, window, countIncludePad, adaptive, y);
     }
@@ -160,6 +168,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void AvgPool2dBackward(Tensor gy, in Window2d window, bool countIncludePad, bool adaptive, Tensor gx)
     {
+        Own(gy, gx);
         Fill(gx, 0);
         if (gx.DType == DType.Float32) AvgPool2dBackward<float>(gy, window, countIncludePad, adaptive, gx);
         else AvgPool2dBackward<double>(gy, window, countIncludePad, adaptive, gx);

@@ -18,6 +18,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void Sum(Tensor x, int dim, Tensor dst)
     {
+        Own(x, dst);
         switch (x.DType)
         {
             case DType.Float32: SumDim<float>(x, dim, dst); break;
@@ -43,6 +44,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void SumAll(Tensor x, Tensor dst)
     {
+        Own(x, dst);
         switch (x.DType)
         {
             case DType.Float32: SumAll<float>(x, dst); break;
@@ -62,6 +64,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void Extreme(Tensor x, int dim, bool max, Tensor values, Tensor indices)
     {
+        Own(x, values, indices);
         switch (x.DType)
         {
             case DType.Float32: Extreme<float>(x, dim, max, values, indices); break;
@@ -94,6 +97,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void Softmax(Tensor x, int dim, bool log, Tensor dst)
     {
+        Own(x, dst);
         if (x.DType == DType.Float32) Softmax<float>(x, dim, log, dst);
         else Softmax<double>(x, dim, log, dst);
     }
@@ -134,6 +138,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public (long Min, long Max) IndexRange(Tensor index)
     {
+        Own(index);
         if (index.NumEl == 0) return (0, -1);
         long[] v = index.Data<long>();
         long lo = long.MaxValue, hi = long.MinValue;
@@ -149,6 +154,7 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public double Norm(Tensor x, double p)
     {
+        Own(x);
         // In double, in element order.
         if (double.IsPositiveInfinity(p))
         {
@@ -168,12 +174,14 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void ScaleInPlace(Tensor x, double factor)
     {
+        Own(x);
         for (int i = 0; i < x.NumEl; i++) SetDouble(x, i, GetDouble(x, i) * factor);
     }
 
     /// <inheritdoc/>
     public int Renorm(Tensor x, int dim, double maxNorm)
     {
+        Own(x);
         var (outer, n, inner) = Split(x.ShapeArray, dim);
         int rescaled = 0;
         for (int k = 0; k < n; k++)

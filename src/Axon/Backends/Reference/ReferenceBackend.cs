@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Axon.Backends;
 
@@ -16,6 +17,18 @@ public sealed partial class ReferenceBackend : IBackend
 
     /// <inheritdoc/>
     public Device Device { get; }
+
+    /// <summary>
+    /// Throws unless every given tensor lives on this backend's device. The op layer never mixes devices, so a foreign
+    /// tensor here is a bug upstream (an operand or state allocated on the wrong device) that host memory, readable by
+    /// either host backend, would otherwise hide.
+    /// </summary>
+    private void Own(Tensor? a, Tensor? b = null, Tensor? c = null, Tensor? d = null, Tensor? e = null, Tensor? f = null, [CallerMemberName] string op = "")
+    {
+        foreach (var t in (ReadOnlySpan<Tensor?>)[a, b, c, d, e, f])
+            if (t is not null && !ReferenceEquals(t.Device, Device))
+                throw new InvalidOperationException($"ReferenceBackend.{op}: a tensor {ShapeUtil.Format(t.ShapeArray)} on {t.Device.Description} was passed to the backend of {Device.Description}.");
+    }
 
     // ---- indexing helpers: every loop below walks tensors through these ----
 
@@ -98,6 +111,7 @@ public sealed partial class ReferenceBackend : IBackend
     /// <inheritdoc/>
     public void Copy(Tensor src, Tensor dst)
     {
+        Own(src, dst);
         switch (src.DType)
         {
             case DType.Float32: CopyElements<float>(src, dst); break;
@@ -115,6 +129,7 @@ public sealed partial class ReferenceBackend : IBackend
     /// <inheritdoc/>
     public void Cast(Tensor src, Tensor dst)
     {
+        Own(src, dst);
         switch ((src.DType, dst.DType))
         {
             case (DType.Float32, DType.Float32): Convert<float, float>(src, dst); break;
@@ -140,12 +155,14 @@ public sealed partial class ReferenceBackend : IBackend
     /// <inheritdoc/>
     public void Fill(Tensor dst, double value)
     {
+        Own(dst);
         for (int i = 0; i < dst.NumEl; i++) SetDouble(dst, i, value);
     }
 
     /// <inheritdoc/>
     public void CopyFromHost<T>(ReadOnlySpan<T> src, Tensor dst) where T : unmanaged
     {
+        Own(dst);
         T[] d = dst.Data<T>();
         for (int i = 0; i < dst.NumEl; i++) d[OffsetOf(dst, i)] = src[i];
     }
@@ -153,6 +170,7 @@ public sealed partial class ReferenceBackend : IBackend
     /// <inheritdoc/>
     public void CopyToHost<T>(Tensor src, Span<T> dst) where T : unmanaged
     {
+        Own(src);
         T[] s = src.Data<T>();
         for (int i = 0; i < src.NumEl; i++) dst[i] = s[OffsetOf(src, i)];
     }
@@ -160,11 +178,23 @@ public sealed partial class ReferenceBackend : IBackend
     // The host draws in element order (HostRandom), so the reference and CPU devices give the same tensor for a seed.
 
     /// <inheritdoc/>
-    public void FillUniform(Tensor dst, Generator generator, double low, double high) => HostRandom.Uniform(dst, generator, low, high);
+    public void FillUniform(Tensor dst, Generator generator, double low, double high)
+    {
+        Own(dst);
+        HostRandom.Uniform(dst, generator, low, high);
+    }
 
     /// <inheritdoc/>
-    public void FillNormal(Tensor dst, Generator generator, double mean, double std) => HostRandom.Normal(dst, generator, mean, std);
+    public void FillNormal(Tensor dst, Generator generator, double mean, double std)
+    {
+        Own(dst);
+        HostRandom.Normal(dst, generator, mean, std);
+    }
 
     /// <inheritdoc/>
-    public void FillRandint(Tensor dst, Generator generator, long low, long high) => HostRandom.Randint(dst, generator, low, high);
+    public void FillRandint(Tensor dst, Generator generator, long low, long high)
+    {
+        Own(dst);
+        HostRandom.Randint(dst, generator, low, high);
+    }
 }
