@@ -4,7 +4,8 @@ namespace Axon.Backends;
 
 /// <summary>
 /// The primitives every differentiable op is built from, implemented once per device: <see cref="CpuBackend"/> (the
-/// fast kernels) and the CUDA backend in its own assembly. The op layer owns shapes, broadcasting rules, type promotion and errors about them, allocates every
+/// fast kernels), <see cref="ReferenceBackend"/> (plain scalar loops, the reference the others are tested against) and
+/// the CUDA backend in its own assembly. The op layer owns shapes, broadcasting rules, type promotion and errors about them, allocates every
 /// result on the operands' device, and calls these with tensors of this backend's device only.
 /// </summary>
 /// <remarks>

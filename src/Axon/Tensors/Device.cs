@@ -19,8 +19,10 @@ public enum DeviceType
 /// <summary>
 /// Where a tensor's memory lives and which backend computes on it, as <c>torch.device</c>. <see cref="Cpu"/> is the
 /// default; <see cref="CpuWith"/> gives the CPU device of other options (a thread count, kernel switches), so code that needs
-/// other settings passes a device instead of changing a process-wide switch. Tensors on different devices never mix in
-/// one op: move them with <see cref="Tensor.To(Device)"/> or <see cref="Nn.Module.To(Device)"/>.
+/// other settings passes a device instead of changing a process-wide switch. <see cref="Reference"/> is host memory
+/// computed by <see cref="ReferenceBackend"/>'s plain scalar loops: slow, and there to check the fast backends against.
+/// Tensors on different devices never mix in one op: move them with <see cref="Tensor.To(Device)"/> or
+/// <see cref="Nn.Module.To(Device)"/>.
 /// <code>
 /// var device = Device.CpuWith(new CpuOptions { Threads = 1 });
 /// model.To(device);
@@ -88,6 +90,14 @@ public sealed class Device
     }
 
     /// <summary>
+    /// The reference device: host memory computed by <see cref="ReferenceBackend"/> (plain scalar loops, no SIMD or
+    /// threads), the naive counterpart every fast backend is tested against. One shared instance.
+    /// </summary>
+    public static Device Reference => ReferenceDevice.Value;
+
+    private static readonly Lazy<Device> ReferenceDevice = new(() => new ReferenceBackend().Device);
+
+    /// <summary>
     /// CUDA device <paramref name="index"/>, from the backend registered for <see cref="DeviceType.Cuda"/> (the Axon.Cuda
     /// assembly registers it); throws a clear error when none is registered.
     /// </summary>
@@ -110,15 +120,16 @@ public sealed class Device
         return factory(index);
     }
 
-    /// <summary>Parses "cpu", "cuda" or "cuda:N" (case-insensitive).</summary>
+    /// <summary>Parses "cpu", "reference", "cuda" or "cuda:N" (case-insensitive).</summary>
     public static Device Parse(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
         var s = name.Trim().ToLowerInvariant();
         if (s == "cpu") return Cpu;
+        if (s == "reference") return Reference;
         if (s == "cuda") return Cuda(0);
         if (s.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(s.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out int i)) return Cuda(i);
-        throw new ArgumentException($"Unknown device '{name}': expected cpu, cuda or cuda:N.", nameof(name));
+        throw new ArgumentException($"Unknown device '{name}': expected cpu, reference, cuda or cuda:N.", nameof(name));
     }
 
     /// <inheritdoc/>
