@@ -62,7 +62,7 @@ public class BackendAgreementTests(ITestOutputHelper output)
     {
         // The masks come from Tensor.Rand on the input's device, drawn in element order on either.
         var x = Tensor.Randn([4, 3, 5, 7], new Generator(1));
-        float[] Run(Module m, Device d) => m.Forward(x.To(d)).ToFloatArray();
+        float[] Run(Module<Tensor, Tensor> m, Device d) => m.Forward(x.To(d)).ToFloatArray();
         Assert.Equal(Run(new Dropout(0.3, new Generator(9)), Device.Cpu), Run(new Dropout(0.3, new Generator(9)), Device.Reference));
         Assert.Equal(Run(new Dropout2d(0.5, new Generator(9)), Device.Cpu), Run(new Dropout2d(0.5, new Generator(9)), Device.Reference));
         Assert.Contains(0f, Run(new Dropout(0.3, new Generator(9)), Device.Reference));

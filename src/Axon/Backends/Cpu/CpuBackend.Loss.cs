@@ -78,16 +78,13 @@ public sealed partial class CpuBackend
             }
             loss[i] = picked;
         }
-        double weightSum = 0;
+        // The targets' weights summed in their type (the weighted mean's denominator), whatever the reduction.
+        T weights = w is null ? T.Zero : TensorPrimitives.Sum<T>(wt);
+        double weightSum = double.CreateTruncating(weights);
         if (reduction != LossReduction.None)
         {
             T sum = TensorPrimitives.Sum<T>(loss);
-            if (reduction == LossReduction.Mean)
-            {
-                T den = w is null ? T.CreateTruncating(n) : TensorPrimitives.Sum<T>(wt);
-                weightSum = w is null ? 0 : double.CreateTruncating(den);
-                sum /= den;
-            }
+            if (reduction == LossReduction.Mean) sum /= w is null ? T.CreateTruncating(n) : weights;
             result[0] = sum;
         }
         ArrayPool<T>.Shared.Return(rented);

@@ -21,6 +21,13 @@ public sealed partial class CpuBackend
         int rank = result.Rank;
         int m = result.ShapeArray[rank - 2], n = result.ShapeArray[rank - 1], k = a.ShapeArray[rank - 1];
         var batch = result.ShapeArray[..^2];
+        if (k == 0 || m == 0 || n == 0)
+        {
+            // An empty product: c = beta c (the operands may have no storage to point into).
+            if (beta == 0) Fill(result, 0);
+            else ScaleInPlace(result, beta);
+            return;
+        }
         var ae = a;
         var be = b;
         var la = GemmLayout(ae.StrideArray, m, k, ae.Rank);

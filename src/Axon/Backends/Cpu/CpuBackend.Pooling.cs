@@ -73,10 +73,15 @@ public sealed partial class CpuBackend
         else Gather<double>(xc.Data<double>(), xc.Offset, src, y.Data<double>(), y.Offset, planes, inPlane, outPlane);
         if (!ReferenceEquals(xc, x)) xc.Dispose();
 
-        static void Gather<T>(T[] x, int xo, ReadOnlySpan<int> arg, T[] y, int yo, int planes, int inPlane, int outPlane)
+        static void Gather<T>(T[] x, int xo, ReadOnlySpan<int> arg, T[] y, int yo, int planes, int inPlane, int outPlane) where T : unmanaged
         {
             for (int p = 0; p < planes; p++)
-                for (int o = 0; o < outPlane; o++) y[yo + p * outPlane + o] = x[xo + p * inPlane + arg[p * outPlane + o]];
+                for (int o = 0; o < outPlane; o++)
+                {
+                    // A window of padding alone has no maximum (-1): it gathers 0, the adjoint of routing nothing back.
+                    int at = arg[p * outPlane + o];
+                    y[yo + p * outPlane + o] = at < 0 ? default : x[xo + p * inPlane + at];
+                }
         }
     }
 

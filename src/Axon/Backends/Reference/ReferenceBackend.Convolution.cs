@@ -58,9 +58,12 @@ public sealed partial class ReferenceBackend
     }
 
     /// <inheritdoc/>
-    public void Conv2dBackward(Tensor x, Tensor weight, Tensor gy, in Conv2dParams p, Tensor? gx, Tensor? gw, Tensor? gb)
+    public void Conv2dBackward(Tensor? x, Tensor? weight, Tensor gy, in Conv2dParams p, Tensor? gx, Tensor? gw, Tensor? gb)
     {
         Own(x, weight, gy, gx, gw, gb);
+        // Only the weight gradient reads x and only the input gradient reads the weight; otherwise the shapes come from the gradients.
+        x ??= gx ?? throw new ArgumentException("ReferenceBackend.Conv2dBackward: x is needed for the weight gradient.", nameof(x));
+        weight ??= gw ?? throw new ArgumentException("ReferenceBackend.Conv2dBackward: the weight is needed for the input gradient.", nameof(weight));
         // The gradients are sums of the adjoint products: start them at zero.
         foreach (var t in (ReadOnlySpan<Tensor?>)[gx, gw, gb])
             if (t is not null) Fill(t, 0);
