@@ -17,7 +17,7 @@ internal static class LrFindCommand
     public static Command Create()
     {
         var defaults = new LrFinderOptions();
-        var common = new TrainingOptionSet();
+        var common = new TrainingOptionSet(s => s.Kind is SettingKind.Run or SettingKind.Optimizer or SettingKind.Regularization && s.Name != "epochs");
         var startLr = new Option<double>("--start-lr") { Description = "Rate of the first step.", DefaultValueFactory = _ => defaults.StartLr }
             .Require(v => v > 0 && double.IsFinite(v), "must be finite and greater than 0");
         var endLr = new Option<double>("--end-lr") { Description = "Rate of the last step.", DefaultValueFactory = _ => defaults.EndLr }
@@ -51,6 +51,7 @@ internal static class LrFindCommand
         var generator = new Generator(options.Seed);
         var net = ModelZoo.Create(modelName, FashionMnist.ClassNames.Count, generator);
         net.To(device);
+        var classifier = new ClassificationTask(net, FashionMnist.ClassNames.Count);
         AnsiConsole.MarkupLine(Markup.Escape($"Range test of {modelName} on {train.Count} training images: lr {F(finder.StartLr, "G3")} to {F(finder.EndLr, "G3")} over up to {finder.Steps} batches of {options.BatchSize}, {TrainingOptionSet.Describe(options, withLr: false)}, {Threads(threads)}."));
 
         LrFinderResult result = null!;
@@ -62,7 +63,7 @@ internal static class LrFindCommand
                 .Start(ctx =>
                 {
                     var task = ctx.AddTask("range test", maxValue: finder.Steps);
-                    result = LrFinder.Run(net, generator, train, options, finder, point =>
+                    result = LrFinder.Run(classifier, generator, train, options, finder, point =>
                     {
                         task.Value = point.Step + 1;
                         task.Description = $"lr {F(point.LearningRate, "G3")}  loss {F(point.SmoothedLoss, "F4")}";
@@ -72,7 +73,7 @@ internal static class LrFindCommand
         else
         {
             var due = PlainProgressDue();
-            result = LrFinder.Run(net, generator, train, options, finder, point =>
+            result = LrFinder.Run(classifier, generator, train, options, finder, point =>
             {
                 if (due()) AnsiConsole.WriteLine($"step {point.Step + 1}/{finder.Steps}  lr {F(point.LearningRate, "G3")}  loss {F(point.SmoothedLoss, "F4")}");
             });

@@ -45,7 +45,7 @@ internal static class ModelCommands
             var (model, name) = LoadModel(p.GetValue(file)!, p.GetValue(ModelOption), n);
             var test = FashionMnist.Load(TrainCommand.ResolveDataDir(p.GetValue(dataDir), withTrainingSet: false), train: false);
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/] on {test.Count} test images, {Cli.Threads(n)}.");
-            Report.Confusion(ClassifierTrainer.Evaluate(model, test), FashionMnist.ClassNames, n);
+            Report.Confusion(new ClassificationTask(model, FashionMnist.ClassNames.Count).EvaluateClasses(test), FashionMnist.ClassNames, n);
             return 0;
         }));
         return command;

@@ -4,13 +4,19 @@ namespace Axon.Cli;
 
 /// <summary>
 /// The settings of an <c>axon train</c> run that its checkpoint does not record, saved beside it as <c>run.json</c> so
-/// that <c>--resume</c> continues on the same data with the same thread count.
+/// that <c>--resume</c> continues on the same data with the same thread count and reports the same top-k accuracy.
 /// </summary>
 /// <param name="Limit">The --limit (0: all images).</param>
 /// <param name="DataDir">The data directory, as a full path (null: the default).</param>
 /// <param name="Threads">The kernel thread count, which changes the results slightly.</param>
 internal sealed record RunSettings(int Limit, string? DataDir, int Threads)
 {
+    /// <summary>The default k of the reported top-k accuracy.</summary>
+    public const int DefaultTopK = 5;
+
+    /// <summary>The k of the reported top-k accuracy (5 in a file from before it was saved).</summary>
+    public int TopK { get; init; } = DefaultTopK;
+
     /// <summary>The file name in the output directory.</summary>
     public const string FileName = "run.json";
 
@@ -24,7 +30,7 @@ internal sealed record RunSettings(int Limit, string? DataDir, int Threads)
         try
         {
             var settings = JsonSerializer.Deserialize<RunSettings>(File.ReadAllText(path), Json);
-            if (settings is null || settings.Limit < 0 || settings.Threads < 1) throw new InvalidDataException($"{path}: invalid run settings.");
+            if (settings is null || settings.Limit < 0 || settings.Threads < 1 || settings.TopK < 1) throw new InvalidDataException($"{path}: invalid run settings.");
             return settings;
         }
         catch (JsonException e)

@@ -20,73 +20,27 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var defaults = new TrainerOptions();
         var common = new TrainingOptionSet();
-        var epochs = new Option<int>("--epochs") { Description = "Epochs (with --resume: the saved number).", DefaultValueFactory = _ => defaults.Epochs }
-            .Require(v => v >= 1, "must be at least 1");
-        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: " + string.Join(", ", ClassifierTrainer.Schedules) + ".", DefaultValueFactory = _ => defaults.Schedule }
-            .OneOf(ClassifierTrainer.Schedules, "name");
-        var stepSize = new Option<int>("--step-size") { Description = "Epochs between decays (step schedule).", DefaultValueFactory = _ => defaults.StepSize }
-            .Require(v => v >= 1, "must be at least 1");
-        var gamma = new Option<double>("--gamma") { Description = "Decay factor of the step, exp and inverse-time schedules.", DefaultValueFactory = _ => defaults.Gamma }
-            .Require(v => v > 0 && double.IsFinite(v), "must be finite and greater than 0");
-        var patience = new Option<int>("--patience") { Description = "Plateau schedule: epochs without improvement of the validation loss before reducing the rate.", DefaultValueFactory = _ => defaults.PlateauPatience }
-            .Require(v => v >= 0, "must be non-negative");
-        var factor = new Option<double>("--factor") { Description = "Plateau schedule: factor of each reduction.", DefaultValueFactory = _ => defaults.PlateauFactor }
-            .Require(v => v is > 0 and < 1, "must be in (0, 1)");
-        var maxLr = new Option<double?>("--max-lr") { Description = "Onecycle schedule: peak rate (default --lr); it starts at a 25th of it." }
-            .Require(v => v is null || (v > 0 && double.IsFinite(v.Value)), "must be finite and greater than 0");
-        var pctStart = new Option<double>("--pct-start") { Description = "Onecycle schedule: fraction of the steps spent warming up.", DefaultValueFactory = _ => defaults.PctStart }
-            .Require(v => v is > 0 and < 1, "must be in (0, 1)");
-        var validation = new Option<double>("--validation") { Description = "Fraction of the training set held out for validation (0: validate on the test set).", DefaultValueFactory = _ => 0 }
-            .Require(v => v is >= 0 and < 1, "must be in [0, 1)");
-        var topK = new Option<int>("--top-k") { Description = "k of the reported top-k accuracy.", DefaultValueFactory = _ => defaults.TopK }
+        var topK = new Option<int>("--top-k") { Description = "k of the reported top-k accuracy.", DefaultValueFactory = _ => RunSettings.DefaultTopK }
             .Require(v => v is >= 1 and <= 10, "must be between 1 and 10, the number of classes");
-        var earlyStopping = new Option<int>("--early-stopping") { Description = "Stop after this many epochs without improvement of the validation loss, and keep the best epoch's weights (0 = off).", DefaultValueFactory = _ => 0 }
-            .Require(v => v >= 0, "must be non-negative (0 = off)");
-        var minDelta = new Option<double>("--min-delta") { Description = "Early stopping: smallest decrease of the validation loss that counts.", DefaultValueFactory = _ => 0 }
-            .Require(v => v >= 0 && double.IsFinite(v), "must be finite and non-negative");
         var output = new Option<string?>("--output") { Description = "Output directory (default runs/MODEL)." }
             .Require(v => v is null || v.Trim().Length > 0, "must name a directory");
-        var resume = new Option<bool>("--resume") { Description = "Continue the run in OUTPUT from its checkpoint, with its saved settings; --epochs, --limit, --data-dir and --threads may override them." };
-        var command = new Command("train", "Train a model on Fashion-MNIST; with no arguments, the lecture CNN.")
-        {
-            epochs, schedule, stepSize, gamma, patience, factor, maxLr, pctStart, validation, topK, earlyStopping, minDelta, output, resume,
-        };
-        foreach (var option in common.All) command.Options.Add(option);
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in OUTPUT from its checkpoint, with its saved settings; --epochs, --limit, --data-dir, --threads and --top-k may override them." };
+        var command = new Command("train", "Train a model on Fashion-MNIST; with no arguments, the lecture CNN.");
+        foreach (var option in common.All.Append(topK).Append(output).Append(resume)) command.Options.Add(option);
         // A resumed run takes its optimiser from the checkpoint, so the options are compared with the saved ones there instead.
         command.Validators.Add(r =>
         {
             if (!r.ValueOr(resume, false)) common.CheckOptimizerSettings(r);
         });
-        var saved = common.SavedSettings.Concat(
-        [
-            (schedule, o => o.Schedule), (stepSize, o => o.StepSize), (gamma, o => o.Gamma), (patience, o => o.PlateauPatience),
-            (factor, o => o.PlateauFactor), (maxLr, o => o.MaxLr), (pctStart, o => o.PctStart), (validation, o => o.ValidationFraction),
-            (topK, o => o.TopK), (earlyStopping, o => o.EarlyStoppingPatience), (minDelta, o => o.EarlyStoppingMinDelta),
-        ]).ToList();
         command.SetAction(p => Guard(p, () =>
         {
             string name = p.GetValue(common.Model)!;
-            var options = common.Build(p) with
-            {
-                Epochs = p.GetValue(epochs),
-                Schedule = p.GetValue(schedule)!,
-                StepSize = p.GetValue(stepSize),
-                Gamma = p.GetValue(gamma),
-                PlateauPatience = p.GetValue(patience),
-                PlateauFactor = p.GetValue(factor),
-                MaxLr = p.GetValue(maxLr),
-                PctStart = p.GetValue(pctStart),
-                ValidationFraction = p.GetValue(validation),
-                TopK = p.GetValue(topK),
-                EarlyStoppingPatience = p.GetValue(earlyStopping),
-                EarlyStoppingMinDelta = p.GetValue(minDelta),
-            };
+            var options = common.Build(p);
             string dir = p.GetValue(output) ?? Path.Combine("runs", name);
-            var run = new RunSettings(p.GetValue(common.Limit), p.GetValue(common.DataDir), p.GetValue(common.Threads));
+            var run = new RunSettings(p.GetValue(common.Limit), p.GetValue(common.DataDir), p.GetValue(common.Threads)) { TopK = p.GetValue(topK) };
             string? resumed = null;
-            if (p.GetValue(resume)) (name, options, run, resumed) = Resume(p, dir, p.Typed(output), name, options, run, common, epochs, saved);
+            if (p.GetValue(resume)) (name, options, run, resumed) = Resume(p, dir, p.Typed(output), name, options, run, common, topK);
             return Run(name, options, run, dir, resumed);
         }));
         return command;
@@ -94,35 +48,34 @@ internal static class TrainCommand
 
     /// <summary>
     /// The model, options and run settings to continue the run in <paramref name="output"/> with: the saved ones, except
-    /// --epochs, --limit, --data-dir and --threads when the user typed them. Typing any other setting with a value other
-    /// than the saved one is an error: the optimiser state, schedule and generators continue from the checkpoint.
-    /// Returns the resume line's description of the settings.
+    /// --epochs, --limit, --data-dir, --threads and --top-k when the user typed them. Typing any other setting with a
+    /// value other than the saved one is an error: the optimiser state, schedule and generators continue from the
+    /// checkpoint. Returns the resume line's description of the settings.
     /// </summary>
     private static (string Model, TrainerOptions Options, RunSettings Run, string Description) Resume(
-        ParseResult p, string output, bool outputTyped, string name, TrainerOptions options, RunSettings run, TrainingOptionSet common,
-        Option<int> epochsOption, IEnumerable<(Option Option, Func<TrainerOptions, object?> Value)> settings)
+        ParseResult p, string output, bool outputTyped, string name, TrainerOptions options, RunSettings run, TrainingOptionSet common, Option<int> topK)
     {
         string checkpoint = Path.Combine(output, CheckpointFile);
         if (!File.Exists(checkpoint))
             throw new FileNotFoundException($"--resume: no checkpoint at {checkpoint}{(outputTyped ? "" : " (--output names the run to resume)")}.", checkpoint);
-        var (savedModel, saved) = ClassifierTrainer.ReadCheckpointSettings(checkpoint);
+        var (saved, metadata) = Trainer.ReadCheckpointSettings(checkpoint);
+        if (!metadata.TryGetValue(ModelKey, out var savedModel)) throw new InvalidDataException($"{checkpoint}: the checkpoint does not name its model; it was not written by axon train.");
         int done = (int)Checkpoint.ReadInfo(checkpoint).Epoch;
         var savedRun = RunSettings.Read(output);
 
         var conflicts = new List<string>();
         if (p.Typed(common.Model) && name != savedModel)
             conflicts.Add($"{Cli.TypedName(p.GetResult(common.Model)!)} {name}: the run in {output} trains {savedModel}, and a resumed run keeps its model");
-        foreach (var (option, value) in settings)
-            if (p.GetResult(option) is OptionResult { Implicit: false } typed && !Equals(value(options), value(saved)))
-                conflicts.Add($"{Cli.TypedName(typed)} {Show(value(options))}: the run was started with {Show(value(saved))}, and a resumed run keeps it");
+        conflicts.AddRange(common.Conflicts(p, options, saved, s => s.Name != "epochs").Select(c => c + ", and a resumed run keeps it"));
         if (conflicts.Count > 0)
             throw new ArgumentException($"--resume: {string.Join("; ", conflicts)}. Use another --output for a new run with other settings.");
 
         var notes = new List<string>();
         int epochs = saved.Epochs;
-        if (p.Typed(epochsOption) && p.GetValue(epochsOption) != saved.Epochs)
+        var epochsOption = common["epochs"];
+        if (p.Typed(epochsOption) && options.Epochs != saved.Epochs)
         {
-            int wanted = p.GetValue(epochsOption);
+            int wanted = options.Epochs;
             if (saved.Schedule == "onecycle")
                 throw new ArgumentException($"--epochs {wanted}: the onecycle schedule of the run in {output} spans the {saved.Epochs} epochs it was started with; it cannot be changed.");
             if (wanted < done) throw new ArgumentException($"--epochs {wanted}: the run in {output} has already trained {done} epochs.");
@@ -132,6 +85,7 @@ internal static class TrainCommand
         int limit = savedRun?.Limit ?? run.Limit;
         string? dataDir = savedRun?.DataDir ?? run.DataDir;
         int threads = savedRun?.Threads ?? run.Threads;
+        int k = savedRun?.TopK ?? run.TopK;
         if (savedRun is not null)
         {
             if (p.Typed(common.Limit) && run.Limit != savedRun.Limit)
@@ -152,20 +106,21 @@ internal static class TrainCommand
                 notes.Add($"--threads {run.Threads} overrides the saved {savedRun.Threads}");
                 threads = run.Threads;
             }
+            if (p.Typed(topK) && run.TopK != savedRun.TopK)
+            {
+                notes.Add($"--top-k {run.TopK} overrides the saved {savedRun.TopK}");
+                k = run.TopK;
+            }
         }
-        else notes.Add($"the run has no {RunSettings.FileName}, so --limit, --data-dir and --threads are as given now");
+        else notes.Add($"the run has no {RunSettings.FileName}, so --limit, --data-dir, --threads and --top-k are as given now");
 
         string description = $"{Epochs(epochs)}, {(limit > 0 ? $"--limit {limit}" : "all images")}, data {dataDir ?? FashionMnist.DefaultDirectory}, {Cli.Threads(threads)}, " +
             $"{TrainingOptionSet.Describe(saved)}, schedule {saved.Schedule}, seed {saved.Seed}" + (notes.Count > 0 ? "; " + string.Join("; ", notes) : "");
-        return (savedModel, saved with { Epochs = epochs }, new RunSettings(limit, dataDir, threads), $"after epoch {done} of {epochs} (settings: {description})");
+        return (savedModel, saved with { Epochs = epochs }, new RunSettings(limit, dataDir, threads) { TopK = k }, $"after epoch {done} of {epochs} (settings: {description})");
     }
 
-    private static string Show(object? value) => value switch
-    {
-        null => "the default",
-        IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
-        _ => value.ToString() ?? "",
-    };
+    /// <summary>The checkpoint metadata key of the model's zoo name.</summary>
+    internal const string ModelKey = "model";
 
     private static string Epochs(int n) => n == 1 ? "1 epoch" : $"{n} epochs";
 
@@ -213,9 +168,10 @@ internal static class TrainCommand
         var net = ModelZoo.Create(modelName, FashionMnist.ClassNames.Count, generator);
         net.To(device);
         string checkpoint = Path.Combine(output, CheckpointFile), best = Path.Combine(output, "best.safetensors");
-        var trainer = new ClassifierTrainer(net, generator, options);
+        var task = new ClassificationTask(net, FashionMnist.ClassNames.Count, run.TopK);
+        var trainer = new Trainer(task, generator, options);
         trainer.Callbacks.Add(new NanTermination(checkpoint));
-        trainer.Callbacks.Add(new CheckpointBest(best, new Dictionary<string, string> { ["model"] = modelName }));
+        trainer.Callbacks.Add(new CheckpointBest(best, new Dictionary<string, string> { [ModelKey] = modelName }));
         if (trainer.EarlyStopping is not null) trainer.EarlyStopping.BestWeightsPath = best;
 
         // The directory is made only now that the run really starts, so a failed start leaves none behind.
@@ -229,7 +185,7 @@ internal static class TrainCommand
                 AnsiConsole.MarkupLine(Markup.Escape($"Resuming {modelName} from {checkpoint} {resumed}."));
             }
             (run with { DataDir = dataDir }).Write(output);
-            return Train(modelName, options, run.Threads, output, trainer, net, train, test);
+            return Train(modelName, options, run.Threads, output, trainer, task, train, test);
         }
         catch when (created)
         {
@@ -239,14 +195,14 @@ internal static class TrainCommand
         }
     }
 
-    private static int Train(string modelName, TrainerOptions options, int threads, string output, ClassifierTrainer trainer, Module net, IDataset train, IDataset test)
+    private static int Train(string modelName, TrainerOptions options, int threads, string output, Trainer trainer, ClassificationTask task, IDataset train, IDataset test)
     {
         string checkpoint = Path.Combine(output, CheckpointFile);
         var (fit, held) = trainer.SplitTrainingSet(train);
         string data = held is null ? $"{train.Count} training / {test.Count} test images"
             : $"{fit.Count} training / {held.Count} validation / {test.Count} test images";
         string extras = (options.Augment ? ", augmentation" : "") + (options.EarlyStoppingPatience > 0 ? $", early stopping after {options.EarlyStoppingPatience}" : "");
-        AnsiConsole.MarkupLine(Markup.Escape($"{modelName} ({net.ParameterCount():N0} parameters) on Fashion-MNIST: {data}, {Epochs(options.Epochs)}, batch {options.BatchSize}, " +
+        AnsiConsole.MarkupLine(Markup.Escape($"{modelName} ({task.Model.ParameterCount():N0} parameters) on Fashion-MNIST: {data}, {Epochs(options.Epochs)}, batch {options.BatchSize}, " +
             $"{TrainingOptionSet.Describe(options)}, schedule {options.Schedule}{extras}, {Cli.Threads(threads)}, seed {options.Seed}."));
 
         while (trainer.Epoch < options.Epochs && trainer.StopReason is null)
@@ -256,7 +212,7 @@ internal static class TrainCommand
             // so that it fits 80 columns instead of wrapping.
             bool wide = AnsiConsole.Profile.Width >= 100;
             string Progress(BatchReport b) => $"epoch {epoch}/{options.Epochs}  " + (wide ? $"lr {F(b.LearningRate, "G3")}  " : "") +
-                $"loss {F(b.Loss, "F4")}  acc {F(100 * b.Accuracy, "F2")}%  {F(b.ImagesPerSecond, "F0")} img/s";
+                $"loss {F(b.Loss, "F4")}  acc {F(100 * b.Accuracy, "F2")}%  {F(b.SamplesPerSecond, "F0")} img/s";
             EpochReport report = null!;
             if (LiveProgress)
             {
@@ -286,20 +242,21 @@ internal static class TrainCommand
                     if (b.Batch < b.Batches && due()) AnsiConsole.WriteLine($"{Progress(b)}  batch {b.Batch}/{b.Batches}");
                 });
             }
-            string top = $"top-{report.TopK}";
+            string top = $"top-{task.TopK}";
             string validated = report.HeldOut
                 ? $"[bold]val loss {F(report.ValidationLoss, "F4")} acc {F(100 * report.ValidationAccuracy, "F2")}% {top} {F(100 * report.ValidationTopKAccuracy, "F2")}%[/]  test acc {F(100 * report.TestAccuracy, "F2")}%"
                 : $"[bold]test loss {F(report.TestLoss, "F4")} acc {F(100 * report.TestAccuracy, "F2")}% {top} {F(100 * report.TestTopKAccuracy, "F2")}%[/]";
             AnsiConsole.MarkupLine($"epoch {epoch}: lr {F(report.LearningRate, "G4")}  train loss {F(report.TrainLoss, "F4")} acc {F(100 * report.TrainAccuracy, "F2")}%  " +
-                $"{validated}  {F(report.Seconds, "F1")} s, {F(report.ImagesPerSecond, "F0")} img/s, {Cli.Threads(threads)}");
-            trainer.SaveCheckpoint(checkpoint, modelName);
+                $"{validated}  {F(report.Seconds, "F1")} s, {F(report.SamplesPerSecond, "F0")} img/s, {Cli.Threads(threads)}");
+            trainer.SaveCheckpoint(checkpoint, new Dictionary<string, string> { [ModelKey] = modelName });
         }
         if (trainer.StopReason is not null) AnsiConsole.MarkupLine($"Stopped after epoch {trainer.Epoch}: {Markup.Escape(trainer.StopReason)}");
         trainer.EndTraining();
         if (trainer.EarlyStopping is { RestoredEpoch: > 0 } stopping && stopping.RestoredEpoch < trainer.Epoch) AnsiConsole.MarkupLine($"Restored the weights of epoch {stopping.RestoredEpoch}, the best validation loss.");
 
-        var eval = trainer.Evaluate(test);
-        net.Save(Path.Combine(output, "model.safetensors"), new Dictionary<string, string> { ["model"] = modelName });
+        Evaluation eval;
+        using (trainer.UseEvaluationWeights()) eval = task.EvaluateClasses(test, Math.Max(options.BatchSize, 256));
+        task.Model.Save(Path.Combine(output, "model.safetensors"), new Dictionary<string, string> { [ModelKey] = modelName });
         Report.Confusion(eval, FashionMnist.ClassNames, threads);
         string title = $"{modelName}, test accuracy {F(100 * eval.Accuracy, "F2")}% ({Cli.Threads(threads)})";
         Plots.ConfusionMatrix(Path.Combine(output, "confusion.png"), eval.Confusion, FashionMnist.ClassNames, title);

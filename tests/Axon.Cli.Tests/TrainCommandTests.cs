@@ -134,13 +134,16 @@ public sealed partial class TrainCommandTests : IDisposable
             "--l1", "1e-5", "--l2", "1e-4", "--clip-norm", "5", "--clip-value", "1", "--max-norm", "3", "--early-stopping", "2");
         Assert.True(code == 0, text);
         Assert.Contains("180 training / 60 validation / 60 test images", text, StringComparison.Ordinal);
-        Assert.Contains("adam lr 0.002, beta1 0.85, beta2 0.99, eps 1E-07, amsgrad, l1 1E-05, l2 0.0001, clip-norm 5, clip-value 1, max-norm 3", text, StringComparison.Ordinal);
+        Assert.Contains("adam lr 0.002, weight-decay 0, beta1 0.85, beta2 0.99, eps 1E-07, amsgrad, l1 1E-05, l2 0.0001, clip-norm 5, clip-value 1, max-norm 3", text, StringComparison.Ordinal);
         Assert.Matches(@"epoch 1: lr 0\.002 .* val loss \d\.\d{4} acc \d+\.\d\d% top-3 \d+\.\d\d%", text);
         foreach (var f in new[] { "model.safetensors", "checkpoint.safetensors", "best.safetensors", "confusion.png", "curves.png" })
             Assert.True(File.Exists(Path.Combine(Run, f)), f);
-        var (_, options) = Axon.Models.Training.ClassifierTrainer.ReadCheckpointSettings(Path.Combine(Run, "checkpoint.safetensors"));
-        Assert.Equal((0.85, 0.99, 1e-7, true, "plateau", 0.25, 3, 1e-5, 1e-4, 5.0, 1.0, 3.0, 2),
-            (options.Beta1, options.Beta2, options.Eps, options.AmsGrad, options.Schedule, options.ValidationFraction, options.TopK, options.L1, options.L2, options.GradClipNorm, options.GradClipValue, options.MaxNorm, options.EarlyStoppingPatience));
+        var (options, metadata) = Axon.Models.Training.Trainer.ReadCheckpointSettings(Path.Combine(Run, "checkpoint.safetensors"));
+        var h = options.Hyperparameters;
+        Assert.Equal(("mlp", 0.002, 0.85, 0.99, 1e-7, true, 0.0), (metadata["model"], h.Lr, h.Beta1, h.Beta2, h.Eps, h.AmsGrad, h.WeightDecay));
+        Assert.Equal(("plateau", 0.25, 1e-5, 1e-4, 5.0, 1.0, 3.0, 2),
+            (options.Schedule, options.ValidationFraction, options.L1, options.L2, options.GradClipNorm, options.GradClipValue, options.MaxNorm, options.EarlyStoppingPatience));
+        Assert.Equal(3, RunSettings.Read(Run)!.TopK);
         Assert.Equal(0, Invoke("eval", Path.Combine(Run, "best.safetensors"), "--data-dir", Data));
 
         string cycle = Path.Combine(dir.FullName, "cycle");
@@ -148,10 +151,14 @@ public sealed partial class TrainCommandTests : IDisposable
             "--optimizer", "rmsprop", "--alpha", "0.9", "--centered", "--momentum", "0.5"));
         Assert.Equal(1, Invoke("train", "--epochs", "3", "--resume", "--data-dir", Data, "--output", cycle));  // a onecycle run cannot be extended
         Assert.Equal(0, Invoke("train", "--model", "mlp", "--epochs", "1", "--data-dir", Data, "--output", cycle, "--threads", "1", "--optimizer", "adadelta", "--rho", "0.8", "--lr", "1"));
+        // An untyped hyper-parameter is the chosen optimiser's default, not the sgd recipe's.
+        var (adamCode, adamText, _) = Capture("train", "--model", "mlp", "--epochs", "1", "--data-dir", Data, "--output", Path.Combine(dir.FullName, "adam"), "--threads", "1", "--optimizer", "adam");
+        Assert.Equal(0, adamCode);
+        Assert.Contains(", adam lr 0.001, schedule step,", adamText, StringComparison.Ordinal);
 
         var (bad, _, message) = Capture("train", "--model", "mlp", "--epochs", "1", "--data-dir", Data, "--output", Run, "--beta1", "0.9");
         Assert.Equal(1, bad);
-        Assert.Contains("error: --beta1 is not a setting of the sgd optimizer (it takes --lr, --momentum, --nesterov, --weight-decay)", message, StringComparison.Ordinal);
+        Assert.Contains("error: --beta1 is not a setting of the sgd optimizer (it takes --lr, --momentum, --dampening, --nesterov, --weight-decay, --maximize)", message, StringComparison.Ordinal);
         Assert.Equal(1, Invoke("train", "--model", "mlp", "--data-dir", Data, "--output", Run, "--validation", "1"));
         Assert.Equal(1, Invoke("train", "--model", "mlp", "--data-dir", Data, "--output", Run, "--schedule", "plateau", "--factor", "2"));
     }

@@ -51,13 +51,13 @@ public sealed partial class TrainCommandTests
         // run.json as `axon train --model mlp --epochs 3 --limit 120 --threads 1` leaves them.
         string straight = Path.Combine(dir.FullName, "straight");
         Assert.Equal(0, Invoke("train", "--model", "mlp", "--epochs", "3", "--limit", "120", "--data-dir", Data, "--output", straight, "--threads", "1"));
-        var options = new TrainerOptions(Epochs: 3);
+        var options = new TrainerOptions { Epochs = 3 };
         var generator = new Generator(options.Seed);
-        var trainer = new ClassifierTrainer(ModelZoo.Create("mlp", 10, generator), generator, options);
+        var trainer = new Trainer(new ClassificationTask(ModelZoo.Create("mlp", 10, generator), 10), generator, options);
         var (train, test) = TrainCommand.LoadData(Data, 120);
         trainer.TrainEpoch(train, test);
         Directory.CreateDirectory(Run);
-        trainer.SaveCheckpoint(Path.Combine(Run, "checkpoint.safetensors"), "mlp");
+        trainer.SaveCheckpoint(Path.Combine(Run, "checkpoint.safetensors"), new Dictionary<string, string> { ["model"] = "mlp" });
         new RunSettings(120, Path.GetFullPath(Data), 1).Write(Run);
 
         var (code, text, errors) = Capture("train", "--resume", "--output", Run);
@@ -89,7 +89,7 @@ public sealed partial class TrainCommandTests
         foreach (var (args, message) in new[]
         {
             (new[] { "train", "--epochs", "0" }, "error: --epochs must be at least 1 (got 0)"),
-            (new[] { "train", "--lr", "-1" }, "error: --lr must be greater than 0 (got -1)"),
+            (new[] { "train", "--lr", "-1" }, "error: --lr must be finite and non-negative (got -1)"),
             (new[] { "train", "--threads", "0" }, "error: --threads must be at least 1 (got 0)"),
             (new[] { "train", "--epochs", "ten" }, "error: --epochs expects a whole number (got 'ten')"),
             (new[] { "train", "--data-dir", "" }, "error: --data-dir must name the directory holding the Fashion-MNIST IDX files (got '')"),
@@ -176,7 +176,7 @@ public sealed partial class TrainCommandTests
         Assert.Equal(2, epochLines.Count);
         Assert.All(epochLines, l => Assert.Matches(@"^epoch \d: lr .* img/s, 1 thread$", l));
         Assert.Matches(@"Test accuracy \d+\.\d\d%, top-5 \d+\.\d\d% \(1 thread\)\.", text);
-        Assert.Equal("{\n  \"limit\": 0,\n  \"dataDir\": " + System.Text.Json.JsonSerializer.Serialize(Path.GetFullPath(Data)) + ",\n  \"threads\": 1\n}",
+        Assert.Equal("{\n  \"limit\": 0,\n  \"dataDir\": " + System.Text.Json.JsonSerializer.Serialize(Path.GetFullPath(Data)) + ",\n  \"threads\": 1,\n  \"topK\": 5\n}",
             File.ReadAllText(Path.Combine(Run, "run.json")).ReplaceLineEndings("\n"));
     }
 

@@ -135,21 +135,28 @@ public class BehaviourFixtureTests
         return new Run([.. losses], Digest(net));
     }
 
-    /// <summary>One epoch of the classifier trainer: augmentation, dropout, L1 and L2 penalties, both clippings, max-norm, a one-cycle schedule.</summary>
+    /// <summary>One epoch of the trainer on a classification task: augmentation, dropout, L1 and L2 penalties, both clippings, max-norm, a one-cycle schedule.</summary>
     private static Run Trainer()
     {
         var g = new Generator(31);
         var net = new LectureCnn(numClasses: 10, dropout: 0.25, generator: g);
         net.To(Cpu2);
-        var options = new TrainerOptions(Epochs: 1, BatchSize: 32, LearningRate: 0.05, Nesterov: true, Schedule: "onecycle", Augment: true, Seed: 31, Prefetch: 0)
+        var options = new TrainerOptions
         {
+            Epochs = 1,
+            BatchSize = 32,
+            OptimizerSettings = new() { Lr = 0.05, Momentum = 0.9, WeightDecay = 5e-4, Nesterov = true },
+            Schedule = "onecycle",
+            Augment = true,
+            Seed = 31,
+            Prefetch = 0,
             L1 = 1e-5,
             L2 = 1e-4,
             GradClipNorm = 5,
             GradClipValue = 1,
             MaxNorm = 3,
         };
-        var trainer = new ClassifierTrainer(net, g, options);
+        var trainer = new Trainer(new ClassificationTask(net, 10), g, options);
         var data = new Generator(32);
         var images = Tensor.Randn([256, 1, 28, 28], data);
         var labels = Tensor.Randint(0, 10, [256], data);

@@ -6,7 +6,7 @@ using Axon.Optim;
 
 namespace Axon.Models.Tests;
 
-/// <summary>The training toolkit around <see cref="ClassifierTrainer"/>: validation split, metrics, callbacks, schedules, penalties, the range test.</summary>
+/// <summary>The training toolkit around <see cref="Trainer"/>: validation split, metrics, callbacks, schedules, penalties, the range test.</summary>
 public sealed class TrainerToolkitTests : IDisposable
 {
     private readonly DirectoryInfo dir = Directory.CreateTempSubdirectory("axon-toolkit-");
@@ -25,14 +25,22 @@ public sealed class TrainerToolkitTests : IDisposable
         return new TensorDataset(images, labels);
     }
 
-    private static (ClassifierTrainer Trainer, Module<Tensor, Tensor> Model) Create(TrainerOptions options, long? modelSeed = null)
+    private static (Trainer Trainer, Module<Tensor, Tensor> Model) Create(TrainerOptions options, long? modelSeed = null, int topK = 5)
     {
         var g = new Generator(modelSeed ?? options.Seed);
         var model = new Sequential(new Flatten(), new Linear(784, 32, generator: g), new ReLU(), new Dropout(0.2, g), new Linear(32, 4, generator: g));
-        return (new ClassifierTrainer(model, g, options), model);
+        return (new Trainer(new ClassificationTask(model, 4, topK), g, options), model);
     }
 
-    private static readonly TrainerOptions Base = new(Epochs: 4, BatchSize: 16, LearningRate: 0.05, Schedule: "none", Seed: 3, Prefetch: 0);
+    private static TrainerOptions WithLr(TrainerOptions o, double lr) => o with { OptimizerSettings = o.Hyperparameters with { Lr = lr } };
+
+    private static readonly TrainerOptions Base = new() { Epochs = 4, BatchSize = 16, Schedule = "none", Seed = 3, Prefetch = 0 };
+
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    /// <summary>The reports as JSON without their timings, to compare two runs.</summary>
+    private static string WithoutTimings(IEnumerable<EpochReport> history) =>
+        System.Text.Json.JsonSerializer.Serialize(history.Select(h => h with { Seconds = 0, SamplesPerSecond = 0 }), Json);
 
     private static float[][] Weights(Module model) => [.. model.Parameters().Select(p => p.ToFloatArray())];
 
@@ -47,9 +55,9 @@ public sealed class TrainerToolkitTests : IDisposable
 
     private static TrainerOptions ResumeOptions(string name) => name switch
     {
-        "validation+plateau" => Base with { Schedule = "plateau", PlateauPatience = 0, PlateauFactor = 0.5, Augment = true, Prefetch = 2, ValidationFraction = 0.25, TopK = 2 },
+        "validation+plateau" => Base with { Schedule = "plateau", PlateauPatience = 0, PlateauFactor = 0.5, Augment = true, Prefetch = 2, ValidationFraction = 0.25 },
         "onecycle" => Base with { Schedule = "onecycle", MaxLr = 0.1, ValidationFraction = 0.2 },
-        _ => Base with { Optimizer = "adam", LearningRate = 0.003, Beta1 = 0.8, AmsGrad = true, L1 = 1e-4, L2 = 1e-3, GradClipNorm = 1, GradClipValue = 0.5, MaxNorm = 2, EarlyStoppingPatience = 3, ValidationFraction = 0.25 },
+        _ => Base with { Optimizer = "adam", OptimizerSettings = new() { Lr = 0.003, Beta1 = 0.8, AmsGrad = true }, L1 = 1e-4, L2 = 1e-3, GradClipNorm = 1, GradClipValue = 0.5, MaxNorm = 2, EarlyStoppingPatience = 3, ValidationFraction = 0.25 },
     };
 
     [Theory]
@@ -65,16 +73,18 @@ public sealed class TrainerToolkitTests : IDisposable
         var path = Path.Combine(dir.FullName, "checkpoint.safetensors");
         var (first, _) = Create(options);
         for (int e = 0; e < 2; e++) first.TrainEpoch(train, test);
-        first.SaveCheckpoint(path, "test-mlp");
+        first.SaveCheckpoint(path, new Dictionary<string, string> { ["model"] = "test-mlp" });
 
         var (resumed, resumedModel) = Create(options, modelSeed: 99);  // other initial weights: all state must come from the file
         resumed.LoadCheckpoint(path);
         for (int e = 0; e < 2; e++) resumed.TrainEpoch(train, test);
 
-        Assert.Equal(straight.History, resumed.History, (a, b) => a with { Seconds = 0, ImagesPerSecond = 0 } == b with { Seconds = 0, ImagesPerSecond = 0 });
+        Assert.Equal(WithoutTimings(straight.History), WithoutTimings(resumed.History));
         Assert.Equal(straight.Steps, resumed.Steps);
         AssertSameWeights(Weights(straightModel), resumedModel, name);
-        Assert.Equal(("test-mlp", options), ClassifierTrainer.ReadCheckpointSettings(path));
+        var (savedOptions, metadata) = Trainer.ReadCheckpointSettings(path);
+        Assert.Equal(options, savedOptions);
+        Assert.Equal("test-mlp", metadata["model"]);
         Assert.All(straight.History, h => Assert.True(h.HeldOut && double.IsFinite(h.ValidationLoss) && double.IsFinite(h.TestTopKAccuracy), $"epoch {h.Epoch}"));
     }
 
@@ -118,19 +128,23 @@ public sealed class TrainerToolkitTests : IDisposable
         Assert.Equal(2.0 / 3, Metrics.TopKAccuracy(logits, target, 2), 12);
         Assert.Throws<ArgumentOutOfRangeException>(() => Metrics.TopKCorrect(logits, target, 0));
 
-        var (trainer, model) = Create(Base with { TopK = 2 });
+        var (trainer, model) = Create(Base, topK: 2);
         var test = Synthetic(40, 5);
-        var eval = trainer.Evaluate(test, numClasses: 4);
+        var eval = ((ClassificationTask)trainer.Task).EvaluateClasses(test);
         Assert.Equal(2, eval.TopK);
         Assert.True(eval.TopKAccuracy >= eval.Accuracy);
-        Assert.Equal(1.0, ClassifierTrainer.Evaluate(model, test, numClasses: 4, topK: 4).TopKAccuracy);
+        var score = trainer.Evaluate(test);
+        Assert.Equal(eval.Loss, score.Loss, 12);
+        Assert.Equal(eval.Accuracy, score.Metric(ClassificationTask.AccuracyKey), 12);
+        Assert.Equal(eval.TopKAccuracy, score.Metric(ClassificationTask.TopKKey), 12);
+        Assert.Equal(1.0, new ClassificationTask(model, 4, topK: 4).EvaluateClasses(test).TopKAccuracy);
     }
 
     [Fact]
     public void EarlyStoppingStopsAfterThePatienceAndRestoresTheBestWeights()
     {
         // With a zero rate nothing changes: epoch 1 is the best, and two more epochs without improvement stop training.
-        var (still, _) = Create(Base with { LearningRate = 0, Epochs = 10, EarlyStoppingPatience = 2 });
+        var (still, _) = Create(WithLr(Base with { Epochs = 10, EarlyStoppingPatience = 2 }, 0));
         still.Fit(Synthetic(64, 1), Synthetic(32, 2));
         Assert.Equal(3, still.Epoch);
         Assert.Contains("early stopping: no improvement for 2 epochs", still.StopReason, StringComparison.Ordinal);
@@ -162,7 +176,7 @@ public sealed class TrainerToolkitTests : IDisposable
     {
         var path = Path.Combine(dir.FullName, "checkpoint.safetensors");
         var callback = new NanTermination(path);
-        var report = new BatchReport(3, 37, 938, 0.5, 0.8, 1000, Step: 1913, StepLoss: double.NaN, LearningRate: 0.1);
+        var report = new BatchReport(3, 37, 938, 0.5, new Dictionary<string, double> { ["accuracy"] = 0.8 }, 1000, Step: 1913, StepLoss: double.NaN, LearningRate: 0.1);
         var none = Assert.Throws<NonFiniteLossException>(() => ((ITrainerCallback)callback).OnBatchEnd(null!, report));
         Assert.Equal($"Loss became NaN at epoch 3, step 1913 (batch 37 of 938); stopping. No checkpoint has been written yet.", none.Message);
 
@@ -171,7 +185,7 @@ public sealed class TrainerToolkitTests : IDisposable
         trainer.Callbacks.Add(callback);
         var train = Synthetic(64, 1);
         trainer.TrainEpoch(train, null);
-        trainer.SaveCheckpoint(path, "test-mlp");
+        trainer.SaveCheckpoint(path);
         var ex = Assert.Throws<NonFiniteLossException>(() => trainer.TrainEpoch(train, null));
         Assert.Equal(2, ex.Epoch);
         Assert.Equal(4 + ex.Batch, ex.Step);
@@ -183,7 +197,7 @@ public sealed class TrainerToolkitTests : IDisposable
     [Fact]
     public void PlateauStepsWithTheValidationLoss()
     {
-        var (trainer, _) = Create(Base with { Schedule = "plateau", PlateauPatience = 0, PlateauFactor = 0.5, Epochs = 6, ValidationFraction = 0.25, LearningRate = 0.5 });
+        var (trainer, _) = Create(WithLr(Base with { Schedule = "plateau", PlateauPatience = 0, PlateauFactor = 0.5, Epochs = 6, ValidationFraction = 0.25 }, 0.5));
         trainer.Fit(Synthetic(64, 1), Synthetic(32, 2));
         // Replay the validation losses through a reference scheduler: the rates must match the epochs' rates.
         var reference = new Sgd([Tensor.Zeros([1])], lr: 0.5);
@@ -222,7 +236,7 @@ public sealed class TrainerToolkitTests : IDisposable
     [Fact]
     public void MaxNormBoundsEveryUnitAndBadOptionsAreRejected()
     {
-        var (trainer, model) = Create(Base with { MaxNorm = 0.5, LearningRate = 0.5, L2 = 1e-3 });
+        var (trainer, model) = Create(WithLr(Base with { MaxNorm = 0.5, L2 = 1e-3 }, 0.5));
         trainer.TrainEpoch(Synthetic(64, 1), null);
         foreach (var p in model.Parameters().Where(p => p.Rank == 2))
         {
@@ -232,8 +246,8 @@ public sealed class TrainerToolkitTests : IDisposable
         }
         Assert.Throws<ArgumentOutOfRangeException>(() => Create(Base with { ValidationFraction = 1 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => Create(Base with { L1 = -1 }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Create(Base with { TopK = 0 }));
-        var ex = Assert.Throws<ArgumentException>(() => Create(Base with { Beta1 = 0.8 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Create(Base, topK: 0));
+        var ex = Assert.Throws<ArgumentException>(() => Create(Base with { OptimizerSettings = new() { Beta1 = 0.8 } }));
         Assert.Contains("sgd has no setting Beta1", ex.Message, StringComparison.Ordinal);
     }
 
@@ -246,7 +260,7 @@ public sealed class TrainerToolkitTests : IDisposable
         var model2 = new Sequential(new Flatten(), new Linear(784, 32, generator: g), new ReLU(), new Dropout(0.2, g), new Linear(32, 4, generator: g));
         var before = Weights(model2);
         var stateBefore = g.GetState();
-        var result = LrFinder.Run(model2, g, Synthetic(96, 1), options, new LrFinderOptions(StartLr: 1e-4, EndLr: 1e3, Steps: 60));
+        var result = LrFinder.Run(new ClassificationTask(model2, 4), g, Synthetic(96, 1), options, new LrFinderOptions(StartLr: 1e-4, EndLr: 1e3, Steps: 60));
         AssertSameWeights(before, model2, "after the range test");
         Assert.Equal(stateBefore, g.GetState());
 
@@ -259,6 +273,6 @@ public sealed class TrainerToolkitTests : IDisposable
         Assert.Equal(1e-4, points[0].LearningRate, 12);
         Assert.True(points.Zip(points.Skip(1)).All(p => p.Second.LearningRate > p.First.LearningRate));
         Assert.InRange(result.SuggestedLr, 1e-4, result.MinLossLr);
-        Assert.Throws<ArgumentOutOfRangeException>(() => LrFinder.Run(model, new Generator(0), Synthetic(8, 1), options, new LrFinderOptions(StartLr: 1, EndLr: 0.5)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LrFinder.Run(new ClassificationTask(model, 4), new Generator(0), Synthetic(8, 1), options, new LrFinderOptions(StartLr: 1, EndLr: 0.5)));
     }
 }

@@ -26,7 +26,7 @@ public sealed record LrFinderOptions(double StartLr = 1e-7, double EndLr = 10, i
 /// <summary>One step of the range test.</summary>
 /// <param name="Step">Step index (from 0).</param>
 /// <param name="LearningRate">The rate of the step.</param>
-/// <param name="Loss">The batch's cross-entropy (before the step).</param>
+/// <param name="Loss">The batch's loss (before the step).</param>
 /// <param name="SmoothedLoss">The bias-corrected exponential moving average of the loss.</param>
 public sealed record LrFinderPoint(int Step, double LearningRate, double Loss, double SmoothedLoss);
 
@@ -50,15 +50,15 @@ public sealed record LrFinderResult(IReadOnlyList<LrFinderPoint> Points, double 
 public static class LrFinder
 {
     /// <summary>Runs the test on <paramref name="train"/> with the optimiser, penalties, clipping and augmentation of <paramref name="options"/> (its rate and schedule are ignored).</summary>
-    /// <param name="model">The model; its state is restored at the end, even on an exception.</param>
+    /// <param name="task">The task (its model's state is restored at the end, even on an exception).</param>
     /// <param name="modelGenerator">The model's generator (dropout); its state is restored too.</param>
     /// <param name="train">The training data (batches are drawn shuffled, seeded by <see cref="TrainerOptions.Seed"/>; it is cycled if too small).</param>
     /// <param name="options">Optimiser, batch size, penalties, clipping, augmentation and seed.</param>
     /// <param name="finder">The range-test settings (default: 1e-7 to 10 over 100 steps).</param>
     /// <param name="onStep">Called after each step.</param>
-    public static LrFinderResult Run(Module<Tensor, Tensor> model, Generator modelGenerator, IDataset train, TrainerOptions options, LrFinderOptions? finder = null, Action<LrFinderPoint>? onStep = null)
+    public static LrFinderResult Run(TrainingTask task, Generator modelGenerator, IDataset train, TrainerOptions options, LrFinderOptions? finder = null, Action<LrFinderPoint>? onStep = null)
     {
-        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(modelGenerator);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
@@ -66,6 +66,7 @@ public static class LrFinder
         finder.Validate();
         if (train.Count == 0) throw new ArgumentException("The range test needs at least one training sample.", nameof(train));
 
+        var model = task.Model;
         List<KeyValuePair<string, Tensor>> saved;
         using (GradMode.NoGrad()) saved = [.. model.StateDict().Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value.Detach().Clone()))];
         var generatorState = modelGenerator.GetState();
@@ -74,16 +75,16 @@ public static class LrFinder
         bool diverged = false;
         try
         {
-            var trainer = new ClassifierTrainer(model, modelGenerator, options with
+            var trainer = new Trainer(task, modelGenerator, options with
             {
                 Epochs = 1,
                 Schedule = "none",
                 ValidationFraction = 0,
                 EarlyStoppingPatience = 0,
-                LearningRate = finder.StartLr,
+                OptimizerSettings = options.Hyperparameters with { Lr = finder.StartLr },
             });
             var dataGenerator = new Generator(options.Seed + 1);
-            Transform? augment = options.Augment ? new Compose(new RandomCrop(28, padding: 2), new RandomHorizontalFlip(), new RandomErasing(p: 0.25)) : null;
+            Transform? augment = options.Augment ? task.Augmentation(train) : null;
             double ratio = finder.EndLr / finder.StartLr, average = 0, best = double.PositiveInfinity;
             model.Train();
             int step = 0;
@@ -94,7 +95,7 @@ public static class LrFinder
                     double lr = finder.StartLr * Math.Pow(ratio, (double)step / (finder.Steps - 1));
                     foreach (var group in trainer.Optimizer.ParamGroups) group.Lr = lr;
                     double loss;
-                    using (new TensorScope()) loss = trainer.TrainStep(x, y).Loss;
+                    using (new TensorScope()) loss = trainer.TrainStep(x, y).Loss.Loss.Item();
                     if (!double.IsFinite(loss)) { diverged = true; break; }
                     average = finder.Smoothing * average + (1 - finder.Smoothing) * loss;
                     double smoothed = average / (1 - Math.Pow(finder.Smoothing, step + 1));

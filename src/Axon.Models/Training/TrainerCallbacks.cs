@@ -6,7 +6,7 @@ namespace Axon.Models.Training;
 
 /// <summary>What a callback tells the trainer at the end of an epoch.</summary>
 /// <param name="Stop">Stop training after this epoch.</param>
-/// <param name="Reason">Why (shown to the user and saved in checkpoints as <see cref="ClassifierTrainer.StopReason"/>).</param>
+/// <param name="Reason">Why (shown to the user and saved in checkpoints as <see cref="Trainer.StopReason"/>).</param>
 public readonly record struct CallbackResult(bool Stop, string? Reason)
 {
     /// <summary>Go on training.</summary>
@@ -17,28 +17,28 @@ public readonly record struct CallbackResult(bool Stop, string? Reason)
 }
 
 /// <summary>
-/// Hooks into <see cref="ClassifierTrainer"/>: <see cref="OnTrainBegin"/> before the first epoch the trainer runs (also after a
-/// checkpoint is loaded, so a callback can rebuild its state from <see cref="ClassifierTrainer.History"/>),
+/// Hooks into <see cref="Trainer"/>: <see cref="OnTrainBegin"/> before the first epoch the trainer runs (also after a
+/// checkpoint is loaded, so a callback can rebuild its state from <see cref="Trainer.History"/>),
 /// <see cref="OnBatchEnd"/> after every optimiser step, <see cref="OnEpochEnd"/> after every epoch's evaluation (it may stop
 /// training) and <see cref="OnTrainEnd"/> when training ends. Every method has an empty default.
 /// </summary>
 public interface ITrainerCallback
 {
     /// <summary>Before the first epoch of this session; <paramref name="trainer"/>'s history holds the epochs already done (after a resume).</summary>
-    void OnTrainBegin(ClassifierTrainer trainer)
+    void OnTrainBegin(Trainer trainer)
     {
     }
 
     /// <summary>After each optimiser step. Throwing stops training at once.</summary>
-    void OnBatchEnd(ClassifierTrainer trainer, BatchReport report)
+    void OnBatchEnd(Trainer trainer, BatchReport report)
     {
     }
 
     /// <summary>After each epoch (the report is already in the history): continue or stop.</summary>
-    CallbackResult OnEpochEnd(ClassifierTrainer trainer, EpochReport report) => CallbackResult.Continue;
+    CallbackResult OnEpochEnd(Trainer trainer, EpochReport report) => CallbackResult.Continue;
 
-    /// <summary>When training ends (<see cref="ClassifierTrainer.EndTraining"/>).</summary>
-    void OnTrainEnd(ClassifierTrainer trainer)
+    /// <summary>When training ends (<see cref="Trainer.EndTraining"/>).</summary>
+    void OnTrainEnd(Trainer trainer)
     {
     }
 }
@@ -49,8 +49,11 @@ public static class Monitor
     /// <summary>The validation loss (lower is better).</summary>
     public static Func<EpochReport, double> ValidationLoss { get; } = r => r.ValidationLoss;
 
-    /// <summary>The validation accuracy (higher is better).</summary>
+    /// <summary>The validation accuracy of a classification task (higher is better).</summary>
     public static Func<EpochReport, double> ValidationAccuracy { get; } = r => r.ValidationAccuracy;
+
+    /// <summary>The task's validation metric <paramref name="name"/> (NaN when the task does not report it).</summary>
+    public static Func<EpochReport, double> ValidationMetric(string name) => r => r.ValidationMetrics.TryGetValue(name, out var v) ? v : double.NaN;
 
     internal static bool Better(double value, double best, MetricMode mode, double minDelta = 0) =>
         mode == MetricMode.Min ? value < best - minDelta : value > best + minDelta;
@@ -95,7 +98,7 @@ public sealed class CheckpointBest : ITrainerCallback
     public int BestEpoch { get; private set; }
 
     /// <inheritdoc/>
-    public void OnTrainBegin(ClassifierTrainer trainer)
+    public void OnTrainBegin(Trainer trainer)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         Best = Monitor.Worst(Mode);
@@ -105,7 +108,7 @@ public sealed class CheckpointBest : ITrainerCallback
     }
 
     /// <inheritdoc/>
-    public CallbackResult OnEpochEnd(ClassifierTrainer trainer, EpochReport report)
+    public CallbackResult OnEpochEnd(Trainer trainer, EpochReport report)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         ArgumentNullException.ThrowIfNull(report);
@@ -155,7 +158,7 @@ public sealed class EarlyStoppingCallback : ITrainerCallback
     public int RestoredEpoch { get; private set; }
 
     /// <inheritdoc/>
-    public void OnTrainBegin(ClassifierTrainer trainer)
+    public void OnTrainBegin(Trainer trainer)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         var old = Stopper;
@@ -168,7 +171,7 @@ public sealed class EarlyStoppingCallback : ITrainerCallback
     }
 
     /// <inheritdoc/>
-    public CallbackResult OnEpochEnd(ClassifierTrainer trainer, EpochReport report)
+    public CallbackResult OnEpochEnd(Trainer trainer, EpochReport report)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         ArgumentNullException.ThrowIfNull(report);
@@ -181,7 +184,7 @@ public sealed class EarlyStoppingCallback : ITrainerCallback
     }
 
     /// <inheritdoc/>
-    public void OnTrainEnd(ClassifierTrainer trainer)
+    public void OnTrainEnd(Trainer trainer)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         if (!Stopper.RestoreBestWeights || Stopper.BestEpoch < 0) return;
@@ -241,7 +244,7 @@ public sealed class NanTermination(string? checkpointPath = null) : ITrainerCall
     public string? CheckpointPath { get; } = checkpointPath;
 
     /// <inheritdoc/>
-    public void OnBatchEnd(ClassifierTrainer trainer, BatchReport report)
+    public void OnBatchEnd(Trainer trainer, BatchReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
         if (double.IsFinite(report.StepLoss)) return;
@@ -279,7 +282,7 @@ public sealed class LrLogger : ITrainerCallback
     public IReadOnlyList<(int Epoch, double LearningRate)> Epochs => epochs;
 
     /// <inheritdoc/>
-    public void OnTrainBegin(ClassifierTrainer trainer)
+    public void OnTrainBegin(Trainer trainer)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         epochs.Clear();
@@ -287,14 +290,14 @@ public sealed class LrLogger : ITrainerCallback
     }
 
     /// <inheritdoc/>
-    public void OnBatchEnd(ClassifierTrainer trainer, BatchReport report)
+    public void OnBatchEnd(Trainer trainer, BatchReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
         steps.Add((report.Epoch, report.Step, report.LearningRate));
     }
 
     /// <inheritdoc/>
-    public CallbackResult OnEpochEnd(ClassifierTrainer trainer, EpochReport report)
+    public CallbackResult OnEpochEnd(Trainer trainer, EpochReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
         epochs.Add((report.Epoch, report.LearningRate));

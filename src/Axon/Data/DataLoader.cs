@@ -15,8 +15,9 @@ namespace Axon.Data;
 ///         using (xb) using (yb) { /* forward, backward, step */ }
 ///     }
 /// </code>
-/// With <c>shuffle</c>, every epoch visits the samples in a fresh random order drawn from the generator when the
-/// enumeration starts, so the same seed gives the same sequence of epochs. Batches are the samples stacked along
+/// The <see cref="ISampler"/> decides the order of each epoch: with <c>shuffle</c> a <see cref="RandomSampler"/> (a fresh
+/// random order drawn from the generator when the enumeration starts, so the same seed gives the same sequence of
+/// epochs), else a <see cref="SequentialSampler"/>, or the caller's own <c>sampler</c>. Batches are the samples stacked along
 /// dimension 0 (<see cref="Dataset.GetBatch"/>); the last one is smaller unless <c>dropLast</c> drops it. Batch tensors
 /// belong to the <see cref="TensorScope"/> current when they are produced, which is the scope around the loop, not one
 /// opened inside its body: dispose them as above (or let the garbage collector take them) to recycle their buffers.
@@ -42,27 +43,30 @@ namespace Axon.Data;
 /// </summary>
 public sealed class DataLoader : IEnumerable<(Tensor Input, Tensor Target)>
 {
+    private static readonly ISampler Sequential = new SequentialSampler(), Random = new RandomSampler();
     private readonly Generator? generator;
     private readonly int prefetch;
 
     /// <summary>Creates the loader.</summary>
     /// <param name="dataset">The samples.</param>
     /// <param name="batchSize">Samples per batch (&gt; 0).</param>
-    /// <param name="shuffle">Visit the samples in a new random order every epoch.</param>
+    /// <param name="shuffle">Visit the samples in a new random order every epoch (a <see cref="RandomSampler"/>).</param>
     /// <param name="dropLast">Drop the last batch when it is smaller than <paramref name="batchSize"/>.</param>
     /// <param name="generator">Source of the shuffling and of the augmentation seeds (default: <see cref="Generator.Default"/>).</param>
     /// <param name="transform">Applied to every input batch (data augmentation); null for none.</param>
     /// <param name="prefetch">Batches prepared ahead on a background thread (0: none, batches are made when asked for).</param>
     /// <param name="device">The device the batches are copied to (null: they stay where the dataset makes them, the CPU).</param>
+    /// <param name="sampler">The order of the samples (null: as <paramref name="shuffle"/> says); it excludes <paramref name="shuffle"/>, as in PyTorch.</param>
     public DataLoader(IDataset dataset, int batchSize = 1, bool shuffle = false, bool dropLast = false, Generator? generator = null,
-        Transform? transform = null, int prefetch = 0, Device? device = null)
+        Transform? transform = null, int prefetch = 0, Device? device = null, ISampler? sampler = null)
     {
+        if (shuffle && sampler is not null) throw new ArgumentException("DataLoader: pass either shuffle or a sampler, not both (a sampler decides the order itself).", nameof(sampler));
         ArgumentNullException.ThrowIfNull(dataset);
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be a positive integer.");
         if (prefetch < 0) throw new ArgumentOutOfRangeException(nameof(prefetch), prefetch, "prefetch must be non-negative (0 turns prefetching off).");
         Dataset = dataset;
         BatchSize = batchSize;
-        Shuffle = shuffle;
+        Sampler = sampler ?? (shuffle ? Random : Sequential);
         DropLast = dropLast;
         this.generator = generator;
         Transform = transform;
@@ -79,8 +83,11 @@ public sealed class DataLoader : IEnumerable<(Tensor Input, Tensor Target)>
     /// <summary>Samples per batch.</summary>
     public int BatchSize { get; }
 
+    /// <summary>The order of each epoch's samples.</summary>
+    public ISampler Sampler { get; }
+
     /// <summary>True when every epoch uses a new random order.</summary>
-    public bool Shuffle { get; }
+    public bool Shuffle => Sampler is RandomSampler;
 
     /// <summary>True when an incomplete last batch is dropped.</summary>
     public bool DropLast { get; }
@@ -92,14 +99,22 @@ public sealed class DataLoader : IEnumerable<(Tensor Input, Tensor Target)>
     public int Prefetch => prefetch;
 
     /// <summary>Number of batches per epoch.</summary>
-    public int Count => DropLast ? Dataset.Count / BatchSize : (Dataset.Count + BatchSize - 1) / BatchSize;
+    public int Count
+    {
+        get
+        {
+            int n = Sampler.Count(Dataset.Count);
+            return DropLast ? n / BatchSize : (n + BatchSize - 1) / BatchSize;
+        }
+    }
 
-    /// <summary>The order in which the next epoch will visit the samples (draws from the generator when shuffling).</summary>
+    /// <summary>The order in which the next epoch will visit the samples (the sampler draws from the generator when random).</summary>
     private int[] EpochOrder()
     {
-        if (Shuffle) return (generator ?? Generator.Default).Permutation(Dataset.Count);
-        var order = new int[Dataset.Count];
-        for (int i = 0; i < order.Length; i++) order[i] = i;
+        var order = Sampler.EpochIndices(Dataset.Count, generator ?? Generator.Default);
+        int n = Dataset.Count;
+        foreach (int i in order)
+            if ((uint)i >= (uint)n) throw new InvalidOperationException($"DataLoader: the sampler {Sampler} gave index {i} for a dataset of {n} samples.");
         return order;
     }
 
@@ -108,9 +123,9 @@ public sealed class DataLoader : IEnumerable<(Tensor Input, Tensor Target)>
 
     private List<int[]> Split(int[] order)
     {
-        var batches = new List<int[]>(Count);
-        int batches0 = Count;
-        for (int b = 0; b < batches0; b++)
+        int count = DropLast ? order.Length / BatchSize : (order.Length + BatchSize - 1) / BatchSize;
+        var batches = new List<int[]>(count);
+        for (int b = 0; b < count; b++)
         {
             int start = b * BatchSize;
             batches.Add(order.AsSpan(start, Math.Min(BatchSize, order.Length - start)).ToArray());

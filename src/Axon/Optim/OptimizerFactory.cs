@@ -88,6 +88,15 @@ public static class OptimizerFactory
         _ => [nameof(OptimizerSettings.Lr), nameof(OptimizerSettings.Rho), nameof(OptimizerSettings.Eps), nameof(OptimizerSettings.WeightDecay), nameof(OptimizerSettings.Maximize)],
     };
 
+    /// <summary>The learning rate the optimiser <paramref name="name"/> takes when <see cref="OptimizerSettings.Lr"/> is unset (PyTorch's default; 1e-3 for sgd, which has none there).</summary>
+    /// <exception cref="ArgumentException">Unknown name (the message lists the known ones).</exception>
+    public static double DefaultLr(string name) => Normalize(name) switch
+    {
+        "sgd" or "adam" or "adamw" => 1e-3,
+        "adadelta" => 1.0,
+        _ => 1e-2,
+    };
+
     /// <summary>Creates the optimiser <paramref name="name"/> (case-insensitive, one of <see cref="Names"/>) over one group of parameters.</summary>
     /// <exception cref="ArgumentException">Unknown name (the message lists the known ones).</exception>
     /// <exception cref="ArgumentOutOfRangeException">An invalid hyper-parameter (named by the exception).</exception>
@@ -107,16 +116,17 @@ public static class OptimizerFactory
     {
         ArgumentNullException.ThrowIfNull(groups);
         var s = settings ?? new OptimizerSettings();
+        double lr = s.Lr ?? DefaultLr(name);
         return Normalize(name) switch
         {
-            "sgd" => new Sgd(groups, s.Lr ?? 1e-3, s.Momentum ?? 0, s.Dampening ?? 0, s.WeightDecay ?? 0, s.Nesterov ?? false, s.Maximize ?? false),
-            "asgd" => new AveragedSgd(groups, s.Lr ?? 1e-2, s.WeightDecay ?? 0, AverageStart(s.T0)),
-            "torch-asgd" => new Asgd(groups, s.Lr ?? 1e-2, s.Lambd ?? 1e-4, s.Alpha ?? 0.75, s.T0 ?? 1e6, s.WeightDecay ?? 0, s.Maximize ?? false),
-            "adagrad" => new Adagrad(groups, s.Lr ?? 1e-2, s.LrDecay ?? 0, s.WeightDecay ?? 0, s.InitialAccumulatorValue ?? 0, s.Eps ?? 1e-10, s.Maximize ?? false),
-            "rmsprop" => new RmsProp(groups, s.Lr ?? 1e-2, s.Alpha ?? 0.99, s.Eps ?? 1e-8, s.WeightDecay ?? 0, s.Momentum ?? 0, s.Centered ?? false, s.Maximize ?? false),
-            "adam" => new Adam(groups, s.Lr ?? 1e-3, s.Beta1 ?? 0.9, s.Beta2 ?? 0.999, s.Eps ?? 1e-8, s.WeightDecay ?? 0, s.AmsGrad ?? false, s.Maximize ?? false),
-            "adamw" => new AdamW(groups, s.Lr ?? 1e-3, s.Beta1 ?? 0.9, s.Beta2 ?? 0.999, s.Eps ?? 1e-8, s.WeightDecay ?? 1e-2, s.AmsGrad ?? false, s.Maximize ?? false),
-            _ => new Adadelta(groups, s.Lr ?? 1.0, s.Rho ?? 0.9, s.Eps ?? 1e-6, s.WeightDecay ?? 0, s.Maximize ?? false),
+            "sgd" => new Sgd(groups, lr, s.Momentum ?? 0, s.Dampening ?? 0, s.WeightDecay ?? 0, s.Nesterov ?? false, s.Maximize ?? false),
+            "asgd" => new AveragedSgd(groups, lr, s.WeightDecay ?? 0, AverageStart(s.T0)),
+            "torch-asgd" => new Asgd(groups, lr, s.Lambd ?? 1e-4, s.Alpha ?? 0.75, s.T0 ?? 1e6, s.WeightDecay ?? 0, s.Maximize ?? false),
+            "adagrad" => new Adagrad(groups, lr, s.LrDecay ?? 0, s.WeightDecay ?? 0, s.InitialAccumulatorValue ?? 0, s.Eps ?? 1e-10, s.Maximize ?? false),
+            "rmsprop" => new RmsProp(groups, lr, s.Alpha ?? 0.99, s.Eps ?? 1e-8, s.WeightDecay ?? 0, s.Momentum ?? 0, s.Centered ?? false, s.Maximize ?? false),
+            "adam" => new Adam(groups, lr, s.Beta1 ?? 0.9, s.Beta2 ?? 0.999, s.Eps ?? 1e-8, s.WeightDecay ?? 0, s.AmsGrad ?? false, s.Maximize ?? false),
+            "adamw" => new AdamW(groups, lr, s.Beta1 ?? 0.9, s.Beta2 ?? 0.999, s.Eps ?? 1e-8, s.WeightDecay ?? 1e-2, s.AmsGrad ?? false, s.Maximize ?? false),
+            _ => new Adadelta(groups, lr, s.Rho ?? 0.9, s.Eps ?? 1e-6, s.WeightDecay ?? 0, s.Maximize ?? false),
         };
     }
 

@@ -1,10 +1,11 @@
 using Axon.Data;
+using Axon.IO;
 using Axon.Models.Training;
 using Axon.Nn;
 
 namespace Axon.Models.Tests;
 
-public class ClassifierTrainerTests
+public class TrainerTests
 {
     /// <summary>Images whose class is written in their brightness pattern, so a small network can learn it.</summary>
     private static TensorDataset Synthetic(int n, int seed)
@@ -19,14 +20,16 @@ public class ClassifierTrainerTests
         return new TensorDataset(images, labels);
     }
 
-    private static (ClassifierTrainer Trainer, Module<Tensor, Tensor> Model) Create(TrainerOptions options)
+    private static (Trainer Trainer, Module<Tensor, Tensor> Model) Create(TrainerOptions options)
     {
         var g = new Generator(options.Seed);
         var model = new Sequential(new Flatten(), new Linear(784, 32, generator: g), new ReLU(), new Dropout(0.2, g), new Linear(32, 4, generator: g));
-        return (new ClassifierTrainer(model, g, options), model);
+        return (new Trainer(new ClassificationTask(model, 4), g, options), model);
     }
 
-    private static readonly TrainerOptions Options = new(Epochs: 4, BatchSize: 16, LearningRate: 0.05, Schedule: "step", StepSize: 1, Gamma: 0.5, Augment: true, Seed: 3, Prefetch: 2);
+    private static TrainerOptions WithLr(TrainerOptions o, double lr) => o with { OptimizerSettings = o.Hyperparameters with { Lr = lr } };
+
+    private static readonly TrainerOptions Options = new() { Epochs = 4, BatchSize = 16, Schedule = "step", StepSize = 1, Gamma = 0.5, Augment = true, Seed = 3, Prefetch = 2 };
 
     [Fact]
     public void ResumedTrainingEqualsUninterruptedTraining()
@@ -40,7 +43,7 @@ public class ClassifierTrainerTests
         var path = Path.Combine(dir.FullName, "checkpoint.safetensors");
         var (first, _) = Create(Options);
         for (int e = 0; e < 2; e++) first.TrainEpoch(train, test);
-        first.SaveCheckpoint(path, "test-mlp");
+        first.SaveCheckpoint(path, new Dictionary<string, string> { ["model"] = "test-mlp" });
 
         var (resumed, resumedModel) = Create(Options with { Seed = 99 });  // different initial weights: all state must come from the file
         resumed.LoadCheckpoint(path);
@@ -51,7 +54,9 @@ public class ClassifierTrainerTests
         Assert.Equal(straight.Steps, resumed.Steps);
         foreach (var ((name, a), (_, b)) in straightModel.NamedParameters().Zip(resumedModel.NamedParameters()))
             Assert.True(a.ToFloatArray().SequenceEqual(b.ToFloatArray()), $"parameter {name} differs after resume");
-        Assert.Equal(("test-mlp", Options), ClassifierTrainer.ReadCheckpointSettings(path));
+        var (savedOptions, metadata) = Trainer.ReadCheckpointSettings(path);
+        Assert.Equal(Options, savedOptions);
+        Assert.Equal("test-mlp", metadata["model"]);
         dir.Delete(true);
     }
 
@@ -66,7 +71,7 @@ public class ClassifierTrainerTests
         for (int e = 0; e < 3; e++) last = trainer.TrainEpoch(train, test, _ => batches++);
         Assert.Equal(3 * 8, batches);
         Assert.True(last!.TestAccuracy > 0.9, $"test accuracy {last.TestAccuracy}");
-        var eval = ClassifierTrainer.Evaluate(model, test, numClasses: 4);
+        var eval = new ClassificationTask(model, 4).EvaluateClasses(test);
         Assert.Equal(last.TestAccuracy, eval.Accuracy, 12);
         long total = 0, diagonal = 0;
         for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) { total += eval.Confusion[i, j]; if (i == j) diagonal += eval.Confusion[i, j]; }
@@ -81,7 +86,7 @@ public class ClassifierTrainerTests
     [InlineData("asgd", 0.05)]
     public void EveryOptimiserByNameTrains(string optimizer, double lr)
     {
-        var (trainer, _) = Create(Options with { Optimizer = optimizer, LearningRate = lr, Augment = false, Schedule = "none" });
+        var (trainer, _) = Create(Options with { Optimizer = optimizer, OptimizerSettings = new() { Lr = lr }, Augment = false, Schedule = "none" });
         EpochReport? last = null;
         for (int e = 0; e < 3; e++) last = trainer.TrainEpoch(Synthetic(128, 4), Synthetic(64, 5));
         Assert.Equal(optimizer == "asgd" ? "AveragedSgd" : optimizer == "adam" ? "Adam" : "RmsProp", trainer.Optimizer.GetType().Name);
@@ -91,13 +96,31 @@ public class ClassifierTrainerTests
     [Fact]
     public void WarmupCosineWarmsUpThenAnnealsToZero()
     {
-        var (trainer, _) = Create(Options with { Schedule = "warmup-cosine", Epochs = 10, LearningRate = 0.1, Augment = false });
+        var (trainer, _) = Create(WithLr(Options with { Schedule = "warmup-cosine", Epochs = 10, Augment = false }, 0.1));
         var lrs = new List<double>();
         for (int e = 0; e < 10; e++) { lrs.Add(trainer.Optimizer.ParamGroups[0].Lr); trainer.TrainEpoch(Synthetic(32, 6), null); }
         Assert.Equal(0.01, lrs[0], 12);                 // epoch 1: warm-up starts at a tenth
         Assert.Equal(0.1, lrs[1], 12);                  // epoch 2: full rate, the cosine starts
         Assert.Equal(0.05 * (1 + Math.Cos(Math.PI * 4 / 9)), lrs[5], 9);
         Assert.True(lrs.Skip(1).Zip(lrs.Skip(2)).All(p => p.First > p.Second));
+    }
+
+    [Fact]
+    public void ACheckpointOfAnotherLayoutIsRefusedNotMisread()
+    {
+        var dir = Directory.CreateTempSubdirectory("axon-old-");
+        var path = Path.Combine(dir.FullName, "old.safetensors");
+        var (trainer, model) = Create(Options);
+        // The layout before the trainer took any task: options with a top-level LearningRate, no format key.
+        var info = new Axon.IO.CheckpointInfo { Epoch = 0 };
+        info.Metadata["options"] = "{\"Epochs\":10,\"LearningRate\":0.1}";
+        Axon.IO.Checkpoint.Save(path, model, trainer.Optimizer, null, info);
+        var ex = Assert.Throws<InvalidDataException>(() => trainer.LoadCheckpoint(path));
+        Assert.Contains("from an earlier version of Axon", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidDataException>(() => Trainer.ReadCheckpointSettings(path));
+        model.Save(path);  // plain weights: not a training checkpoint
+        Assert.Contains("not a training checkpoint", Assert.Throws<InvalidDataException>(() => trainer.LoadCheckpoint(path)).Message, StringComparison.Ordinal);
+        dir.Delete(true);
     }
 
     [Fact]

@@ -1,0 +1,143 @@
+using Axon.Data;
+using Axon.Nn;
+
+namespace Axon.Models.Training;
+
+/// <summary>Loss, accuracy and confusion matrix (rows: true class, columns: predicted class) of a classifier on a data set.</summary>
+/// <param name="Loss">Mean cross-entropy.</param>
+/// <param name="Accuracy">Fraction correct.</param>
+/// <param name="Confusion">Counts [true, predicted].</param>
+public sealed record Evaluation(double Loss, double Accuracy, long[,] Confusion)
+{
+    /// <summary>Fraction of samples whose true class is among the <see cref="TopK"/> highest scores (NaN when not computed).</summary>
+    public double TopKAccuracy { get; init; } = double.NaN;
+
+    /// <summary>The k of <see cref="TopKAccuracy"/>.</summary>
+    public int TopK { get; init; }
+
+    /// <summary>Accuracy per true class (recall).</summary>
+    public double[] PerClassAccuracy()
+    {
+        int k = Confusion.GetLength(0);
+        var r = new double[k];
+        for (int i = 0; i < k; i++)
+        {
+            long total = 0;
+            for (int j = 0; j < k; j++) total += Confusion[i, j];
+            r[i] = total == 0 ? double.NaN : (double)Confusion[i, i] / total;
+        }
+        return r;
+    }
+}
+
+/// <summary>
+/// Classification as a training task: a model mapping inputs to logits [N, C], trained with cross-entropy against int64
+/// class indices [N]; it reports accuracy ("accuracy") and top-k accuracy ("top_k_accuracy"), and evaluates a data set
+/// with its confusion matrix. The number of classes is the model's, read from its logits; nothing is specific to a
+/// data set but the optional image augmentation, whose crop follows the images' own size.
+/// </summary>
+public sealed class ClassificationTask : TrainingTask
+{
+    /// <summary>The key of the accuracy metric.</summary>
+    public const string AccuracyKey = "accuracy";
+
+    /// <summary>The key of the top-k accuracy metric.</summary>
+    public const string TopKKey = "top_k_accuracy";
+
+    private readonly Module<Tensor, Tensor> model;
+
+    /// <summary>A task over <paramref name="model"/> with <paramref name="numClasses"/> classes, reporting top-<paramref name="topK"/> accuracy.</summary>
+    public ClassificationTask(Module<Tensor, Tensor> model, int numClasses, int topK = 5)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (numClasses < 2) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "A classification task needs at least 2 classes.");
+        if (topK < 1) throw new ArgumentOutOfRangeException(nameof(topK), topK, "topK must be at least 1.");
+        this.model = model;
+        NumClasses = numClasses;
+        TopK = topK;
+    }
+
+    /// <inheritdoc/>
+    public override Module Model => model;
+
+    /// <summary>The classifier.</summary>
+    public Module<Tensor, Tensor> Classifier => model;
+
+    /// <summary>The number of classes.</summary>
+    public int NumClasses { get; }
+
+    /// <summary>The k of the reported top-k accuracy.</summary>
+    public int TopK { get; }
+
+    /// <inheritdoc/>
+    public override TaskLoss Loss(Tensor input, Tensor target)
+    {
+        var logits = model.Forward(input);
+        var loss = Functional.CrossEntropy(logits, target);
+        return new TaskLoss(loss, target.NumEl, new Dictionary<string, double>(StringComparer.Ordinal) { [AccuracyKey] = Correct(logits, target) });
+    }
+
+    /// <inheritdoc/>
+    public override BatchScore Score(Tensor input, Tensor target)
+    {
+        var logits = model.Forward(input);
+        double lossSum = Functional.CrossEntropy(logits, target, reduction: Reduction.Sum).Item();
+        return new BatchScore(lossSum, target.NumEl, new Dictionary<string, double>(StringComparer.Ordinal)
+        {
+            [AccuracyKey] = Correct(logits, target),
+            [TopKKey] = Metrics.TopKCorrect(logits, target, TopK),
+        });
+    }
+
+    private static double Correct(Tensor logits, Tensor target)
+    {
+        using var pred = logits.ArgMax(1);
+        using var hits = pred.Eq(target);
+        return hits.Sum().Item();
+    }
+
+    /// <summary>Random crop (padding 2, to the images' own size), horizontal flip and random erasing (p 0.25), for [N, C, H, W] images.</summary>
+    public override Transform? Augmentation(IDataset train)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        var (x, _) = train.Get(0);
+        if (x.Rank < 2) return null;
+        return new Compose(new RandomCrop(x.Size(-2), x.Size(-1), padding: 2), new RandomHorizontalFlip(), new RandomErasing(p: 0.25));
+    }
+
+    /// <summary>Evaluates the classifier on <paramref name="data"/> in eval mode: loss, accuracy, top-k accuracy and the confusion matrix.</summary>
+    public Evaluation EvaluateClasses(IDataset data, int batchSize = 256)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        bool wasTraining = model.Training;
+        model.Eval();
+        var confusion = new long[NumClasses, NumClasses];
+        double lossSum = 0;
+        long correct = 0, topCorrect = 0, seen = 0;
+        try
+        {
+            using var noGrad = GradMode.NoGrad();
+            foreach (var (x, y) in new DataLoader(data, batchSize, device: Device))
+            {
+                using var scope = new TensorScope();
+                var logits = model.Forward(x);
+                lossSum += Functional.CrossEntropy(logits, y, reduction: Reduction.Sum).Item();
+                topCorrect += Metrics.TopKCorrect(logits, y, TopK);
+                var pred = logits.ArgMax(1).ToLongArray();
+                var truth = y.ToLongArray();
+                for (int i = 0; i < pred.Length; i++)
+                {
+                    confusion[truth[i], pred[i]]++;
+                    if (pred[i] == truth[i]) correct++;
+                }
+                seen += pred.Length;
+            }
+        }
+        finally
+        {
+            model.Train(wasTraining);
+        }
+        long n = Math.Max(seen, 1);
+        return new Evaluation(lossSum / n, (double)correct / n, confusion) { TopKAccuracy = (double)topCorrect / n, TopK = TopK };
+    }
+}

@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Axon.IO;
+using Axon.Optim;
+
+namespace Axon.Models.Training;
+
+public sealed partial class Trainer
+{
+    private const string StoppedKey = "stopped", StepsPerEpochKey = "steps_per_epoch", OptionsKey = "options", HistoryKey = "history", FormatKey = "trainer_format";
+
+    /// <summary>The layout of the options and history in the metadata; a checkpoint of another layout is refused, not misread.</summary>
+    private const string Format = "2";
+
+    private static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    /// <summary>
+    /// Writes a training checkpoint (atomically): weights, optimiser, scheduler, generators, history, options, stop reason,
+    /// and the caller's <paramref name="metadata"/> (e.g. the model's name, to rebuild it before resuming).
+    /// </summary>
+    public void SaveCheckpoint(string path, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var info = new CheckpointInfo { Epoch = Epoch, Step = Steps };
+        info.CaptureGenerator("model", ModelGenerator).CaptureGenerator("data", dataGenerator);
+        if (metadata is not null)
+            foreach (var (k, v) in metadata) info.Metadata[k] = v;
+        info.Metadata[FormatKey] = Format;
+        info.Metadata[OptionsKey] = JsonSerializer.Serialize(Options, Json);
+        info.Metadata[HistoryKey] = JsonSerializer.Serialize(history, Json);
+        if (StopReason is not null) info.Metadata[StoppedKey] = StopReason;
+        if (Scheduler is OneCycleLR cycle) info.Metadata[StepsPerEpochKey] = (cycle.TotalSteps / Options.Epochs).ToString(CultureInfo.InvariantCulture);
+        Checkpoint.Save(path, Model, Optimizer, Scheduler, info);
+    }
+
+    /// <summary>Restores a checkpoint written by <see cref="SaveCheckpoint"/> into this trainer (same model and options). The callbacks rebuild their state from the restored history at the next epoch.</summary>
+    /// <exception cref="InvalidDataException">The file is not a training checkpoint of this layout, or is inconsistent.</exception>
+    public void LoadCheckpoint(string path)
+    {
+        var saved = Checkpoint.ReadInfo(path);
+        CheckFormat(path, saved);
+        if (IsOneCycle)
+        {
+            if (!saved.Metadata.TryGetValue(StepsPerEpochKey, out var spe) || !int.TryParse(spe, NumberStyles.None, CultureInfo.InvariantCulture, out int stepsPerEpoch) || stepsPerEpoch < 1)
+                throw new InvalidDataException($"{path}: a onecycle checkpoint must record its steps per epoch.");
+            EnsureOneCycle(stepsPerEpoch);
+        }
+        var info = Checkpoint.Load(path, Model, Optimizer, Scheduler);
+        info.RestoreGenerator("model", ModelGenerator);
+        info.RestoreGenerator("data", dataGenerator);
+        Steps = info.Step;
+        history.Clear();
+        try
+        {
+            if (info.Metadata.TryGetValue(HistoryKey, out var json)) history.AddRange(JsonSerializer.Deserialize<List<EpochReport>>(json, Json) ?? []);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: unreadable training history ({e.Message}).", e);
+        }
+        if (history.Count != info.Epoch)
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{path}: the checkpoint says epoch {info.Epoch} but holds {history.Count} epochs of history."));
+        StopReason = info.Metadata.GetValueOrDefault(StoppedKey);
+        began = false;
+    }
+
+    /// <summary>Reads the options and the metadata (e.g. the model name given to <see cref="SaveCheckpoint"/>) of a training checkpoint.</summary>
+    /// <exception cref="InvalidDataException">The file is not a training checkpoint of this layout, or its options are unreadable.</exception>
+    public static (TrainerOptions Options, IReadOnlyDictionary<string, string> Metadata) ReadCheckpointSettings(string path)
+    {
+        var info = Checkpoint.ReadInfo(path);
+        CheckFormat(path, info);
+        if (!info.Metadata.TryGetValue(OptionsKey, out var options))
+            throw new InvalidDataException($"{path}: not a training checkpoint (no trainer options in its metadata).");
+        try
+        {
+            return (JsonSerializer.Deserialize<TrainerOptions>(options, Json) ?? throw new InvalidDataException($"{path}: unreadable trainer options."), info.Metadata);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: unreadable trainer options ({e.Message}).", e);
+        }
+    }
+
+    private static void CheckFormat(string path, CheckpointInfo info)
+    {
+        if (info.Metadata.GetValueOrDefault(FormatKey) == Format) return;
+        throw new InvalidDataException(info.Metadata.ContainsKey(OptionsKey)
+            ? $"{path}: a training checkpoint from an earlier version of Axon, whose options and history this version does not read; its weights still load (Module.Load, axon eval), but the run cannot be resumed."
+            : $"{path}: not a training checkpoint (no trainer options in its metadata).");
+    }
+}
