@@ -73,19 +73,6 @@ public enum ActivationGrad
     Sigmoid,
 }
 
-/// <summary>How a fused loss combines its per-row values.</summary>
-public enum LossReduction
-{
-    /// <summary>The mean over the rows (or the weighted mean).</summary>
-    Mean,
-
-    /// <summary>The sum.</summary>
-    Sum,
-
-    /// <summary>One value per row.</summary>
-    None,
-}
-
 /// <summary>Hyper-parameters of a 2-D convolution after validation: strides, the four paddings, dilations, groups.</summary>
 public readonly record struct Conv2dParams(int StrideH, int StrideW, int PadTop, int PadBottom, int PadLeft, int PadRight, int DilationH, int DilationW, int Groups)
 {

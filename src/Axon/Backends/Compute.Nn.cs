@@ -116,18 +116,18 @@ internal static partial class Compute
     }
 
     /// <summary>The fused softmax cross-entropy (see <see cref="IBackend.CrossEntropy"/>): the loss, lse [N] and the sum of the targets' weights.</summary>
-    public static (Tensor Loss, Tensor Lse, double WeightSum) CrossEntropy(Tensor x, Tensor target, Tensor? weight, LossReduction reduction)
+    public static (Tensor Loss, Tensor Lse, double WeightSum) CrossEntropy(Tensor x, Tensor target, Tensor? weight, Reduction reduction)
     {
         var device = SameDevice("CrossEntropy", x, target, weight);
         int n = x.ShapeArray[0];
         var lse = x.EmptyLike([n]);
-        var loss = reduction == LossReduction.None ? x.EmptyLike([n]) : x.EmptyLike([]);
+        var loss = reduction == Reduction.None ? x.EmptyLike([n]) : x.EmptyLike([]);
         double weightSum = device.Backend.CrossEntropy(x, target, weight, reduction, loss, lse);
         return (loss, lse, weightSum);
     }
 
     /// <summary>The gradient of <see cref="CrossEntropy"/> with respect to the logits.</summary>
-    public static Tensor CrossEntropyBackward(Tensor x, Tensor lse, Tensor target, Tensor? weight, LossReduction reduction, double weightSum, Tensor g)
+    public static Tensor CrossEntropyBackward(Tensor x, Tensor lse, Tensor target, Tensor? weight, Reduction reduction, double weightSum, Tensor g)
     {
         var gx = x.EmptyLike(x.GetShape());
         x.Backend.CrossEntropyBackward(x, lse, target, weight, reduction, weightSum, g, gx);

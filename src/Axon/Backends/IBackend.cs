@@ -169,10 +169,10 @@ public interface IBackend
     /// Softmax cross-entropy of logits x [N, C] against int64 classes [N] (checked in [0, C)), with optional class weights
     /// [C]: loss (0-d, or [N] for None) and the rows' log-sum-exp lse [N]. Returns the sum of the targets' weights (0 without).
     /// </summary>
-    double CrossEntropy(Tensor x, Tensor target, Tensor? weight, LossReduction reduction, Tensor loss, Tensor lse);
+    double CrossEntropy(Tensor x, Tensor target, Tensor? weight, Reduction reduction, Tensor loss, Tensor lse);
 
     /// <summary>gx = (softmax(x) − onehot(target)) scaled by the output gradient g, the target's weight and the reduction.</summary>
-    void CrossEntropyBackward(Tensor x, Tensor lse, Tensor target, Tensor? weight, LossReduction reduction, double weightSum, Tensor g, Tensor gx);
+    void CrossEntropyBackward(Tensor x, Tensor lse, Tensor target, Tensor? weight, Reduction reduction, double weightSum, Tensor g, Tensor gx);
 
     // ---- indexing ----
 

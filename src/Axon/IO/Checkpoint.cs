@@ -172,7 +172,7 @@ public static class Checkpoint
         {
             bool hasOptimizer = metadata.ContainsKey(KeyOptimizer);
             var modelState = tensors.Where(kv => !hasOptimizer || !kv.Key.StartsWith(OptimizerPrefix, StringComparison.Ordinal)).ToList();
-            ModuleSerialization.CheckFits(path, model, modelState, strict);
+            model.CheckStateDict(modelState, strict, path);
             var info = ReadInfo(path, metadata);
 
             OptimizerState? optState = null;

@@ -31,7 +31,7 @@ public static class ModuleSerialization
         var (tensors, metadata) = Safetensors.Load(path);
         try
         {
-            CheckFits(path, model, tensors, strict);
+            model.CheckStateDict(tensors, strict, path);
             model.LoadStateDict(tensors, strict);
             return metadata;
         }
@@ -40,32 +40,4 @@ public static class ModuleSerialization
             foreach (var (_, t) in tensors) t.Dispose();
         }
     }
-
-    /// <summary>
-    /// Checks, before <see cref="Module.LoadStateDict"/> starts copying (so a mismatch leaves the model untouched), that
-    /// <paramref name="state"/> fits <paramref name="model"/>; throws one <see cref="ArgumentException"/> naming the file and
-    /// listing the missing and unexpected keys (with <paramref name="strict"/>) and every size mismatch.
-    /// </summary>
-    internal static void CheckFits(string path, Module model, IReadOnlyList<KeyValuePair<string, Tensor>> state, bool strict)
-    {
-        var ownList = model.StateDict();
-        var own = ownList.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        var given = state.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        var keys = given.Keys;
-        var problems = new List<string>();
-        if (strict)
-        {
-            var missing = ownList.Select(kv => kv.Key).Where(k => !keys.Contains(k)).ToList();
-            var unexpected = state.Select(kv => kv.Key).Where(k => !own.ContainsKey(k)).ToList();
-            if (missing.Count > 0) problems.Add($"missing keys: {string.Join(", ", missing)}");
-            if (unexpected.Count > 0) problems.Add($"unexpected keys: {string.Join(", ", unexpected)}");
-        }
-        foreach (var (key, target) in ownList)   // in the model's order
-            if (given.TryGetValue(key, out var value) && !target.Shape.SequenceEqual(value.Shape))
-                problems.Add($"size mismatch for {key}: the file has shape {Fmt(value.Shape)}, the model has {Fmt(target.Shape)}");
-        if (problems.Count > 0)
-            throw new ArgumentException($"{path}: the weights do not fit {model.GetType().Name}: {string.Join("; ", problems)}.", nameof(model));
-    }
-
-    private static string Fmt(ReadOnlySpan<int> shape) => "[" + string.Join(", ", shape.ToArray()) + "]";
 }

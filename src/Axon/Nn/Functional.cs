@@ -1,16 +1,5 @@
 namespace Axon.Nn;
 
-/// <summary>How a loss combines per-sample values.</summary>
-public enum Reduction
-{
-    /// <summary>Average over samples (and, for element-wise losses, elements).</summary>
-    Mean,
-    /// <summary>Sum.</summary>
-    Sum,
-    /// <summary>No reduction: one value per sample (or element).</summary>
-    None,
-}
-
 /// <summary>
 /// Loss functions in functional form (torch.nn.functional). Each is a composite of differentiable ops,
 /// so its gradient comes from theirs, except the common case of <see cref="CrossEntropy"/> (one fused op with the
@@ -106,12 +95,7 @@ public static class Functional
         {
             // The common case as one fused op; same checks and messages as NllLoss on the log-softmax below.
             CheckClassTarget(input, target, "NllLoss");
-            return Tensor.SoftmaxCrossEntropy(input, target, weight, reduction switch
-            {
-                Reduction.Mean => LossReduction.Mean,
-                Reduction.Sum => LossReduction.Sum,
-                _ => LossReduction.None,
-            });
+            return Tensor.SoftmaxCrossEntropy(input, target, weight, reduction);
         }
         var logP = input.LogSoftmax(1);
         int c = input.Size(1);

@@ -138,28 +138,50 @@ public abstract class Module
 
     /// <summary>
     /// Copies tensors into this module's parameters and buffers by name. With <paramref name="strict"/>, missing
-    /// or unexpected keys are an error; a shape mismatch is always an error naming the key and both shapes.
+    /// or unexpected keys are an error; a shape mismatch is always an error naming the key and both shapes. Everything
+    /// is checked before anything is copied, so a state that does not fit leaves the module unchanged.
     /// </summary>
+    /// <exception cref="ArgumentException">The state does not fit (the message lists every missing, unexpected and mismatched key).</exception>
     public void LoadStateDict(IEnumerable<KeyValuePair<string, Tensor>> state, bool strict = true)
     {
-        var own = StateDict().ToDictionary(kv => kv.Key, kv => kv.Value);
-        var given = state.ToDictionary(kv => kv.Key, kv => kv.Value);
+        ArgumentNullException.ThrowIfNull(state);
+        var given = state as IReadOnlyList<KeyValuePair<string, Tensor>> ?? [.. state];
+        CheckStateDict(given, strict);
+        var own = StateDict().ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        using (GradMode.NoGrad())
+            foreach (var (key, value) in given)
+                if (own.TryGetValue(key, out var target)) target.CopyFrom(value);
+    }
+
+    /// <summary>
+    /// The one check of a state dict against this module, before anything is copied: throws one
+    /// <see cref="ArgumentException"/> listing the missing and unexpected keys (with <paramref name="strict"/>) and every size
+    /// mismatch. <paramref name="source"/> names where the state comes from (a file); the message then says so.
+    /// </summary>
+    internal void CheckStateDict(IReadOnlyList<KeyValuePair<string, Tensor>> state, bool strict, string? source = null)
+    {
+        var ownList = StateDict();
+        var own = ownList.Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+        var given = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (k, v) in state) given[k] = v;
+        var problems = new List<string>();
         if (strict)
         {
-            var missing = own.Keys.Except(given.Keys).ToList();
-            var unexpected = given.Keys.Except(own.Keys).ToList();
-            if (missing.Count > 0 || unexpected.Count > 0)
-                throw new ArgumentException($"Error(s) in loading state dict for {GetType().Name}: " +
-                    (missing.Count > 0 ? $"missing keys: {string.Join(", ", missing)}. " : "") +
-                    (unexpected.Count > 0 ? $"unexpected keys: {string.Join(", ", unexpected)}." : ""));
+            var missing = ownList.Select(kv => kv.Key).Where(k => !given.ContainsKey(k)).ToList();
+            var unexpected = state.Select(kv => kv.Key).Where(k => !own.Contains(k)).ToList();
+            if (missing.Count > 0) problems.Add($"missing keys: {string.Join(", ", missing)}");
+            if (unexpected.Count > 0) problems.Add($"unexpected keys: {string.Join(", ", unexpected)}");
         }
-        foreach (var (key, value) in given)
-        {
-            if (!own.TryGetValue(key, out var target)) continue;
-            if (!target.Shape.SequenceEqual(value.Shape))
-                throw new ArgumentException($"Error in loading state dict for {GetType().Name}: size mismatch for {key}: copying a tensor of shape {Fmt(value.Shape)}, the shape in the current model is {Fmt(target.Shape)}.");
-            using (GradMode.NoGrad()) target.CopyFrom(value);
-        }
+        foreach (var (key, target) in ownList)   // in the module's order
+            if (given.TryGetValue(key, out var value) && !target.Shape.SequenceEqual(value.Shape))
+                problems.Add(source is null
+                    ? $"size mismatch for {key}: copying a tensor of shape {Fmt(value.Shape)}, the shape in the current model is {Fmt(target.Shape)}"
+                    : $"size mismatch for {key}: the file has shape {Fmt(value.Shape)}, the model has {Fmt(target.Shape)}");
+        if (problems.Count == 0) return;
+        string detail = string.Join("; ", problems);
+        throw new ArgumentException(source is null
+            ? $"Error(s) in loading state dict for {GetType().Name}: {detail}."
+            : $"{source}: the weights do not fit {GetType().Name}: {detail}.", nameof(state));
     }
 
     internal static string Fmt(ReadOnlySpan<int> s) => "[" + string.Join(", ", s.ToArray()) + "]";

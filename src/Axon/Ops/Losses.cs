@@ -11,7 +11,7 @@ public sealed partial class Tensor
     /// composite's messages for bad targets). Backward: gx_i = (softmax(x_i) - onehot(t_i)) s_i with s_i the output
     /// gradient times w[t_i], divided by N (or by the sum of w[t_i]) for Mean.
     /// </summary>
-    internal static Tensor SoftmaxCrossEntropy(Tensor logits, Tensor target, Tensor? weight, LossReduction reduction)
+    internal static Tensor SoftmaxCrossEntropy(Tensor logits, Tensor target, Tensor? weight, Reduction reduction)
     {
         if (logits.Rank != 2 || !logits.DType.IsFloatingPoint()) throw new ArgumentException($"CrossEntropy: expected floating-point logits [N, C], got {logits.DType.TorchName()} {ShapeUtil.Format(logits.shape)}.", nameof(logits));
         if (target.DType != DType.Int64 || target.Rank != 1 || target.shape[0] != logits.shape[0])
@@ -30,14 +30,14 @@ public sealed partial class Tensor
     }
 
     /// <summary>The fused op's gradient written with ops (under createGraph): (softmax(x) − onehot(t)) times the output gradient, the target's weight and the reduction's scale.</summary>
-    private static Tensor CrossEntropyGradient(Tensor logits, Tensor target, Tensor? weight, LossReduction reduction, Tensor g)
+    private static Tensor CrossEntropyGradient(Tensor logits, Tensor target, Tensor? weight, Reduction reduction, Tensor g)
     {
         int n = logits.shape[0], c = logits.shape[1];
         var diff = logits.Softmax(1) - target.OneHot(c, logits.DType).To(logits.Device);
-        var rowScale = reduction == LossReduction.None ? g.Unsqueeze(1) : g;
-        if (weight is null) return diff * (reduction == LossReduction.Mean ? rowScale / n : rowScale);
+        var rowScale = reduction == Reduction.None ? g.Unsqueeze(1) : g;
+        if (weight is null) return diff * (reduction == Reduction.Mean ? rowScale / n : rowScale);
         var w = weight.IndexSelect(0, target).Unsqueeze(1);
         var scaled = diff * w * rowScale;
-        return reduction == LossReduction.Mean ? scaled / weight.IndexSelect(0, target).Sum() : scaled;
+        return reduction == Reduction.Mean ? scaled / weight.IndexSelect(0, target).Sum() : scaled;
     }
 }

@@ -73,11 +73,11 @@ public partial class ReferenceBackendTests
             }
     }
 
-    public static TheoryData<int, int, LossReduction, bool> CrossEntropyCases()
+    public static TheoryData<int, int, Reduction, bool> CrossEntropyCases()
     {
-        var data = new TheoryData<int, int, LossReduction, bool>();
+        var data = new TheoryData<int, int, Reduction, bool>();
         foreach (var (n, c) in new[] { (7, 3), (33, 17), (1, 1), (5, 600) })
-            foreach (var r in Enum.GetValues<LossReduction>())
+            foreach (var r in Enum.GetValues<Reduction>())
                 foreach (bool weighted in new[] { false, true }) data.Add(n, c, r, weighted);
         return data;
     }
@@ -85,7 +85,7 @@ public partial class ReferenceBackendTests
     [Theory]
     [MemberData(nameof(CrossEntropyCases))]
     [Covers(nameof(IBackend.CrossEntropy), nameof(IBackend.CrossEntropyBackward))]
-    public void CrossEntropyForwardAndBackward(int n, int c, LossReduction reduction, bool weighted)
+    public void CrossEntropyForwardAndBackward(int n, int c, Reduction reduction, bool weighted)
     {
         foreach (var dtype in Floats)
         {
@@ -101,11 +101,11 @@ public partial class ReferenceBackendTests
                 if (c > 1 && t[^1] == c - 1) t[^1] = 0;   // not the -inf logit: that loss would be +inf
                 var target = On(d, Tensor.FromArray(t));
                 var w = weighted ? On(d, Tensor.Rand([c, 2], new Generator(102), dtype, 0.1, 2)).SelectView(1, 0) : null;
-                var loss = Tensor.Empty(reduction == LossReduction.None ? [n] : [], dtype, d);
+                var loss = Tensor.Empty(reduction == Reduction.None ? [n] : [], dtype, d);
                 var lse = Tensor.Empty([n], dtype, d);
                 double weightSum = d.Backend.CrossEntropy(x, target, w, reduction, loss, lse);
                 sums.Add(weightSum);
-                var g = reduction == LossReduction.None ? On(d, Randn([2 * n], dtype, 103)).NarrowView(0, 0, n) : On(d, Tensor.Scalar(0.7, dtype));
+                var g = reduction == Reduction.None ? On(d, Randn([2 * n], dtype, 103)).NarrowView(0, 0, n) : On(d, Tensor.Scalar(0.7, dtype));
                 var gx = Tensor.Empty([n, c], dtype, d);
                 d.Backend.CrossEntropyBackward(x, lse, target, w, reduction, weightSum, g, gx);
                 return [loss, lse, gx];
@@ -122,7 +122,7 @@ public partial class ReferenceBackendTests
     public void CrossEntropyRejectsAClassOutOfRange()
     {
         foreach (long bad in new[] { -1L, 3L })
-            ThrowsOnReference<ArgumentOutOfRangeException>(d => d.Backend.CrossEntropy(On(d, Randn([2, 3], DType.Float32, 1)), On(d, Tensor.FromArray(new[] { 0L, bad })), null, LossReduction.Mean,
+            ThrowsOnReference<ArgumentOutOfRangeException>(d => d.Backend.CrossEntropy(On(d, Randn([2, 3], DType.Float32, 1)), On(d, Tensor.FromArray(new[] { 0L, bad })), null, Reduction.Mean,
                 Tensor.Empty([], DType.Float32, d), Tensor.Empty([2], DType.Float32, d)), "CrossEntropy", $"class index {bad}", "3 classes");
     }
 }

@@ -110,7 +110,7 @@ public class LossTests
             Assert.Same(x, loss.GradFn.Inputs[0]);
             Assert.Same(t, loss.GradFn.Inputs[1]);
             if (weighted) Assert.Same(w, loss.GradFn.Inputs[2]);
-            Assert.Equal(reduction.ToString(), loss.GradFn.Attributes.Get<LossReduction>("reduction").ToString());
+            Assert.Equal(reduction.ToString(), loss.GradFn.Attributes.Get<Reduction>("reduction").ToString());
             Check(z => Functional.CrossEntropy(z, t, w, reduction), x);
         }
         // Non-contiguous logits (a transposed view, and every other element) take the same path.

@@ -34,8 +34,12 @@ public class ModuleTests
         var missing = Assert.Throws<ArgumentException>(() => b.LoadStateDict(a.StateDict().Take(3)));
         Assert.Contains("missing keys: 3.bias", missing.Message, StringComparison.Ordinal);
         var wrong = new Sequential(new Linear(4, 8), new ReLU(), new Dropout(0.5), new Linear(8, 5));
+        var before = wrong.StateDict().Select(kv => kv.Value.ToFloatArray()).ToList();
         var size = Assert.Throws<ArgumentException>(() => wrong.LoadStateDict(a.StateDict()));
         Assert.Contains("size mismatch for 3.weight: copying a tensor of shape [3, 8], the shape in the current model is [5, 8]", size.Message, StringComparison.Ordinal);
+        // The check comes before any copy: 0.weight fits and 3.weight does not, and neither changed.
+        Assert.Equal(before, wrong.StateDict().Select(kv => kv.Value.ToFloatArray()));
+        Assert.NotEqual(a.StateDict()[0].Value.ToFloatArray(), before[0]);
     }
 
     [Fact]

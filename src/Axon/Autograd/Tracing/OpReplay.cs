@@ -99,7 +99,7 @@ internal static class OpReplay
             "AvgPool2d" => [Tensor.AvgPool2d(x[0], a.Get<Size2>("kernel_size"), a.Get<Size2>("stride"), a.Get<Size2>("padding"), a.Get<bool>("ceil_mode"), a.Get<bool>("count_include_pad"))],
             "AdaptiveAvgPool2d" => [Tensor.AdaptiveAvgPool2d(x[0], a.Get<Size2>("output_size"))],
             "BatchNorm" => [BatchNorm(x, a)],
-            "CrossEntropy" => [Tensor.SoftmaxCrossEntropy(x[0], x[1], x.Length > 2 ? x[2] : null, a.Get<LossReduction>("reduction"))],
+            "CrossEntropy" => [Tensor.SoftmaxCrossEntropy(x[0], x[1], x.Length > 2 ? x[2] : null, a.Get<Reduction>("reduction"))],
             _ => throw new NotSupportedException($"TracedGraph.Run: the op '{op}' cannot be replayed (it is a backward-only op, or new and missing from OpReplay)."),
         };
     }

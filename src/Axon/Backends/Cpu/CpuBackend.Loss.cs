@@ -17,7 +17,7 @@ public sealed partial class CpuBackend
     /// weights, None keeps [N]. Returns the loss, lse [N] for the backward, and the sum of the targets' weights (0
     /// without weights). Throws on a class index outside [0, C).
     /// </summary>
-    public double CrossEntropy(Tensor logits, Tensor targets, Tensor? weight, LossReduction reduction, Tensor loss, Tensor lse)
+    public double CrossEntropy(Tensor logits, Tensor targets, Tensor? weight, Reduction reduction, Tensor loss, Tensor lse)
     {
         var x = logits.ContiguousData();
         var target = targets.ContiguousData();
@@ -43,13 +43,13 @@ public sealed partial class CpuBackend
     private const int ShortRow = 512;
 
     private static double CrossEntropy<T>(ReadOnlySpan<T> x, int n, int c, ReadOnlySpan<long> target, T[]? w, int wOff, int wStride,
-        LossReduction reduction, Span<T> lse, Span<T> result) where T : unmanaged, IFloatingPointIeee754<T>
+        Reduction reduction, Span<T> lse, Span<T> result) where T : unmanaged, IFloatingPointIeee754<T>
     {
         // Scratch: one row of exp(x - max), then the per-row losses (straight into the result for None) and the targets' weights.
         int ce = Math.Min(c, ShortRow);
         var rented = ArrayPool<T>.Shared.Rent(ce + 2 * n);
         var e = rented.AsSpan(0, ce);
-        var loss = reduction == LossReduction.None ? result : rented.AsSpan(ce, n);
+        var loss = reduction == Reduction.None ? result : rented.AsSpan(ce, n);
         var wt = rented.AsSpan(ce + n, n);
         for (int i = 0; i < n; i++)
         {
@@ -81,10 +81,10 @@ public sealed partial class CpuBackend
         // The targets' weights summed in their type (the weighted mean's denominator), whatever the reduction.
         T weights = w is null ? T.Zero : TensorPrimitives.Sum<T>(wt);
         double weightSum = double.CreateTruncating(weights);
-        if (reduction != LossReduction.None)
+        if (reduction != Reduction.None)
         {
             T sum = TensorPrimitives.Sum<T>(loss);
-            if (reduction == LossReduction.Mean) sum /= w is null ? T.CreateTruncating(n) : weights;
+            if (reduction == Reduction.Mean) sum /= w is null ? T.CreateTruncating(n) : weights;
             result[0] = sum;
         }
         ArrayPool<T>.Shared.Return(rented);
@@ -92,17 +92,17 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// Gradient of <see cref="CrossEntropy(Tensor, Tensor, Tensor?, LossReduction, Tensor, Tensor)"/> with respect to the logits, from the
+    /// Gradient of <see cref="CrossEntropy(Tensor, Tensor, Tensor?, Reduction, Tensor, Tensor)"/> with respect to the logits, from the
     /// saved x, lse and the output gradient g (0-d for Mean and Sum, [N] of any stride for None):
     /// gx_i = (softmax(x_i) - onehot(t_i)) * s_i with softmax(x_i) = exp(x_i - lse_i) and s_i = g / N (Mean), g (Sum) or
     /// g_i (None); with weights s_i = g / weightSum * w[t_i] (Mean), g * w[t_i] (Sum) or g_i * w[t_i] (None).
     /// </summary>
-    public void CrossEntropyBackward(Tensor logits, Tensor lse, Tensor targets, Tensor? weight, LossReduction reduction, double weightSum, Tensor g, Tensor gx)
+    public void CrossEntropyBackward(Tensor logits, Tensor lse, Tensor targets, Tensor? weight, Reduction reduction, double weightSum, Tensor g, Tensor gx)
     {
         var x = logits.ContiguousData();
         var target = targets.ContiguousData();
         int n = x.ShapeArray[0], c = x.ShapeArray[1];
-        int gStride = reduction == LossReduction.None ? g.StrideArray[0] : 0;
+        int gStride = reduction == Reduction.None ? g.StrideArray[0] : 0;
         int wOff = weight?.Offset ?? 0, wStride = weight?.StrideArray[0] ?? 0;
         if (x.DType == DType.Float32)
             CrossEntropyBackward(x.AsSpan<float>(), n, c, lse.AsSpan<float>(), target.AsSpan<long>(), weight?.Data<float>(), wOff, wStride,
@@ -115,18 +115,18 @@ public sealed partial class CpuBackend
     }
 
     private static void CrossEntropyBackward<T>(ReadOnlySpan<T> x, int n, int c, ReadOnlySpan<T> lse, ReadOnlySpan<long> target, T[]? w, int wOff, int wStride,
-        LossReduction reduction, T weightSum, T[] g, int gOff, int gStride, Span<T> gx) where T : unmanaged, IFloatingPointIeee754<T>
+        Reduction reduction, T weightSum, T[] g, int gOff, int gStride, Span<T> gx) where T : unmanaged, IFloatingPointIeee754<T>
     {
         // The composite's output gradient for the whole batch (Mean divides it as Sum() / N does; a weighted mean as
         // weighted.Sum() / weights.Sum() does).
         T g0 = g[gOff];
-        if (reduction == LossReduction.Mean) g0 = w is null ? g0 / T.CreateTruncating(n) : g0 / weightSum;
+        if (reduction == Reduction.Mean) g0 = w is null ? g0 / T.CreateTruncating(n) : g0 / weightSum;
         // softmax = exp(x - lse), the composite's exp of the log-softmax, with one Exp over the whole batch.
         for (int i = 0; i < n; i++) TensorPrimitives.Subtract(x.Slice(i * c, c), lse[i], gx.Slice(i * c, c));
         TensorPrimitives.Exp(gx, gx);
         for (int i = 0; i < n; i++)
         {
-            T s = reduction == LossReduction.None ? g[gOff + i * gStride] : g0;
+            T s = reduction == Reduction.None ? g[gOff + i * gStride] : g0;
             int k = (int)target[i];
             if (w is not null) s *= w[wOff + k * wStride];
             var dst = gx.Slice(i * c, c);

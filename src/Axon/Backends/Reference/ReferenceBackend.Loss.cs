@@ -7,7 +7,7 @@ namespace Axon.Backends;
 public sealed partial class ReferenceBackend
 {
     /// <inheritdoc/>
-    public double CrossEntropy(Tensor x, Tensor target, Tensor? weight, LossReduction reduction, Tensor loss, Tensor lse)
+    public double CrossEntropy(Tensor x, Tensor target, Tensor? weight, Reduction reduction, Tensor loss, Tensor lse)
     {
         Own(x, target, weight, loss, lse);
         int classes = x.ShapeArray[1];
@@ -23,7 +23,7 @@ public sealed partial class ReferenceBackend
 
     private static int Class(Tensor target, int i) => (int)target.Data<long>()[OffsetOf(target, i)];
 
-    private static double CrossEntropy<T>(Tensor x, Tensor target, Tensor? weight, LossReduction reduction, Tensor loss, Tensor lse) where T : unmanaged, IFloatingPointIeee754<T>
+    private static double CrossEntropy<T>(Tensor x, Tensor target, Tensor? weight, Reduction reduction, Tensor loss, Tensor lse) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int rows = x.ShapeArray[0], classes = x.ShapeArray[1];
         T[] xv = x.Data<T>(), lv = loss.Data<T>(), lsev = lse.Data<T>();
@@ -51,17 +51,17 @@ public sealed partial class ReferenceBackend
                 li *= W(t);
                 weights += W(t);
             }
-            if (reduction == LossReduction.None) lv[OffsetOf(loss, i)] = li;
+            if (reduction == Reduction.None) lv[OffsetOf(loss, i)] = li;
             total += li;
         }
         // Mean: the sum over N, or over the targets' weights when weighted.
-        if (reduction == LossReduction.Sum) lv[loss.Offset] = total;
-        if (reduction == LossReduction.Mean) lv[loss.Offset] = total / (wv is null ? T.CreateTruncating(rows) : weights);
+        if (reduction == Reduction.Sum) lv[loss.Offset] = total;
+        if (reduction == Reduction.Mean) lv[loss.Offset] = total / (wv is null ? T.CreateTruncating(rows) : weights);
         return wv is null ? 0 : double.CreateTruncating(weights);
     }
 
     /// <inheritdoc/>
-    public void CrossEntropyBackward(Tensor x, Tensor lse, Tensor target, Tensor? weight, LossReduction reduction, double weightSum, Tensor g, Tensor gx)
+    public void CrossEntropyBackward(Tensor x, Tensor lse, Tensor target, Tensor? weight, Reduction reduction, double weightSum, Tensor g, Tensor gx)
     {
         Own(x, lse, target, weight, g, gx);
         if (x.DType == DType.Float32) CrossEntropyBackward<float>(x, lse, target, weight, reduction, weightSum, g, gx);
@@ -70,18 +70,18 @@ public sealed partial class ReferenceBackend
 
     // gx_ij = (softmax(x_i)_j − [j = t_i]) s_i with softmax = e^(x − lse) and s_i the row's share of the output
     // gradient: g / N (Mean), g (Sum) or g_i (None), times weight[t_i] when weighted (Mean then divides by their sum).
-    private static void CrossEntropyBackward<T>(Tensor x, Tensor lse, Tensor target, Tensor? weight, LossReduction reduction, double weightSum, Tensor g, Tensor gx)
+    private static void CrossEntropyBackward<T>(Tensor x, Tensor lse, Tensor target, Tensor? weight, Reduction reduction, double weightSum, Tensor g, Tensor gx)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int rows = x.ShapeArray[0], classes = x.ShapeArray[1];
         T[] xv = x.Data<T>(), lsev = lse.Data<T>(), gv = g.Data<T>(), gxv = gx.Data<T>();
         T[]? wv = weight?.Data<T>();
-        T g0 = reduction == LossReduction.None ? T.Zero : gv[g.Offset];
-        if (reduction == LossReduction.Mean) g0 /= wv is null ? T.CreateTruncating(rows) : T.CreateTruncating(weightSum);
+        T g0 = reduction == Reduction.None ? T.Zero : gv[g.Offset];
+        if (reduction == Reduction.Mean) g0 /= wv is null ? T.CreateTruncating(rows) : T.CreateTruncating(weightSum);
         for (int i = 0; i < rows; i++)
         {
             int t = Class(target, i);
-            T s = reduction == LossReduction.None ? gv[OffsetOf(g, i)] : g0;
+            T s = reduction == Reduction.None ? gv[OffsetOf(g, i)] : g0;
             if (wv is not null) s *= wv[weight!.Offset + t * weight.StrideArray[0]];
             T l = lsev[OffsetOf(lse, i)];
             for (int j = 0; j < classes; j++)
