@@ -9,6 +9,8 @@ namespace Axon.Kernels;
 // Operator structs for SimdDriver. Each scalar Invoke is the exact element-wise reference of its vector
 // Invoke: both use the same operations in the same order (no FMA contraction), so results agree bit for bit
 // (NaN payloads aside) except where a transcendental (Exp, Log) is involved.
+// The activations are here; the other unary maps, the comparisons and the gradients are in the
+// ElementwiseOperators.*.cs files beside it.
 
 /// <summary>max(x, 0) with NaN kept and -0 mapped to +0: x &lt;= 0 ? +0 : x.</summary>
 internal readonly struct ReluOperator<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -24,90 +26,6 @@ internal readonly struct ReluOperator<T> : IUnaryOperator<T> where T : unmanaged
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<T> Invoke(Vector512<T> x) => Vector512.AndNot(x, Vector512.LessThanOrEqual(x, Vector512<T>.Zero));
-}
-
-/// <summary>x &gt; 0 ? g : 0, with x = x and g = y (NaN x gives 0).</summary>
-internal readonly struct ReluBackwardOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T x, T y) => x > T.Zero ? y : T.Zero;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => y & Vector128.GreaterThan(x, Vector128<T>.Zero);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => y & Vector256.GreaterThan(x, Vector256<T>.Zero);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => y & Vector512.GreaterThan(x, Vector512<T>.Zero);
-}
-
-/// <summary>x &gt; 0 ? 1 : x &lt; 0 ? -1 : x (so sign(+-0) = +-0 and sign(NaN) = NaN).</summary>
-internal readonly struct SignOperator<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T x) => x > T.Zero ? T.One : x < T.Zero ? -T.One : x;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> x) => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<T>.Zero), Vector128<T>.One, Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128<T>.Zero), -Vector128<T>.One, x));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), Vector256<T>.One, Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<T>.Zero), -Vector256<T>.One, x));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), Vector512<T>.One, Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<T>.Zero), -Vector512<T>.One, x));
-}
-
-/// <summary>x &gt;= 0 ? 1 : NaN ? x : 0 (so step(-0) = 1).</summary>
-internal readonly struct StepOperator<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T x) => x >= T.Zero ? T.One : T.IsNaN(x) ? x : T.Zero;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> x) => (Vector128<T>.One & Vector128.GreaterThanOrEqual(x, Vector128<T>.Zero)) | Vector128.AndNot(x, Vector128.Equals(x, x));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> x) => (Vector256<T>.One & Vector256.GreaterThanOrEqual(x, Vector256<T>.Zero)) | Vector256.AndNot(x, Vector256.Equals(x, x));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> x) => (Vector512<T>.One & Vector512.GreaterThanOrEqual(x, Vector512<T>.Zero)) | Vector512.AndNot(x, Vector512.Equals(x, x));
-}
-
-/// <summary>x &lt; lo ? lo : x &gt; hi ? hi : x (NaN stays NaN).</summary>
-internal readonly struct ClampOperator<T>(T lo, T hi) : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    private readonly T _lo = lo, _hi = hi;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T x) => x < _lo ? _lo : x > _hi ? _hi : x;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> x) => Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128.Create(_lo)), Vector128.Create(_lo), Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128.Create(_hi)), Vector128.Create(_hi), x));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> x) => Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(_lo)), Vector256.Create(_lo), Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(_hi)), Vector256.Create(_hi), x));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> x) => Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(_lo)), Vector512.Create(_lo), Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(_hi)), Vector512.Create(_hi), x));
-}
-
-/// <summary>lo &lt;= x &lt;= hi ? g : 0, with g = y (NaN x gives 0).</summary>
-internal readonly struct ClampBackwardOperator<T>(T lo, T hi) : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    private readonly T _lo = lo, _hi = hi;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T x, T y) => x >= _lo && x <= _hi ? y : T.Zero;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => y & Vector128.GreaterThanOrEqual(x, Vector128.Create(_lo)) & Vector128.LessThanOrEqual(x, Vector128.Create(_hi));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => y & Vector256.GreaterThanOrEqual(x, Vector256.Create(_lo)) & Vector256.LessThanOrEqual(x, Vector256.Create(_hi));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => y & Vector512.GreaterThanOrEqual(x, Vector512.Create(_lo)) & Vector512.LessThanOrEqual(x, Vector512.Create(_hi));
 }
 
 /// <summary>x &gt; 0 ? x : y * x, where y is the slope (used with a broadcast slope).</summary>
@@ -126,184 +44,6 @@ internal readonly struct LeakyReluOperator<T> : IBinaryOperator<T> where T : unm
     public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), x, y * x);
 }
 
-/// <summary>x &gt; 0 ? g : slope * g, with g = y.</summary>
-internal readonly struct LeakyReluBackwardOperator<T>(T slope) : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    private readonly T _slope = slope;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T x, T y) => x > T.Zero ? y : _slope * y;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<T>.Zero), y, Vector128.Create(_slope) * y);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), y, Vector256.Create(_slope) * y);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), y, Vector512.Create(_slope) * y);
-}
-
-/// <summary>x != 0 ? y : z (NaN counts as non-zero, -0 as zero).</summary>
-internal readonly struct SelectOperator<T> : ITernaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T x, T y, T z) => x != T.Zero ? y : z;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y, Vector128<T> z) => Vector128.ConditionalSelect(Vector128.Equals(x, Vector128<T>.Zero), z, y);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y, Vector256<T> z) => Vector256.ConditionalSelect(Vector256.Equals(x, Vector256<T>.Zero), z, y);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y, Vector512<T> z) => Vector512.ConditionalSelect(Vector512.Equals(x, Vector512<T>.Zero), z, y);
-}
-
-/// <summary>(x == y) ? 1 : 0.</summary>
-internal readonly struct EqualOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T x, T y) => x == y ? T.One : T.Zero;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128<T>.One & Vector128.Equals(x, y);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256<T>.One & Vector256.Equals(x, y);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512<T>.One & Vector512.Equals(x, y);
-}
-
-/// <summary>(x != y) ? 1 : 0.</summary>
-internal readonly struct NotEqualOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T x, T y) => x != y ? T.One : T.Zero;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128.AndNot(Vector128<T>.One, Vector128.Equals(x, y));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256.AndNot(Vector256<T>.One, Vector256.Equals(x, y));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.AndNot(Vector512<T>.One, Vector512.Equals(x, y));
-}
-
-/// <summary>(x &lt; y) ? 1 : 0.</summary>
-internal readonly struct LessOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T x, T y) => x < y ? T.One : T.Zero;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128<T>.One & Vector128.LessThan(x, y);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256<T>.One & Vector256.LessThan(x, y);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512<T>.One & Vector512.LessThan(x, y);
-}
-
-/// <summary>(x &lt;= y) ? 1 : 0.</summary>
-internal readonly struct LessOrEqualOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T x, T y) => x <= y ? T.One : T.Zero;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128<T>.One & Vector128.LessThanOrEqual(x, y);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256<T>.One & Vector256.LessThanOrEqual(x, y);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512<T>.One & Vector512.LessThanOrEqual(x, y);
-}
-
-/// <summary>(x &gt; y) ? 1 : 0.</summary>
-internal readonly struct GreaterOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T x, T y) => x > y ? T.One : T.Zero;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128<T>.One & Vector128.GreaterThan(x, y);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256<T>.One & Vector256.GreaterThan(x, y);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512<T>.One & Vector512.GreaterThan(x, y);
-}
-
-/// <summary>(x &gt;= y) ? 1 : 0.</summary>
-internal readonly struct GreaterOrEqualOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T x, T y) => x >= y ? T.One : T.Zero;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128<T>.One & Vector128.GreaterThanOrEqual(x, y);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256<T>.One & Vector256.GreaterThanOrEqual(x, y);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512<T>.One & Vector512.GreaterThanOrEqual(x, y);
-}
-
-/// <summary>g * y * (1 - y) evaluated as (g * y) * (1 - y), with y = x (the sigmoid output) and g = y.</summary>
-internal readonly struct SigmoidBackwardOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T x, T y) => y * x * (T.One - x);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => y * x * (Vector128<T>.One - x);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => y * x * (Vector256<T>.One - x);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => y * x * (Vector512<T>.One - x);
-}
-
-/// <summary>g * (1 - y * y), with y = x (the tanh output) and g = y.</summary>
-internal readonly struct TanhBackwardOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T x, T y) => y * (T.One - x * x);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => y * (Vector128<T>.One - x * x);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => y * (Vector256<T>.One - x * x);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => y * (Vector512<T>.One - x * x);
-}
-
-/// <summary>x * x.</summary>
-internal readonly struct SquareOperator<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T x) => x * x;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> x) => x * x;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> x) => x * x;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> x) => x * x;
-}
-
 /// <summary>x &gt; 0 ? x : alpha * (e^x - 1).</summary>
 internal readonly struct EluOperator<T>(T alpha) : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -320,24 +60,6 @@ internal readonly struct EluOperator<T>(T alpha) : IUnaryOperator<T> where T : u
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<T> Invoke(Vector512<T> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), x, Vector512.Create(_alpha) * (VectorMath.Exp(x) - Vector512<T>.One));
-}
-
-/// <summary>x &gt; 0 ? g : g * (alpha * e^x), with g = y.</summary>
-internal readonly struct EluBackwardOperator<T>(T alpha) : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    private readonly T _alpha = alpha;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T x, T y) => x > T.Zero ? y : y * (_alpha * T.Exp(x));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<T>.Zero), y, y * (Vector128.Create(_alpha) * VectorMath.Exp(x)));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), y, y * (Vector256.Create(_alpha) * VectorMath.Exp(x)));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), y, y * (Vector512.Create(_alpha) * VectorMath.Exp(x)));
 }
 
 /// <summary>z = beta * x; z &gt; threshold ? x : (max(z, 0) + log1p(e^-|z|)) / beta (the overflow-free form of log(1 + e^z) / beta).</summary>
@@ -407,42 +129,6 @@ internal readonly struct SoftplusOperator<T>(T beta, T threshold) : IUnaryOperat
         return Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512.Create(_threshold)), x, soft);
     }
 
-}
-
-/// <summary>y * (g - d), with y = x, g = y and d = dot(g, y) of the row: the softmax backward pass from its output.</summary>
-internal readonly struct SoftmaxBackwardOperator<T>(T dot) : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    private readonly T _dot = dot;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T x, T y) => x * (y - _dot);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => x * (y - Vector128.Create(_dot));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => x * (y - Vector256.Create(_dot));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => x * (y - Vector512.Create(_dot));
-}
-
-/// <summary>g - e^y * s, with y = x, g = y and s = sum(g) of the row: the log-softmax backward pass from its output.</summary>
-internal readonly struct LogSoftmaxBackwardOperator<T>(T sum) : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    private readonly T _sum = sum;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T x, T y) => y - T.Exp(x) * _sum;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => y - VectorMath.Exp(x) * Vector128.Create(_sum);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => y - VectorMath.Exp(x) * Vector256.Create(_sum);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => y - VectorMath.Exp(x) * Vector512.Create(_sum);
 }
 
 /// <summary>
