@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Axon.Kernels;
 
@@ -60,10 +61,14 @@ public static class OptimizerKernels
     private readonly struct SgdOperator<T>(T weightDecay, T momentum, T oneMinusDampening, T step, bool first, bool nesterov) : IUpdateOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        // Decided once, not per vector (a float comparison in the loop costs more than the branch it feeds).
+        private readonly bool decay = weightDecay != T.Zero, useMomentum = momentum != T.Zero;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Invoke<TV>(ref TV p, TV g, ref TV b, ref TV s1, ref TV s2) where TV : struct, ILanes<TV, T>
         {
-            if (weightDecay != T.Zero) g += TV.Create(weightDecay) * p;                                    // g_t ← g_t + λ θ_{t-1}
-            if (momentum != T.Zero)
+            if (decay) g += TV.Create(weightDecay) * p;                                                    // g_t ← g_t + λ θ_{t-1}
+            if (useMomentum)
             {
                 var mu = TV.Create(momentum);
                 b = first ? g : mu * b + TV.Create(oneMinusDampening) * g;                                  // b_t ← g_t or μ b_{t-1} + (1 − τ) g_t
@@ -76,12 +81,15 @@ public static class OptimizerKernels
     private readonly struct AdamOperator<T>(T beta1, T beta2, T eps, T l2, T shrink, T stepSize, T bc2Sqrt, bool amsgrad, bool maximize) : IUpdateOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        private readonly bool decay = l2 != T.Zero, decoupled = shrink != T.One;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Invoke<TV>(ref TV p, TV g, ref TV m, ref TV v, ref TV vmax) where TV : struct, ILanes<TV, T>
         {
             if (maximize) g = -g;                                                                          // g_t ← ±∇f(θ_{t-1})
             var w = p;
-            if (l2 != T.Zero) g += TV.Create(l2) * w;                                                      // g_t ← g_t + λ θ_{t-1}
-            if (shrink != T.One) w *= TV.Create(shrink);                                                   // AdamW: θ ← θ (1 − γλ)
+            if (decay) g += TV.Create(l2) * w;                                                      // g_t ← g_t + λ θ_{t-1}
+            if (decoupled) w *= TV.Create(shrink);                                                   // AdamW: θ ← θ (1 − γλ)
             var mk = m * TV.Create(beta1) + TV.Create(T.One - beta1) * g;                                  // m_t ← β₁ m_{t-1} + (1 − β₁) g_t
             var vk = v * TV.Create(beta2) + TV.Create(T.One - beta2) * g * g;                              // v_t ← β₂ v_{t-1} + (1 − β₂) g_t²
             m = mk;
@@ -99,10 +107,13 @@ public static class OptimizerKernels
     private readonly struct AdagradOperator<T>(T weightDecay, T eps, T lr, bool maximize) : IUpdateOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        private readonly bool decay = weightDecay != T.Zero;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Invoke<TV>(ref TV p, TV g, ref TV sum, ref TV s1, ref TV s2) where TV : struct, ILanes<TV, T>
         {
             if (maximize) g = -g;                                                                          // g_t ← ±∇f(θ_{t-1})
-            if (weightDecay != T.Zero) g += TV.Create(weightDecay) * p;                                    // g_t ← g_t + λ θ_{t-1}
+            if (decay) g += TV.Create(weightDecay) * p;                                    // g_t ← g_t + λ θ_{t-1}
             var s = sum + g * g;                                                                           // state_sum_t ← state_sum_{t-1} + g_t²
             sum = s;
             p += TV.Create(-lr) * (g / (TV.Sqrt(s) + TV.Create(eps)));                                     // θ_t ← θ_{t-1} − γ̃ g_t / (√state_sum_t + ε)
@@ -112,10 +123,13 @@ public static class OptimizerKernels
     private readonly struct RmsPropOperator<T>(T lr, T alpha, T eps, T weightDecay, T momentum, bool useMomentum, bool centered, bool maximize) : IUpdateOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        private readonly bool decay = weightDecay != T.Zero;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Invoke<TV>(ref TV p, TV g, ref TV sq, ref TV buf, ref TV avg) where TV : struct, ILanes<TV, T>
         {
             if (maximize) g = -g;                                                                          // g_t ← ±∇f(θ_{t-1})
-            if (weightDecay != T.Zero) g += TV.Create(weightDecay) * p;                                    // g_t ← g_t + λ θ_{t-1}
+            if (decay) g += TV.Create(weightDecay) * p;                                    // g_t ← g_t + λ θ_{t-1}
             TV al = TV.Create(alpha), alc = TV.Create(T.One - alpha);
             var v = sq * al + alc * g * g;                                                                 // v_t ← α v_{t-1} + (1 − α) g_t²
             sq = v;
@@ -139,10 +153,13 @@ public static class OptimizerKernels
     private readonly struct AdadeltaOperator<T>(T lr, T rho, T eps, T weightDecay, bool maximize) : IUpdateOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        private readonly bool decay = weightDecay != T.Zero;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Invoke<TV>(ref TV p, TV g, ref TV sq, ref TV acc, ref TV s2) where TV : struct, ILanes<TV, T>
         {
             if (maximize) g = -g;                                                                          // g_t ← ±∇f(θ_{t-1})
-            if (weightDecay != T.Zero) g += TV.Create(weightDecay) * p;                                    // g_t ← g_t + λ θ_{t-1}
+            if (decay) g += TV.Create(weightDecay) * p;                                    // g_t ← g_t + λ θ_{t-1}
             TV r = TV.Create(rho), rc = TV.Create(T.One - rho), e = TV.Create(eps);
             var v = sq * r + rc * g * g;                                                                   // v_t ← ρ v_{t-1} + (1 − ρ) g_t²
             sq = v;
@@ -155,11 +172,14 @@ public static class OptimizerKernels
     private readonly struct AsgdOperator<T>(T weightDecay, T shrink, T eta, T mu, bool maximize) : IUpdateOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        private readonly bool decay = weightDecay != T.Zero;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Invoke<TV>(ref TV p, TV g, ref TV ax, ref TV s1, ref TV s2) where TV : struct, ILanes<TV, T>
         {
             if (maximize) g = -g;                                                                          // g_t ← ±∇f(θ_{t-1})
             var w = p;
-            if (weightDecay != T.Zero) g += TV.Create(weightDecay) * w;                                    // g_t ← g_t + ω θ_{t-1}
+            if (decay) g += TV.Create(weightDecay) * w;                                    // g_t ← g_t + ω θ_{t-1}
             w *= TV.Create(shrink);                                                                        // θ_t ← θ_{t-1} (1 − λ η_{t-1})
             w += TV.Create(-eta) * g;                                                                      // θ_t ← θ_t − η_{t-1} g_t
             p = w;
@@ -170,9 +190,12 @@ public static class OptimizerKernels
     private readonly struct AveragedSgdOperator<T>(T lr, T weightDecay, T mu, bool copy) : IUpdateOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        private readonly bool decay = weightDecay != T.Zero;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Invoke<TV>(ref TV p, TV g, ref TV ax, ref TV s1, ref TV s2) where TV : struct, ILanes<TV, T>
         {
-            if (weightDecay != T.Zero) g += TV.Create(weightDecay) * p;                                    // g ← ∇L + λ W^(n-1)
+            if (decay) g += TV.Create(weightDecay) * p;                                    // g ← ∇L + λ W^(n-1)
             var w = p + TV.Create(-lr) * g;                                                                // W^(n) = W^(n-1) − γ g
             p = w;
             ax = copy ? w : ax + (w - ax) * TV.Create(mu);                                                 // W̄^(n) = W̄^(n-1) + (W^(n) − W̄^(n-1)) μ

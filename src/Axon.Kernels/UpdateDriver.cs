@@ -65,17 +65,21 @@ internal static class UpdateDriver
     {
         if (!TV.IsAccelerated) return i;
         nuint w = (nuint)TV.Count;
+        // Locals, not the ref struct's fields: the stores through the refs below could alias a field as far as the
+        // JIT knows, so it would reload every field on every iteration.
+        ref T pp = ref s.P, gg = ref s.G, r0 = ref s.S0, r1 = ref s.S1, r2 = ref s.S2;
+        bool h0 = s.Has0, h1 = s.Has1, h2 = s.Has2;
         for (; i + w <= n; i += w)
         {
-            var p = TV.Load(ref s.P, i);
-            var a = s.Has0 ? TV.Load(ref s.S0, i) : default;
-            var b = s.Has1 ? TV.Load(ref s.S1, i) : default;
-            var c = s.Has2 ? TV.Load(ref s.S2, i) : default;
-            op.Invoke(ref p, TV.Load(ref s.G, i), ref a, ref b, ref c);
-            p.Store(ref s.P, i);
-            if (s.Has0) a.Store(ref s.S0, i);
-            if (s.Has1) b.Store(ref s.S1, i);
-            if (s.Has2) c.Store(ref s.S2, i);
+            var p = TV.Load(ref pp, i);
+            var a = h0 ? TV.Load(ref r0, i) : default;
+            var b = h1 ? TV.Load(ref r1, i) : default;
+            var c = h2 ? TV.Load(ref r2, i) : default;
+            op.Invoke(ref p, TV.Load(ref gg, i), ref a, ref b, ref c);
+            p.Store(ref pp, i);
+            if (h0) a.Store(ref r0, i);
+            if (h1) b.Store(ref r1, i);
+            if (h2) c.Store(ref r2, i);
         }
         return i;
     }

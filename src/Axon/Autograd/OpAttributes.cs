@@ -21,7 +21,10 @@ public sealed class OpAttributes : IReadOnlyList<KeyValuePair<string, object?>>
     public OpAttributes(params (string Name, object? Value)[] items)
     {
         ArgumentNullException.ThrowIfNull(items);
-        this.items = items.Select(i => new KeyValuePair<string, object?>(i.Name, i.Value is int[] a ? (int[])a.Clone() : i.Value)).ToArray();
+        // A loop, not LINQ: attributes are made for every recorded op of every step.
+        this.items = new KeyValuePair<string, object?>[items.Length];
+        for (int i = 0; i < items.Length; i++)
+            this.items[i] = new(items[i].Name, items[i].Value is int[] a ? (int[])a.Clone() : items[i].Value);
     }
 
     /// <inheritdoc/>

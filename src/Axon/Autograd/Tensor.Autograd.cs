@@ -115,7 +115,7 @@ public sealed partial class Tensor
     {
         Tracing.Tracer.Current?.Add(op, attributes, inputs, [this]);
         if (backward is null || !GradMode.IsEnabled || !DType.IsFloatingPoint() || !AnyRequiresGrad(inputs)) return this;
-        GradFn = new Node(op, attributes, inputs, [(int[])shape.Clone()], [DType], g => backward(g[0] ?? ZerosLike(this)));
+        GradFn = new Node(op, attributes, inputs, this, backward);
         requiresGrad = true;
         return this;
     }
