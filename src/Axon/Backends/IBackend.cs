@@ -188,6 +188,40 @@ public interface IBackend
     /// <summary>dst[.., index[.., i, ..], ..] += src[.., i, ..] along <paramref name="dim"/>, in place: the adjoint of <see cref="Gather"/>.</summary>
     void ScatterAdd(Tensor dst, int dim, Tensor index, Tensor src);
 
+    // ---- recurrent cells: the element-wise half of one time step of a batch (contiguous [B, G·H] gates, [B, H] states);
+    // rows at and after `active` belong to ended sequences: the forward copies their state through, the backward gives
+    // them zero gate gradients and leaves their state gradients unchanged ----
+
+    /// <summary>
+    /// LSTM step: <paramref name="gates"/> (pre-activations, gate order i, f, g, o) is overwritten by the activations;
+    /// c' = f c + i g, h' = o tanh(c').
+    /// </summary>
+    void LstmCell(Tensor gates, Tensor hPrev, Tensor cPrev, Tensor hNext, Tensor cNext, int active);
+
+    /// <summary>
+    /// LSTM step backward from the activations: <paramref name="dh"/> is ∂L/∂h' (read), <paramref name="dc"/> holds ∂L/∂c'
+    /// and becomes ∂L/∂c, <paramref name="dGates"/> = ∂L/∂(pre-activations) (overwritten).
+    /// </summary>
+    void LstmCellBackward(Tensor gates, Tensor cPrev, Tensor cNext, Tensor dh, Tensor dc, Tensor dGates, int active);
+
+    /// <summary>
+    /// GRU step: <paramref name="gx"/> (x W_ihᵀ + b_ih, order r, z, n) is overwritten by the activations r, z, n;
+    /// <paramref name="gh"/> is h W_hhᵀ + b_hh; h' = (1 − z) n + z h with n = tanh(gx_n + r gh_n).
+    /// </summary>
+    void GruCell(Tensor gx, Tensor gh, Tensor hPrev, Tensor hNext, int active);
+
+    /// <summary>
+    /// GRU step backward from the activations: <paramref name="dh"/> holds ∂L/∂h' and becomes z ∂L/∂h' (the direct part);
+    /// <paramref name="dgx"/> and <paramref name="dgh"/> (overwritten) are the gradients of gx and gh.
+    /// </summary>
+    void GruCellBackward(Tensor gates, Tensor gh, Tensor hPrev, Tensor dh, Tensor dgx, Tensor dgh, int active);
+
+    /// <summary>Elman step: h' = tanh(pre), or relu(pre) when <paramref name="relu"/>.</summary>
+    void RnnCell(bool relu, Tensor pre, Tensor hPrev, Tensor hNext, int active);
+
+    /// <summary>Elman step backward from h': <paramref name="dPre"/> (overwritten) = dh · σ'(pre), read from h'.</summary>
+    void RnnCellBackward(bool relu, Tensor hNext, Tensor dh, Tensor dPre, int active);
+
     // ---- optimiser updates (parameter, gradient and states contiguous, of one shape and dtype; in place) ----
 
     /// <summary>One SGD update; <paramref name="buffer"/> (the momentum buffer) is null without momentum.</summary>

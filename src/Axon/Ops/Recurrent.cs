@@ -102,13 +102,6 @@ internal static partial class Recurrent
         return (Tensor.Stack(outputs), h, c);
     }
 
-    /// <summary>
-    /// One direction of one layer over a sequence (see <see cref="Composite"/> for the shapes and the meaning of
-    /// <paramref name="lengths"/>), recorded as one op.
-    /// </summary>
-    public static (Tensor Output, Tensor H, Tensor? C) Layer(RecurrentMode mode, Tensor x, Tensor h0, Tensor? c0, Tensor wIh, Tensor wHh, Tensor? bIh, Tensor? bHh, bool reverse, int[]? lengths)
-        => Composite(mode, x, h0, c0, wIh, wHh, bIh, bHh, reverse, lengths);
-
     /// <summary>How many leading rows are still running at step <paramref name="t"/> (lengths sorted in decreasing order).</summary>
     internal static int Active(int[]? lengths, int t, int batch)
     {

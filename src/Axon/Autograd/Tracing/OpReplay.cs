@@ -100,11 +100,22 @@ internal static class OpReplay
             "AdaptiveAvgPool2d" => [Tensor.AdaptiveAvgPool2d(x[0], a.Get<Size2>("output_size"))],
             "BatchNorm" => [BatchNorm(x, a)],
             "CrossEntropy" => [Tensor.SoftmaxCrossEntropy(x[0], x[1], x.Length > 2 ? x[2] : null, a.Get<Reduction>("reduction"))],
+            "RecurrentLayer" => RecurrentLayer(x, a),
             _ => throw new NotSupportedException($"TracedGraph.Run: the op '{op}' cannot be replayed (it is a backward-only op, or new and missing from OpReplay)."),
         };
     }
 
     private static Tensor[] Pair((Tensor First, Tensor Second) p) => [p.First, p.Second];
+
+    private static Tensor[] RecurrentLayer(Tensor[] x, OpAttributes a)
+    {
+        var mode = a.Get<RecurrentMode>("mode");
+        bool lstm = mode == RecurrentMode.Lstm;
+        int i = lstm ? 3 : 2;
+        var (o, h, c) = Recurrent.Layer(mode, x[0], x[1], lstm ? x[2] : null, x[i], x[i + 1], x.Length > i + 2 ? x[i + 2] : null, x.Length > i + 3 ? x[i + 3] : null,
+            a.Get<bool>("reverse"), a.Get<int[]?>("lengths"));
+        return c is null ? [o, h] : [o, h, c];
+    }
 
     private static Tensor BatchNorm(Tensor[] x, OpAttributes a)
     {
