@@ -62,6 +62,45 @@ internal static partial class Compute
         return r;
     }
 
+    /// <summary>
+    /// Adds the output gradient's rows <paramref name="grad"/> [N, D] into the rows of <paramref name="gradWeight"/> [V, D]
+    /// picked by the 1-D <paramref name="index"/> [N], skipping <paramref name="paddingIdx"/>; with <paramref name="zero"/>
+    /// the destination (a fresh, uninitialised buffer) is cleared first. Only the touched rows are written otherwise.
+    /// </summary>
+    public static void EmbeddingBackward(Tensor gradWeight, Tensor index, Tensor grad, long? paddingIdx, bool zero)
+    {
+        SameDevice("Embedding backward", gradWeight, index, grad);
+        CheckIndex(index, "Embedding backward");
+        if (zero) gradWeight.Backend.Fill(gradWeight, 0);
+        gradWeight.Backend.EmbeddingBackward(gradWeight, index, grad, paddingIdx ?? -1);
+    }
+
+    /// <summary>
+    /// torch.embedding_renorm_: each distinct row of <paramref name="weight"/> named by <paramref name="index"/> whose
+    /// <paramref name="normType"/>-norm exceeds <paramref name="maxNorm"/> is multiplied in place, unrecorded, by
+    /// maxNorm / (norm + 1e-7). Rows are visited once each, in increasing order, as PyTorch's CPU kernel.
+    /// </summary>
+    public static void EmbeddingRenorm(Tensor weight, Tensor index, double maxNorm, double normType)
+    {
+        SameDevice("Embedding renorm", weight, index);
+        CheckIndex(index, "Embedding renorm");
+        if (!weight.DType.IsFloatingPoint()) throw new ArgumentException($"Embedding: maxNorm needs a floating-point weight, got {weight.DType.TorchName()}.");
+        var rows = index.ToLongArray();
+        Array.Sort(rows);
+        for (int i = 0; i < rows.Length; i++)
+        {
+            if (i > 0 && rows[i] == rows[i - 1]) continue;
+            using var row = weight.SelectView(0, (int)rows[i]);
+            double norm = weight.Backend.Norm(row, normType);
+            if (!(norm > maxNorm)) continue;
+            double scale = maxNorm / (norm + 1e-7);
+            if (row.IsContiguous) { weight.Backend.ScaleInPlace(row, scale); continue; }
+            using var copy = row.CloneData();
+            weight.Backend.ScaleInPlace(copy, scale);
+            weight.Backend.Copy(copy, row);
+        }
+    }
+
     /// <summary>out[..., i, ...] = x[..., index[..., i, ...], ...] along <paramref name="dim"/> (index has x's rank).</summary>
     public static Tensor Gather(Tensor x, int dim, Tensor index)
     {

@@ -182,6 +182,13 @@ public interface IBackend
     /// <summary>dst[.., index[i], ..] += src[.., i, ..] along <paramref name="dim"/>, in place: the adjoint of <see cref="IndexSelect"/>.</summary>
     void IndexAdd(Tensor dst, int dim, Tensor index, Tensor src);
 
+    /// <summary>
+    /// The embedding's weight gradient, in place: gradWeight[index[i], :] += grad[i, :] for every i in order whose index
+    /// is not <paramref name="paddingIdx"/> (−1: none skipped). gradWeight [V, D], the 1-D int64 index [N] (checked to lie
+    /// in [0, V)), grad [N, D]; rows never indexed are not touched.
+    /// </summary>
+    void EmbeddingBackward(Tensor gradWeight, Tensor index, Tensor grad, long paddingIdx);
+
     /// <summary>dst[.., i, ..] = x[.., index[.., i, ..], ..] along <paramref name="dim"/> (index has x's rank; checked).</summary>
     void Gather(Tensor x, int dim, Tensor index, Tensor dst);
 

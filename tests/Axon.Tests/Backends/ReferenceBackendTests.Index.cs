@@ -46,6 +46,48 @@ public partial class ReferenceBackendTests
             "IndexAdd", "index -1");
     }
 
+    public static TheoryData<DType, bool> EmbeddingBackwardCases()
+    {
+        var data = new TheoryData<DType, bool>();
+        foreach (var d in new[] { DType.Float32, DType.Float64, DType.Int64 })
+        {
+            data.Add(d, false);
+            data.Add(d, true);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EmbeddingBackwardCases))]
+    [Covers(nameof(IBackend.EmbeddingBackward))]
+    public void EmbeddingBackwardAddsTouchedRowsAndSkipsThePaddingRow(DType dtype, bool strided)
+    {
+        Exact($"EmbeddingBackward {dtype} strided {strided}", d =>
+        {
+            // A table that already holds values (contiguous, or a transposed view); the index with repeats and the
+            // padding row 3 among them; the gradient rows as a transposed view.
+            var table = strided ? Values(d, [5, 7], dtype, 130).PermuteView([1, 0]) : Values(d, [7, 5], dtype, 130);
+            var index = On(d, Tensor.FromArray(new long[] { 3, 0, 6, 3, 0, 2, 6, 6, 3 }));
+            var grad = Values(d, [5, 9], dtype, 131).PermuteView([1, 0]);
+            d.Backend.EmbeddingBackward(table, index, grad, 3);
+            var all = Values(d, [7, 5], dtype, 132);
+            d.Backend.EmbeddingBackward(all, index, grad, -1);   // nothing skipped
+            return [table, all];
+        });
+        // Untouched rows (1, 4, 5) and the padding row keep their values exactly.
+        var before = Values(Cpu, [7, 5], dtype, 130).ToDoubleArray();
+        var after = Values(Cpu, [7, 5], dtype, 130);
+        Cpu.Backend.EmbeddingBackward(after, Tensor.FromArray(new long[] { 3, 0, 6, 3 }), Values(Cpu, [4, 5], dtype, 133), 3);
+        var a = after.ToDoubleArray();
+        foreach (int row in new[] { 1, 3, 4, 5 })
+            for (int j = 0; j < 5; j++) Assert.Equal(before[row * 5 + j], a[row * 5 + j]);
+        Assert.NotEqual(before[0], a[0]);
+        ThrowsOnReference<ArgumentOutOfRangeException>(d => d.Backend.EmbeddingBackward(Values(d, [7, 5], dtype, 1), On(d, Tensor.FromArray(new[] { 7L })), Values(d, [1, 5], dtype, 2), -1),
+            "EmbeddingBackward", "index 7", "size 7");
+        Assert.Contains("index -1", Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Cpu.Backend.EmbeddingBackward(Values(Cpu, [7, 5], dtype, 1), Tensor.FromArray(new[] { -1L }), Values(Cpu, [1, 5], dtype, 2), -1)).Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(IndexCases))]
     [Covers(nameof(IBackend.Gather), nameof(IBackend.ScatterAdd))]

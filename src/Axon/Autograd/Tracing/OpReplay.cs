@@ -85,6 +85,7 @@ internal static class OpReplay
             "ScatterAdd" => [x[0].ScatterAdd(a.Get<int>("dim"), x[1], x[2])],
             "IndexSelect" => [x[0].IndexSelect(a.Get<int>("dim"), x[1])],
             "IndexAdd" => [x[0].IndexAdd(a.Get<int>("dim"), x[1], x[2])],
+            "Embedding" => [Tensor.Embedding(x[0], x[1], a.Get<int?>("padding_idx"), a.Get<double?>("max_norm"), a.Get<double>("norm_type"))],
             "OneHot" => [x[0].OneHot(a.Get<int>("num_classes"), a.Get<DType>("dtype"))],
 
             // Layers.

@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
 namespace Axon.Backends;
 
 // Gather/scatter and index-select/index-add along one dimension, with the indices checked.
@@ -13,6 +16,19 @@ public sealed partial class CpuBackend
     public void IndexSelect(Tensor x, int d, Tensor index, Tensor r)
     {
         var idx = Indices(index, "IndexSelect");
+        if (d == 0 && x.Rank > 0 && x.IsContiguous && r.IsContiguous)
+        {
+            // Rows of a contiguous table (an embedding lookup): one span copy per index, no views.
+            CheckRange(idx, x.ShapeArray[0], "IndexSelect", 0);
+            int row = x.ShapeArray[0] == 0 ? 0 : x.NumEl / x.ShapeArray[0];
+            switch (x.DType)
+            {
+                case DType.Float32: SelectRows<float>(x, idx, r, row); break;
+                case DType.Float64: SelectRows<double>(x, idx, r, row); break;
+                default: SelectRows<long>(x, idx, r, row); break;
+            }
+            return;
+        }
         for (int i = 0; i < idx.Length; i++)
         {
             if (idx[i] < 0 || idx[i] >= x.ShapeArray[d]) throw new ArgumentOutOfRangeException(nameof(index), $"IndexSelect: index {idx[i]} is out of range for dimension {d} of size {x.ShapeArray[d]}.");
@@ -26,12 +42,74 @@ public sealed partial class CpuBackend
     public void IndexAdd(Tensor r, int dim, Tensor index, Tensor src)
     {
         var idx = Indices(index, "IndexAdd");
+        if (dim == 0 && r.Rank > 0 && r.IsContiguous)
+        {
+            CheckRange(idx, r.ShapeArray[0], "IndexAdd", 0);
+            AddRows(r, idx, src, skip: -1);
+            return;
+        }
         for (int i = 0; i < idx.Length; i++)
         {
             if (idx[i] < 0 || idx[i] >= r.ShapeArray[dim]) throw new ArgumentOutOfRangeException(nameof(index), $"IndexAdd: index {idx[i]} is out of range for dimension {dim} of size {r.ShapeArray[dim]}.");
             using var dst = r.SelectView(dim, (int)idx[i]);
             using var s = src.SelectView(dim, i);
             Binary(BinaryOp.Add, dst, s, dst);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void EmbeddingBackward(Tensor gradWeight, Tensor index, Tensor grad, long paddingIdx)
+    {
+        var idx = Indices(index, "EmbeddingBackward");
+        CheckRange(idx, gradWeight.ShapeArray[0], "EmbeddingBackward", 0);
+        if (gradWeight.IsContiguous)
+        {
+            AddRows(gradWeight, idx, grad, paddingIdx);
+            return;
+        }
+        for (int i = 0; i < idx.Length; i++)
+        {
+            if (idx[i] == paddingIdx) continue;
+            using var dst = gradWeight.SelectView(0, (int)idx[i]);
+            using var s = grad.SelectView(0, i);
+            Binary(BinaryOp.Add, dst, s, dst);
+        }
+    }
+
+    private static void CheckRange(long[] idx, int size, string op, int dim)
+    {
+        foreach (long v in idx)
+            if (v < 0 || v >= size) throw new ArgumentOutOfRangeException(nameof(idx), $"{op}: index {v} is out of range for dimension {dim} of size {size}.");
+    }
+
+    private static void SelectRows<T>(Tensor x, long[] idx, Tensor r, int row) where T : unmanaged
+    {
+        T[] xs = x.Data<T>(), rs = r.Data<T>();
+        for (int i = 0; i < idx.Length; i++) xs.AsSpan(x.Offset + (int)idx[i] * row, row).CopyTo(rs.AsSpan(r.Offset + i * row, row));
+    }
+
+    // dst[idx[i]] += src[i] row by row into a contiguous dst (src made contiguous if it is not), skipping the index skip.
+    private static void AddRows(Tensor dst, long[] idx, Tensor src, long skip)
+    {
+        var s = src.ContiguousData();
+        int row = dst.ShapeArray[0] == 0 ? 0 : dst.NumEl / dst.ShapeArray[0];
+        switch (dst.DType)
+        {
+            case DType.Float32: AddRows<float>(dst, idx, s, row, skip); break;
+            case DType.Float64: AddRows<double>(dst, idx, s, row, skip); break;
+            default: AddRows<long>(dst, idx, s, row, skip); break;
+        }
+        if (!ReferenceEquals(s, src)) s.Dispose();
+    }
+
+    private static void AddRows<T>(Tensor dst, long[] idx, Tensor src, int row, long skip) where T : unmanaged, INumber<T>
+    {
+        T[] ds = dst.Data<T>(), ss = src.Data<T>();
+        for (int i = 0; i < idx.Length; i++)
+        {
+            if (idx[i] == skip) continue;
+            var d = ds.AsSpan(dst.Offset + (int)idx[i] * row, row);
+            TensorPrimitives.Add<T>(d, ss.AsSpan(src.Offset + i * row, row), d);
         }
     }
 

@@ -72,6 +72,31 @@ public sealed partial class ReferenceBackend
     }
 
     /// <inheritdoc/>
+    public void EmbeddingBackward(Tensor gradWeight, Tensor index, Tensor grad, long paddingIdx)
+    {
+        Own(gradWeight, index, grad);
+        var idx = CheckedIndices(index, 0, gradWeight.ShapeArray[0], "EmbeddingBackward");
+        switch (gradWeight.DType)
+        {
+            case DType.Float32: EmbeddingBackward<float>(gradWeight, idx, grad, paddingIdx); break;
+            case DType.Float64: EmbeddingBackward<double>(gradWeight, idx, grad, paddingIdx); break;
+            default: EmbeddingBackward<long>(gradWeight, idx, grad, paddingIdx); break;
+        }
+    }
+
+    // gradWeight[idx[i], j] += grad[i, j] for each i in order, skipping the padding index.
+    private static void EmbeddingBackward<T>(Tensor gradWeight, long[] idx, Tensor grad, long paddingIdx) where T : unmanaged, INumber<T>
+    {
+        T[] gv = grad.Data<T>(), wv = gradWeight.Data<T>();
+        int dim = gradWeight.ShapeArray[1];
+        for (int i = 0; i < idx.Length; i++)
+        {
+            if (idx[i] == paddingIdx) continue;
+            for (int j = 0; j < dim; j++) wv[OffsetAt(gradWeight, [(int)idx[i], j])] += gv[OffsetAt(grad, [i, j])];
+        }
+    }
+
+    /// <inheritdoc/>
     public void Gather(Tensor x, int dim, Tensor index, Tensor dst)
     {
         Own(x, index, dst);
