@@ -43,6 +43,11 @@ SPECS["peak"] = ["peak"]  # Axon only
 SPECS["profile"] = ["profile", "--model", "lecture-cnn", "--batch", "64", "--steps", "50"]  # once, not in the ratio table
 SPECS["tta"] = ["time-to-accuracy", "--model", "lecture-cnn", "--batch", "64", "--target", "0.90", "--eval-every", "469",
                 "--max-epochs", "10"]
+for _c in ("lstm", "gru"):
+    for _b in (64, 256):
+        SPECS[f"rnn-{_c}-{_b}"] = ["rnn-train", "--cell", _c, "--batch", str(_b), "--hidden", "128", "--steps", "20", "--min-seconds", "1"]
+    SPECS[f"rnn-latency-{_c}"] = ["rnn-latency", "--cell", _c, "--hidden", "128", "--iters", "2000"]
+SPECS["charlm"] = ["charlm-train", "--batch", "64", "--seq", "100", "--steps", "5", "--min-seconds", "1"]
 AXON_ONLY = {"peak"}
 
 NAMES = {"mlp": "MLP 784-256-256-10", "lecture-cnn": "lecture CNN", "lenet5": "LeNet-5"}
@@ -62,6 +67,11 @@ def figures():
     out.append(("one-epoch training, wall time", "epoch", "seconds", None, "s"))
     for n in GEMM_SIZES:
         out.append((f"SGEMM {n}x{n}x{n} (torch.mm)", f"gemm-{n}", "gflops", (">=", 2.0) if n <= 128 else None, "GFLOP/s"))
+    for c in ("lstm", "gru"):
+        for b in (64, 256):
+            out.append((f"training, {c.upper()} over 28 rows, hidden 128, batch {b}", f"rnn-{c}-{b}", "img_per_s", (">=", 1.5), "img/s"))
+        out.append((f"single-sequence inference, {c.upper()} over 28 rows, median", f"rnn-latency-{c}", "median_us", ("<=", 0.5), "µs"))
+    out.append(("training, character LM (2-layer LSTM 256, 64 x 100 chars)", "charlm", "img_per_s", (">=", 1.5), "chars/s"))
     out.append(("time to 90 % test accuracy, lecture CNN", "tta", "seconds", ("<=", 0.5), "s"))
     return out
 

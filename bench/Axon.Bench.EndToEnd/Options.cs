@@ -12,7 +12,7 @@ internal sealed class Options
     public static Options Parse(string[] args)
     {
         if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
-            throw new ArgumentException("usage: Axon.Bench.EndToEnd <train|infer-latency|infer-batch|epoch|time-to-accuracy|gemm|profile|profile-infer|peak> [--key value ...]");
+            throw new ArgumentException("usage: Axon.Bench.EndToEnd <train|infer-latency|infer-batch|epoch|time-to-accuracy|gemm|profile|profile-infer|rnn-train|rnn-latency|charlm-train|peak> [--key value ...]");
         var o = new Options(args[0]);
         for (int i = 1; i < args.Length; i += 2)
         {

@@ -25,6 +25,13 @@ using Axon.Benchmarks;
 //   profile-infer    an inference pass (as infer-latency, --batch 1 by default) run layer by layer: mean microseconds of
 //                    each layer over --iters passes, and the median of the whole model's pass (where Sequential fuses a
 //                    ReLU followed by MaxPool2d, which the layer-by-layer run does not).
+//   rnn-train        an image read as 28 rows of 28 (synthetic N(0,1) [B,28,28], uniform labels): an LSTM or GRU (--cell,
+//                    --hidden 128, batch-first), its last step's output to Linear(hidden, 10); SGD as train; steps until
+//                    both --steps (20) and --min-seconds (1 s) have passed after the warm-up; img/s.
+//   rnn-latency      that model in eval mode, no grad, one sequence [1,28,28]; timed as infer-latency.
+//   charlm-train     a character-level language model step: uniform tokens [B=64, T=100] of 80 symbols, Embedding(80, 64),
+//                    a 2-layer LSTM of 256 (batch-first), Linear(256, 80) on every step, cross-entropy against uniform
+//                    targets; SGD as train; timed as rnn-train; img/s counts characters.
 //   peak             the FMA peak of --threads cores (float), as the GEMM micro-benchmarks measure it.
 var opts = Options.Parse(args);
 int threads = opts.Int("threads", 2);
@@ -47,9 +54,12 @@ switch (opts.Workload)
     case "time-to-accuracy": Workloads.TimeToAccuracy(opts, result); break;
     case "gemm": Workloads.GemmRun(opts, result); break;
     case "profile": Workloads.Profile(opts, result); break;
+    case "rnn-train": Workloads.RnnTrain(opts, result); break;
+    case "rnn-latency": Workloads.RnnLatency(opts, result); break;
+    case "charlm-train": Workloads.CharLmTrain(opts, result); break;
     case "peak": result["gflops"] = PeakFlops.Measure(isDouble: false, threads); break;
     default:
-        Console.Error.WriteLine($"unknown workload '{opts.Workload}'; expected train, infer-latency, infer-batch, epoch, time-to-accuracy, gemm, profile, profile-infer or peak");
+        Console.Error.WriteLine($"unknown workload '{opts.Workload}'; expected train, infer-latency, infer-batch, epoch, time-to-accuracy, gemm, profile, profile-infer, rnn-train, rnn-latency, charlm-train or peak");
         return 2;
 }
 

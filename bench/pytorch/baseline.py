@@ -319,8 +319,93 @@ def gemm(opts, r):
     r.update(size=n, calls=len(times), gflops=flops / percentile(times, 50) / 1e9, best_gflops=flops / min(times) / 1e9)
 
 
+class RowClassifier(nn.Module):
+    """An image read as 28 rows of 28: an LSTM or GRU (batch-first), its last step's output to Linear(hidden, 10)."""
+
+    def __init__(self, cell, hidden):
+        super().__init__()
+        self.rnn = {"lstm": nn.LSTM, "gru": nn.GRU}[cell](28, hidden, batch_first=True)
+        self.fc = nn.Linear(hidden, 10)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.fc(out[:, -1])
+
+
+class CharModel(nn.Module):
+    """The character-level language model's step: Embedding(80, 64), a 2-layer LSTM of 256, Linear(256, 80)."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(80, 64)
+        self.lstm = nn.LSTM(64, 256, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(256, 80)
+
+    def forward(self, tokens):
+        return self.fc(self.lstm(self.embed(tokens))[0]).reshape(-1, 80)
+
+
+def timed_training(opts, r, model, x, y, items_per_step):
+    """SGD steps until both --steps steps and --min-seconds have passed after the warm-up (as the harness)."""
+    min_steps, min_seconds = int(opts.get("steps", 20)), float(opts.get("min-seconds", 1.0))
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    last = [0.0]
+
+    def step():
+        opt.zero_grad(set_to_none=False)
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        last[0] = loss.item()
+
+    warm_up(opts, step, min_steps=5)
+    g = gc_counts()
+    steps, t0 = 0, time.perf_counter()
+    while steps < min_steps or time.perf_counter() - t0 < min_seconds:
+        step()
+        steps += 1
+    secs = time.perf_counter() - t0
+    r.update(batch=x.shape[0], steps=steps, params=sum(p.numel() for p in model.parameters()), seconds=secs,
+             img_per_s=steps * items_per_step / secs, gc_during=gc_since(g), final_loss=last[0])
+
+
+def rnn_train(opts, r):
+    cell, b, hidden = opts.get("cell", "lstm"), int(opts.get("batch", 64)), int(opts.get("hidden", 128))
+    torch.manual_seed(int(opts.get("seed", 0)))
+    model = RowClassifier(cell, hidden)
+    timed_training(opts, r, model, torch.randn(b, 28, 28), torch.randint(0, 10, (b,)), b)
+    r.update(model=cell + "-rows", hidden=hidden)
+
+
+def charlm_train(opts, r):
+    b, seq = int(opts.get("batch", 64)), int(opts.get("seq", 100))
+    torch.manual_seed(int(opts.get("seed", 0)))
+    model = CharModel()
+    timed_training(opts, r, model, torch.randint(0, 80, (b, seq)), torch.randint(0, 80, (b * seq,)), b * seq)
+    r.update(model="char-lstm", seq=seq, batch=b)
+
+
+def rnn_latency(opts, r):
+    cell, iters, hidden = opts.get("cell", "lstm"), int(opts.get("iters", 2000)), int(opts.get("hidden", 128))
+    torch.manual_seed(int(opts.get("seed", 0)))
+    model = RowClassifier(cell, hidden).eval()
+    x = torch.randn(1, 28, 28)
+    with torch.no_grad():
+        warm_up(opts, lambda: model(x))
+        g = gc_counts()
+        us = []
+        for _ in range(iters):
+            t0 = time.perf_counter()
+            model(x)
+            us.append((time.perf_counter() - t0) * 1e6)
+    r.update(model=cell + "-rows", batch=1, iters=iters, median_us=percentile(us, 50), p99_us=percentile(us, 99),
+             mean_us=sum(us) / len(us), gc_during=gc_since(g))
+
+
 WORKLOADS = {"train": train, "infer-latency": infer_latency, "infer-batch": infer_batch, "epoch": epoch,
-             "time-to-accuracy": time_to_accuracy, "gemm": gemm, "profile": profile}
+             "time-to-accuracy": time_to_accuracy, "gemm": gemm, "profile": profile,
+             "rnn-train": rnn_train, "rnn-latency": rnn_latency, "charlm-train": charlm_train}
 
 
 def main(argv):
