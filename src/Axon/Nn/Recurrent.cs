@@ -224,7 +224,7 @@ public abstract class RNNBase<TState> : Module<Tensor, (Tensor Output, TState St
         if (mode == RecurrentMode.RnnRelu) s += ", nonlinearity=relu";
         if (!Bias) s += ", bias=False";
         if (BatchFirst) s += ", batch_first=True";
-        if (Dropout != 0) s += string.Create(CultureInfo.InvariantCulture, $", dropout={Dropout}");
+        if (Dropout != 0) s += $", dropout={BatchNormBase.PyFloat(Dropout)}";
         if (Bidirectional) s += ", bidirectional=True";
         return s;
     }
