@@ -174,7 +174,7 @@ public abstract class RNNBase<TState> : Module<Tensor, (Tensor Output, TState St
             }
             layerInput = directions == 1 ? outs[0] : Tensor.Cat(outs, 2);
             if (Training && Dropout > 0 && layer < NumLayers - 1)
-                layerInput = layerInput * (Tensor.Rand(layerInput.GetShape(), generator, layerInput.DType, device: layerInput.Device).Ge(Dropout) * (1 / (1 - Dropout)));
+                layerInput = layerInput * (Tensor.Rand(layerInput.GetShape(), generator, layerInput.DType, device: layerInput.Device).Ge(Dropout) * (Dropout < 1 ? 1 / (1 - Dropout) : 0)); // p = 1: zeros, not 0·∞
         }
         var output = layerInput;
         var hN = Tensor.Stack(hs);

@@ -91,6 +91,28 @@ public class RecurrentInputTests
         Fails(() => _ = new GRU(5, 4, dtype: DType.Int64), "GRU", "int64");
     }
 
+    /// <summary>
+    /// dropout = 1 (allowed, as in PyTorch) zeroes the input of every layer after the first in training: the output is
+    /// the last layer run on zeros (finite, not 0·∞ = NaN) and no gradient reaches the input through it. Evaluation
+    /// ignores dropout.
+    /// </summary>
+    [Fact]
+    public void DropoutOneFeedsZerosToTheNextLayerInTraining()
+    {
+        var g = new Generator(5);
+        var lstm = new LSTM(5, 4, numLayers: 2, dropout: 1, dtype: DType.Float64, generator: g);
+        var top = new LSTM(4, 4, dtype: DType.Float64);
+        top.LoadStateDict(lstm.StateDict().Where(kv => kv.Key.EndsWith("_l1", StringComparison.Ordinal))
+            .Select(kv => new KeyValuePair<string, Tensor>(kv.Key[..^1] + "0", kv.Value)));
+        var x = Tensor.Randn([7, 3, 5], g, DType.Float64).RequiresGrad_();
+        var (output, _) = lstm.Forward(x);
+        Assert.Equal(top.Forward(Tensor.Zeros([7, 3, 4], DType.Float64)).Output.ToDoubleArray(), output.ToDoubleArray());
+        output.Sum().Backward();
+        Assert.All(x.Grad!.ToDoubleArray(), v => Assert.Equal(0.0, v));
+        lstm.Eval();
+        Assert.NotEqual(output.ToDoubleArray(), lstm.Forward(x).Output.ToDoubleArray());
+    }
+
     /// <summary>The strings PyTorch 1.13 prints for the same modules (repr(nn.LSTM(10, 20, num_layers=2, ...)) etc.).</summary>
     [Fact]
     public void ReprsArePyTorchs()
