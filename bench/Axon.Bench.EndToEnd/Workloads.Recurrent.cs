@@ -76,9 +76,11 @@ internal static partial class Workloads
     }
 
     /// <summary>The char model's logits [B, T, 80] flattened to [B·T, 80] for the loss.</summary>
-    private sealed class Flat(CharModel inner) : Module<Tensor, Tensor>
+    private sealed class Flat : Module<Tensor, Tensor>
     {
-        private readonly CharModel model = inner;
+        private readonly CharModel model;
+
+        public Flat(CharModel inner) => model = RegisterModule("model", inner);
 
         public override Tensor Forward(Tensor x) => model.Forward(x).Reshape(-1, 80);
     }

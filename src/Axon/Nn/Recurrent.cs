@@ -174,7 +174,7 @@ public abstract class RNNBase<TState> : Module<Tensor, (Tensor Output, TState St
             }
             layerInput = directions == 1 ? outs[0] : Tensor.Cat(outs, 2);
             if (Training && Dropout > 0 && layer < NumLayers - 1)
-                layerInput = layerInput * (Tensor.Rand(layerInput.GetShape(), generator, layerInput.DType, device: layerInput.Device).Ge(Dropout) * (1 / (1 - Dropout)));
+                layerInput = layerInput * (Tensor.Rand(layerInput.GetShape(), generator, layerInput.DType, device: layerInput.Device).Ge(Dropout) * (Dropout < 1 ? 1 / (1 - Dropout) : 0)); // p = 1: zeros, not 0·∞
         }
         var output = layerInput;
         var hN = Tensor.Stack(hs);
@@ -224,7 +224,7 @@ public abstract class RNNBase<TState> : Module<Tensor, (Tensor Output, TState St
         if (mode == RecurrentMode.RnnRelu) s += ", nonlinearity=relu";
         if (!Bias) s += ", bias=False";
         if (BatchFirst) s += ", batch_first=True";
-        if (Dropout != 0) s += string.Create(CultureInfo.InvariantCulture, $", dropout={Dropout}");
+        if (Dropout != 0) s += $", dropout={BatchNormBase.PyFloat(Dropout)}";
         if (Bidirectional) s += ", bidirectional=True";
         return s;
     }

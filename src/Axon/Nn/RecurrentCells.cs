@@ -64,6 +64,8 @@ public abstract class RecurrentCell<TState> : Module<Tensor, TState>
             throw new ArgumentException($"{name}: expected input of rank 1 (unbatched [I]) or 2 ([B, I]), got {Format(input.Shape)}.", nameof(input));
         if (input.Shape[^1] != InputSize)
             throw new ArgumentException($"{name}: input has inconsistent input_size: got {input.Shape[^1]}, expected {InputSize} (input {Format(input.Shape)}).", nameof(input));
+        if (input.DType != WeightIh.DType)
+            throw new ArgumentException($"{name}: input is {input.DType.TorchName()} but the weights are {WeightIh.DType.TorchName()}.", nameof(input));
         bool unbatched = input.Rank == 1;
         var x = unbatched ? input.Unsqueeze(0) : input;
         int batch = x.Shape[0];
@@ -79,6 +81,8 @@ public abstract class RecurrentCell<TState> : Module<Tensor, TState>
         int[] expected = unbatched ? [HiddenSize] : [batch, HiddenSize];
         if (!state.Shape.SequenceEqual(expected))
             throw new ArgumentException($"{GetType().Name}: expected the {what} of shape {Format(expected)} for input {Format(input.Shape)}, got {Format(state.Shape)}.", nameof(state));
+        if (state.DType != input.DType)
+            throw new ArgumentException($"{GetType().Name}: the {what} is {state.DType.TorchName()} but the input is {input.DType.TorchName()}.", nameof(state));
         return unbatched ? state.Unsqueeze(0) : state;
     }
 
