@@ -221,7 +221,6 @@ public abstract class RNNBase<TState> : Module<Tensor, (Tensor Output, TState St
     {
         var s = string.Create(CultureInfo.InvariantCulture, $"{InputSize}, {HiddenSize}");
         if (NumLayers != 1) s += $", num_layers={NumLayers}";
-        if (mode == RecurrentMode.RnnRelu) s += ", nonlinearity=relu";
         if (!Bias) s += ", bias=False";
         if (BatchFirst) s += ", batch_first=True";
         if (Dropout != 0) s += $", dropout={BatchNormBase.PyFloat(Dropout)}";
