@@ -152,6 +152,7 @@ public abstract class RNNBase<TState> : Module<Tensor, (Tensor Output, TState St
         if (lengths is not null) (sorted, order, inverse) = SortLengths(lengths, steps, batch, name);
         if (order is not null)
         {
+            (order, inverse) = (order.To(x.Device), inverse!.To(x.Device));
             x = x.IndexSelect(1, order);
             hInit = hInit.IndexSelect(1, order);
             cInit = cInit?.IndexSelect(1, order);

@@ -127,6 +127,30 @@ public class RecurrentOpTests
         AssertClose(c.Output, f.Output, 1e-13, "GRU without bias");
     }
 
+    [Fact]
+    public void LayersAgreeOnTheCpuAndReferenceDevices()
+    {
+        // Two stacked bidirectional layers over an unsorted padded batch: the sorting permutation, the fused op and its
+        // backward all run on the device of the input.
+        var x = Tensor.Randn([6, 3, 4], new Generator(4));
+        int[] lengths = [4, 6, 2];
+        var results = new List<(float[] Out, float[] H, float[] C, float[][] Grads)>();
+        foreach (var device in new[] { Device.Cpu, Device.Reference })
+        {
+            var lstm = new Axon.Nn.LSTM(4, 5, numLayers: 2, bidirectional: true, generator: new Generator(6));
+            lstm.To(device);
+            var (o, state) = lstm.Forward(x.To(device), null, lengths);
+            Assert.Same(device, o.Device);
+            (o.Square().Sum() + state.H.Sum() + state.C.Sum()).Backward();
+            results.Add((o.ToFloatArray(), state.H.ToFloatArray(), state.C.ToFloatArray(), lstm.Parameters().Select(p => p.Grad!.ToFloatArray()).ToArray()));
+        }
+        var (cpu, rf) = (results[0], results[1]);
+        AssertClose(Tensor.FromArray(rf.Out), Tensor.FromArray(cpu.Out), 1e-5, "output");
+        AssertClose(Tensor.FromArray(rf.H), Tensor.FromArray(cpu.H), 1e-5, "h");
+        AssertClose(Tensor.FromArray(rf.C), Tensor.FromArray(cpu.C), 1e-5, "c");
+        for (int i = 0; i < cpu.Grads.Length; i++) AssertClose(Tensor.FromArray(rf.Grads[i]), Tensor.FromArray(cpu.Grads[i]), 1e-5, $"gradient {i}");
+    }
+
     private static Operands Rebuild(RecurrentMode mode, Tensor[] xs)
     {
         int k = 0;
