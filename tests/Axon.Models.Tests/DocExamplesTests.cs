@@ -40,6 +40,26 @@ public class DocExamplesTests
     }
 
     [Fact]
+    public void RecurrentLayers()
+    {
+        var g = new Generator(0);
+        var x = Tensor.Randn([3, 7, 28], g);
+        var nextChunk = Tensor.Randn([3, 7, 28], g);
+        var lstm = new LSTM(inputSize: 28, hiddenSize: 64, numLayers: 2, batchFirst: true, bidirectional: true, generator: g);
+        var (output, state) = lstm.Forward(x);
+        var (next, carried) = lstm.Forward(nextChunk, state.Detach());
+        var (padded, last) = lstm.Forward(x, null, lengths: [7, 3, 5]);
+        Assert.Equal([3, 7, 128], output.GetShape());
+        Assert.Equal([4, 3, 64], state.H.GetShape());
+        Assert.Equal([4, 3, 64], carried.C.GetShape());
+        Assert.True(state.Detach().H.IsLeaf);
+        Assert.Equal(output.Narrow(0, 0, 1).ToFloatArray(), padded.Narrow(0, 0, 1).ToFloatArray());   // full length: unchanged
+        Assert.All(padded.Select(0, 1).Narrow(0, 3, 4).ToFloatArray(), v => Assert.Equal(0f, v));      // past length 3: zeros
+        Assert.Equal([3, 7, 128], next.GetShape());
+        Assert.Equal([4, 3, 64], last.H.GetShape());
+    }
+
+    [Fact]
     public void DevicesAndTheReferenceBackend()
     {
         var g = new Generator(0);
