@@ -104,6 +104,7 @@ internal static partial class Workloads
         }
         WarmUp(o, Step, minSteps: 5);
         var gc = Gc.Now();
+        long allocated = GC.GetTotalAllocatedBytes(precise: true);
         var sw = Stopwatch.StartNew();
         int steps = 0;
         while (steps < minSteps || sw.Elapsed.TotalSeconds < minSeconds)
@@ -118,6 +119,7 @@ internal static partial class Workloads
         r["seconds"] = secs;
         r["img_per_s"] = steps * (double)itemsPerStep / secs;
         r["gc_during"] = Gc.Since(gc);
+        r["alloc_bytes_per_step"] = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / steps;
         r["final_loss"] = lastLoss;
     }
 
