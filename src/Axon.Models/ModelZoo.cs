@@ -13,6 +13,8 @@ public static class ModelZoo
         ["vgg-small"] = ("small VGG-style CNN with batch norm (widths 32-64-128)", (c, g) => new SmallVgg(c, generator: g)),
         ["resnet-small"] = ("ResNet with basic blocks 2-2-2, widths 32-64-128", (c, g) => ResNet.Small(c, g)),
         ["resnet18"] = ("ResNet-18 layout (2-2-2-2 basic blocks, widths 64-512) for 28x28 inputs", (c, g) => ResNet.ResNet18(c, g)),
+        ["gru-rows"] = ("GRU reading the image as 28 steps of 28 pixels (2 layers of 128, dropout 0.2); train with --optimizer adam", (c, g) => new RowRnnClassifier(RowRnnKind.Gru, 128, 2, 0.2, c, generator: g)),
+        ["lstm-rows"] = ("LSTM reading the image as 28 steps of 28 pixels (2 layers of 128, dropout 0.2); train with --optimizer adam", (c, g) => new RowRnnClassifier(RowRnnKind.Lstm, 128, 2, 0.2, c, generator: g)),
     };
 
     /// <summary>The known model names with one-line descriptions.</summary>
