@@ -101,7 +101,10 @@ internal sealed class TrainingOptionSet
     /// </summary>
     public TrainerOptions Build(ParseResult p, TrainerOptions? start = null)
     {
-        var options = start ?? Defaults;
+        var options = start ?? ModelZoo.TrainingRecipe(p.GetValue(Model) ?? "");
+        // Another optimiser than the recipe's starts from its own hyper-parameters, not from the recipe's.
+        if (p.GetResult(this["optimizer"]) is { Implicit: false } && p.GetValue((Option<string>)this["optimizer"]) is { } typed && typed != options.Optimizer)
+            options = options with { OptimizerSettings = null };
         foreach (var (s, option) in settings)
             if (p.GetResult(option) is { Implicit: false })
                 options = s.Set(options, Value(p, s, option));
@@ -115,7 +118,8 @@ internal sealed class TrainingOptionSet
     public void CheckOptimizerSettings(CommandResult r)
     {
         var optimizerOption = (Option<string>)this["optimizer"];
-        string optimizer = r.ValueOr(optimizerOption, Defaults.Optimizer);
+        string optimizer = r.GetResult(optimizerOption) is OptionResult { Implicit: false } typed0
+            ? typed0.GetValueOrDefault<string>()! : ModelZoo.TrainingRecipe(r.ValueOr(Model, "lecture-cnn")).Optimizer;
         if (!OptimizerFactory.Names.Contains(optimizer)) return;  // already reported
         var takenOptions = settings.Where(s => s.Setting.OptimizerSetting is not null && s.Setting.AppliesTo(optimizer)).Select(s => s.Option.Name);
         foreach (var (s, option) in settings)

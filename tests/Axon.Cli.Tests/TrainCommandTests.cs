@@ -164,6 +164,22 @@ public sealed partial class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void TheRecurrentClassifiersTrainWithTheirOwnRecipeUnlessToldOtherwise()
+    {
+        // gru-rows starts from Adam at 0.002 with a cosine schedule; --beta1 is then one of its settings, and another
+        // optimiser typed by the user starts from its own defaults, not from the recipe's rate.
+        var (code, text, errors) = Capture("train", "--model", "gru-rows", "--epochs", "1", "--data-dir", Data, "--output", Run, "--threads", "1", "--beta1", "0.8");
+        Assert.True(code == 0, text + errors);
+        Assert.Contains(", adam lr 0.002, beta1 0.8, schedule cosine,", text, StringComparison.Ordinal);
+        Assert.Equal("adam", Axon.Models.Training.Trainer.ReadCheckpointSettings(Path.Combine(Run, "checkpoint.safetensors")).Options.Optimizer);
+        var (sgdCode, sgdText, _) = Capture("train", "--model", "lstm-rows", "--epochs", "1", "--data-dir", Data, "--output", Path.Combine(dir.FullName, "sgd"), "--threads", "1", "--optimizer", "sgd");
+        Assert.Equal(0, sgdCode);
+        Assert.Contains(", sgd lr 0.05, schedule cosine,", sgdText, StringComparison.Ordinal);
+        var sgd = Axon.Models.Training.Trainer.ReadCheckpointSettings(Path.Combine(dir.FullName, "sgd", "checkpoint.safetensors")).Options.Hyperparameters;
+        Assert.Equal((0.05, 0.9, 5e-4), (sgd.Lr, sgd.Momentum, sgd.WeightDecay));
+    }
+
+    [Fact]
     public void ANanLossStopsTrainingNamingTheStepAndLeavesTheLastGoodCheckpoint()
     {
         // The rate is multiplied by 1e30 after the first epoch: the weights overflow in the second.
