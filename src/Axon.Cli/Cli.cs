@@ -31,6 +31,7 @@ internal static partial class Cli
             ModelCommands.Predict(),
             ModelCommands.Summary(),
             ToyCommand.Create(),
+            LmCommand.Create(),
         };
         // The usage line would otherwise name the assembly (Axon.Cli), which the ./axon script hides.
         root.HelpName = "axon";
