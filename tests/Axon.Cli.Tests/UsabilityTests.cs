@@ -116,7 +116,7 @@ public sealed partial class TrainCommandTests
         var (code, text, errors) = Capture("train", "--model", "alexnet");
         Assert.Equal(1, code);
         Assert.Equal("", text);
-        Assert.Equal("error: --model must be one of lecture-cnn, lenet5, mlp, vgg-small, resnet-small, resnet18 (got 'alexnet')" + Environment.NewLine +
+        Assert.Equal("error: --model must be one of lecture-cnn, lenet5, mlp, vgg-small, resnet-small, resnet18, gru-rows, lstm-rows (got 'alexnet')" + Environment.NewLine +
             "Run 'axon train --help' for usage." + Environment.NewLine, errors);
 
         // No arguments: the commands, under the name the user types.
