@@ -32,6 +32,7 @@ internal static partial class Cli
             ModelCommands.Summary(),
             ToyCommand.Create(),
             RnnMemoryCommand.Create(),
+            Word2VecCommand.Create(),
             LmCommand.Create(),
         };
         // The usage line would otherwise name the assembly (Axon.Cli), which the ./axon script hides.

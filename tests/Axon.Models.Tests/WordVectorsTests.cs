@@ -36,6 +36,25 @@ public sealed class WordVectorsTests : IDisposable
     }
 
     [Fact]
+    public void PcaFindsTheDirectionsOfLargestVariance()
+    {
+        // Four points spread 3 along the diagonal of axes 1 and 2 (variance 4.5 each) and ±1 along axis 3, 0 elsewhere:
+        // PC1 is the diagonal (coordinates ±3), PC2 axis 3 (±1); the explained fractions are 18/20 and 2/20.
+        float s = (float)(3 / Math.Sqrt(2));
+        var v = new WordVectors(["a", "b", "c", "d"], [s, s, 1, 0, /**/ -s, -s, 1, 0, /**/ s, s, -1, 0, /**/ -s, -s, -1, 0], 4);
+        var (points, explained) = Projection.Pca2(v, ["a", "b", "c", "d"]);
+        double[] xs = [3, -3, 3, -3], ys = [1, 1, -1, -1];
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(xs[i], points[i].X, 5);
+            Assert.Equal(ys[i], points[i].Y, 5);
+        }
+        Assert.Equal(0.9, explained[0], 6);
+        Assert.Equal(0.1, explained[1], 6);
+        Assert.Contains("at least 2 words", Assert.Throws<ArgumentException>(() => Projection.Pca2(v, ["a"])).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TheConstructorRefusesWhatTheFormatsCannotHold()
     {
         Assert.Contains("appears twice", Assert.Throws<ArgumentException>(() => new WordVectors(["a", "a"], new float[4], 2)).Message, StringComparison.Ordinal);

@@ -1,0 +1,66 @@
+using System.CommandLine;
+using Axon.Models.Word2Vec;
+
+namespace Axon.Cli.Tests;
+
+/// <summary><c>axon word2vec neighbours|analogy|similarity|plot</c> on a small vector file.</summary>
+public sealed class Word2VecCommandTests : IDisposable
+{
+    private readonly DirectoryInfo dir = Directory.CreateTempSubdirectory("axon-w2v-");
+
+    public void Dispose() => dir.Delete(true);
+
+    private static (int Code, string Output, string Errors) Invoke(params string[] args)
+    {
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        int code = Cli.Run(Cli.CreateRoot(), args, new InvocationConfiguration { Output = output, Error = errors });
+        return (code, output.ToString().ReplaceLineEndings("\n"), errors.ToString());
+    }
+
+    private string Vectors(string name)
+    {
+        string path = Path.Combine(dir.FullName, name);
+        WordVectorFiles.Save(new WordVectors(["man", "woman", "king", "queen", "apple"], [1, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1, 1, 0.5f, 0.5f, -1], 3), path);
+        return path;
+    }
+
+    [Fact]
+    public void QueriesPrintWhatTheVectorsSay()
+    {
+        string bin = Vectors("v.bin");
+        var (code, text, errors) = Invoke("word2vec", "neighbours", "--vectors", bin, "-k", "2", "king");
+        Assert.True(code == 0, errors);
+        Assert.Equal("nearest to king:\n  man    0.7071\n  queen  0.5000\n", text);
+        (code, text, errors) = Invoke("word2vec", "analogy", "--vectors", Vectors("v.txt"), "-k", "1", "king", "man", "woman");
+        Assert.True(code == 0, errors);
+        Assert.Equal("king - man + woman:\n  queen  0.9586\n", text);
+        (code, text, _) = Invoke("word2vec", "similarity", "--vectors", bin, "man", "queen");
+        Assert.Equal((0, "man queen 0.0000\n"), (code, text));
+    }
+
+    [Fact]
+    public void PlotWritesAPicture()
+    {
+        string png = Path.Combine(dir.FullName, "pca.png");
+        var (code, text, errors) = Invoke("word2vec", "plot", "--vectors", Vectors("v.safetensors"), "--words", "man,woman,king,queen", "--out", png);
+        Assert.True(code == 0, errors);
+        Assert.StartsWith("Wrote " + png + ": 4 words; the two components explain ", text, StringComparison.Ordinal);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(png).Take(4));
+    }
+
+    [Fact]
+    public void UnknownWordsAndBadFilesAreErrorsNotCrashes()
+    {
+        var (code, _, errors) = Invoke("word2vec", "neighbours", "--vectors", Vectors("v.txt"), "pear");
+        Assert.Equal(1, code);
+        Assert.Contains("the word 'pear' is not in the vocabulary (5 words)", errors, StringComparison.Ordinal);
+        string bad = Path.Combine(dir.FullName, "bad.txt");
+        File.WriteAllText(bad, "3 2\na 1 2\n");
+        (code, _, errors) = Invoke("word2vec", "similarity", "--vectors", bad, "a", "a");
+        Assert.Equal(1, code);
+        Assert.Contains("the header announces 3 words, the file has 1", errors, StringComparison.Ordinal);
+        (code, _, errors) = Invoke("word2vec", "analogy", "--vectors", bad, "a", "b");
+        Assert.Equal(1, code);
+    }
+}
