@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Axon.IO;
 using Spectre.Console;
@@ -37,41 +36,12 @@ internal static class KjvCorpus
     {
         string cached = CachedText;
         if (File.Exists(cached) && new FileInfo(cached).Length > 0) return cached;
-        if (!File.Exists(DataFile) || !File.Exists(Reader))
-        {
-            AnsiConsole.WriteLine($"The King James Bible is not installed ({DataFile}, {Reader}): installing the Debian packages bible-kjv-text and bible-kjv.");
-            bool root = Environment.UserName == "root";
-            string install = "apt-get install -y -qq bible-kjv-text bible-kjv";
-            if (Run(root ? "apt-get" : "sudo", (root ? "" : "apt-get ") + "install -y -qq bible-kjv-text bible-kjv", out _, out string errors) != 0
-                || !File.Exists(DataFile) || !File.Exists(Reader))
-                throw new InvalidOperationException($"Could not install the King James Bible ({(root ? "" : "sudo ")}{install} failed{(errors.Length > 0 ? ": " + errors.Trim().Split('\n')[^1] : "")}); " +
-                    "install the packages bible-kjv-text and bible-kjv, or pass --corpus FILE.");
-        }
-        if (Run(Reader, "-l1000000 gen1:1-rev22:21", out string text, out string error) != 0 || text.Length < 1_000_000)
+        DebianPackages.Ensure("The King James Bible", [DataFile, Reader], ["bible-kjv-text", "bible-kjv"], "--corpus FILE");
+        if (DebianPackages.Run(Reader, "-l1000000 gen1:1-rev22:21", out string text, out string error) != 0 || text.Length < 1_000_000)
             throw new InvalidOperationException($"{Reader} did not print the King James Bible ({error.Trim()}); pass --corpus FILE.");
         Directory.CreateDirectory(Path.GetDirectoryName(cached)!);
         AtomicFile.WriteAllBytes(cached, new UTF8Encoding(false).GetBytes(text.TrimStart('\n')));
         AnsiConsole.WriteLine($"Extracted the King James Bible to {cached} ({text.Length:N0} characters).");
         return cached;
-    }
-
-    private static int Run(string program, string arguments, out string output, out string errors)
-    {
-        var start = new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, StandardOutputEncoding = Encoding.UTF8 };
-        try
-        {
-            using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
-            var stderr = process.StandardError.ReadToEndAsync();
-            output = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            errors = stderr.Result;
-            return process.ExitCode;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            output = "";
-            errors = e.Message;
-            return -1;
-        }
     }
 }
