@@ -51,11 +51,14 @@ public static class Word2VecKernels
     private static float Step(ReadOnlySpan<float> hidden, Span<float> hiddenGrad, Span<float> row, float label, float lr)
     {
         float f = TensorPrimitives.Dot(hidden, row);
-        float sigma = Sigmoid(f);
+        // One exp and one log for both σ and the loss, stable for any f: e = e^−|f|,
+        // σ(f) = 1/(1+e) or e/(1+e), −log σ(±f) = log(1+e) + max(0, ∓f).
+        float e = MathF.Exp(-MathF.Abs(f));
+        float sigma = f >= 0 ? 1f / (1f + e) : e / (1f + e);
         float g = (label - sigma) * lr;
         TensorPrimitives.MultiplyAdd(row, g, hiddenGrad, hiddenGrad);
         TensorPrimitives.MultiplyAdd(hidden, g, row, row);
-        return label > 0.5f ? SoftplusNeg(f) : SoftplusNeg(-f);
+        return MathF.Log(1f + e) + MathF.Max(0f, label > 0.5f ? -f : f);
     }
 
     /// <summary>σ(x) = 1 / (1 + e^−x), computed without overflow.</summary>

@@ -262,7 +262,7 @@ public class Word2VecTests
         };
         var vectors = new Word2VecTrainer(options).Train(TwoTopics(600));
         var (within, across) = TopicSimilarity(vectors);
-        Assert.True(within > 0.5, $"within-topic cosine {within:F3}");
+        Assert.True(within > 0.8, $"within-topic cosine {within:F3}");
         Assert.True(within - across > 0.5, $"within {within:F3} vs across {across:F3}");
     }
 
