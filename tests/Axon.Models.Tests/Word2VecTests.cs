@@ -257,8 +257,16 @@ public class Word2VecTests
     {
         var options = new Word2VecOptions
         {
-            Model = model, Dimension = 16, Window = 5, Negative = negative, HierarchicalSoftmax = hs,
-            MinCount = 1, Sample = 0, Epochs = 3, Threads = threads, UnigramTableSize = 100_000,
+            Model = model,
+            Dimension = 16,
+            Window = 5,
+            Negative = negative,
+            HierarchicalSoftmax = hs,
+            MinCount = 1,
+            Sample = 0,
+            Epochs = 3,
+            Threads = threads,
+            UnigramTableSize = 100_000,
         };
         var vectors = new Word2VecTrainer(options).Train(TwoTopics(600));
         var (within, across) = TopicSimilarity(vectors);
@@ -273,8 +281,16 @@ public class Word2VecTests
     {
         var options = new Word2VecOptions
         {
-            Model = model, Dimension = 12, Negative = 3, HierarchicalSoftmax = true, MinCount = 1, Sample = 1e-2,
-            Epochs = 2, Threads = 1, Seed = 123, UnigramTableSize = 10_000,
+            Model = model,
+            Dimension = 12,
+            Negative = 3,
+            HierarchicalSoftmax = true,
+            MinCount = 1,
+            Sample = 1e-2,
+            Epochs = 2,
+            Threads = 1,
+            Seed = 123,
+            UnigramTableSize = 10_000,
         };
         var corpus = TwoTopics(200);
         var first = new Word2VecTrainer(options).Train(corpus).Data.ToArray();
