@@ -14,11 +14,76 @@ internal static class Word2VecCommand
 {
     public static Command Create() => new("word2vec", "Word vectors: nearest neighbours, analogies, similarities and a PCA picture, from a word2vec text, binary or safetensors file.")
     {
+        Train(),
         Neighbours(),
         Analogy(),
         Similarity(),
         Plot(),
     };
+
+    private static Command Train()
+    {
+        var defaults = new Word2VecOptions();
+        var corpus = new Option<string>("--corpus") { Description = "The text to train on: kjv (the King James Bible), gcide (the GCIDE dictionary, about 5.4 million words) or a UTF-8 file (gzip read as such); the Debian packages install when missing.", DefaultValueFactory = _ => "kjv" }
+            .Require(v => v.Trim().Length > 0, "must name a corpus or a file");
+        var model = new Option<string>("--model") { Description = "skipgram (predict the context from the word) or cbow (the word from its context).", DefaultValueFactory = _ => "skipgram" }.OneOf(["skipgram", "cbow"], "model");
+        var dim = new Option<int>("--dim") { Description = "Size of the vectors.", DefaultValueFactory = _ => defaults.Dimension }.Require(v => v >= 1, "must be at least 1");
+        var window = new Option<int>("--window") { Description = "Largest distance between the word and a context word (each position draws a smaller one).", DefaultValueFactory = _ => defaults.Window }.Require(v => v >= 1, "must be at least 1");
+        var negative = new Option<int>("--negative") { Description = "Negative samples per prediction (0: none).", DefaultValueFactory = _ => defaults.Negative }.Require(v => v >= 0, "must be non-negative");
+        var hs = new Option<bool>("--hs") { Description = "Hierarchical softmax over the Huffman tree (with --negative 0 alone, or both)." };
+        var minCount = new Option<int>("--min-count") { Description = "Drop words seen fewer times.", DefaultValueFactory = _ => defaults.MinCount }.Require(v => v >= 1, "must be at least 1");
+        var sample = new Option<double>("--sample") { Description = "Subsampling threshold t of frequent words (0: off).", DefaultValueFactory = _ => defaults.Sample }.Require(v => v >= 0 && double.IsFinite(v), "must be non-negative");
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the corpus.", DefaultValueFactory = _ => defaults.Epochs }.Require(v => v >= 1, "must be at least 1");
+        var lr = new Option<double?>("--lr") { Description = "Starting learning rate, decaying linearly (default 0.025 for skipgram, 0.05 for cbow)." }.Require(v => v is null or > 0, "must be greater than 0");
+        var threads = new Option<int>("--threads") { Description = "Threads updating the shared vectors without locks (1 with a seed: the same vectors on every run).", DefaultValueFactory = _ => 2 }
+            .Require(v => v >= 1, "must be at least 1");
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the initialisation, the windows and the samples.", DefaultValueFactory = _ => defaults.Seed };
+        var output = new Option<string>("--out") { Description = "The vectors file: .bin (word2vec binary), .safetensors, or text (.txt, .vec).", DefaultValueFactory = _ => Path.Combine("runs", "word2vec", "vectors.bin") }
+            .Require(v => v.Trim().Length > 0, "must name a file");
+        var command = new Command("train", "Train word vectors with word2vec's skip-gram or CBOW (negative sampling and/or hierarchical softmax).")
+        {
+            corpus, model, dim, window, negative, hs, minCount, sample, epochs, lr, threads, seed, output,
+        };
+        command.Validators.Add(r =>
+        {
+            if (r.ValueOr(negative, defaults.Negative) == 0 && !r.ValueOr(hs, false)) r.AddError("--negative 0 needs --hs: there would be no objective to train");
+        });
+        command.SetAction(p => Run(p, () =>
+        {
+            string name = p.GetValue(corpus)!;
+            string path = name switch { "kjv" => KjvCorpus.Ensure(), "gcide" => GcideCorpus.Ensure(), _ => name };
+            if (!File.Exists(path)) throw new FileNotFoundException($"--corpus: no file {path} (kjv and gcide name the built-in corpora).", path);
+            var options = new Word2VecOptions
+            {
+                Model = p.GetValue(model) == "cbow" ? Word2VecModel.Cbow : Word2VecModel.Skipgram,
+                Dimension = p.GetValue(dim), Window = p.GetValue(window), Negative = p.GetValue(negative), HierarchicalSoftmax = p.GetValue(hs),
+                MinCount = p.GetValue(minCount), Sample = p.GetValue(sample), Epochs = p.GetValue(epochs), LearningRate = (float?)p.GetValue(lr),
+                Threads = p.GetValue(threads), Seed = p.GetValue(seed),
+            };
+            var o = p.InvocationConfiguration.Output;
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"word2vec {p.GetValue(model)} on {path}: dim {options.Dimension}, window {options.Window}, negative {options.Negative}{(options.HierarchicalSoftmax ? ", hs" : "")}, min-count {options.MinCount}, sample {options.Sample:G}, {options.Epochs} epochs, lr {options.StartingLearningRate:G}, {options.Threads} thread{(options.Threads == 1 ? "" : "s")}, seed {options.Seed}."));
+            var due = Cli.PlainProgressDue();
+            var trainer = new Word2VecTrainer(options)
+            {
+                Progress = q =>
+                {
+                    if (due()) o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {100 * q.Fraction,5:F1} %  {q.WordsProcessed:N0} words  {q.WordsPerSecond:N0} words/s  lr {q.LearningRate:F6}  loss {q.AverageLoss:F4}"));
+                },
+            };
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var vectors = trainer.TrainFile(path);
+            string file = p.GetValue(output)!;
+            string? dir = Path.GetDirectoryName(Path.GetFullPath(file));
+            if (dir is not null) Directory.CreateDirectory(dir);
+            WordVectorFiles.Save(vectors, file);
+            var last = trainer.LastProgress;
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{vectors.Count:N0} words of dimension {vectors.Dimension} in {clock.Elapsed.TotalSeconds:F1} s ({last?.WordsPerSecond ?? 0:N0} words/s, final loss {last?.AverageLoss ?? double.NaN:F4}); wrote {file}."));
+            return 0;
+        }));
+        return command;
+    }
 
     private static Option<string> VectorsOption() => new Option<string>("--vectors") { Description = "Word vectors: word2vec text (.txt, .vec), binary (.bin) or .safetensors.", Required = true }
         .Require(v => v.Trim().Length > 0, "must name a file");
@@ -127,6 +192,10 @@ internal static class Word2VecCommand
         try
         {
             return action();
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new ArgumentException(e.Message, e);
         }
         catch (KeyNotFoundException e)
         {

@@ -40,6 +40,37 @@ public sealed class Word2VecCommandTests : IDisposable
     }
 
     [Fact]
+    public void TrainWritesVectorsTheQueriesRead()
+    {
+        // Two topics whose words only meet within their topic: the trained neighbours of "cat" are animals.
+        var rng = new Random(5);
+        string[] animals = ["cat", "dog", "horse", "cow"], tools = ["hammer", "saw", "drill", "wrench"];
+        var lines = Enumerable.Range(0, 400).Select(i =>
+        {
+            var topic = i % 2 == 0 ? animals : tools;
+            return string.Join(' ', Enumerable.Range(0, 12).Select(_ => topic[rng.Next(topic.Length)]));
+        });
+        string corpus = Path.Combine(dir.FullName, "corpus.txt");
+        File.WriteAllLines(corpus, lines);
+        string vectors = Path.Combine(dir.FullName, "out", "v.bin");
+        var (code, text, errors) = Invoke("word2vec", "train", "--corpus", corpus, "--dim", "16", "--epochs", "3", "--threads", "1", "--sample", "0", "--min-count", "1", "--out", vectors);
+        Assert.True(code == 0, errors);
+        Assert.Contains("8 words of dimension 16", text, StringComparison.Ordinal);
+        (code, text, errors) = Invoke("word2vec", "neighbours", "--vectors", vectors, "-k", "3", "cat");
+        Assert.True(code == 0, errors);
+        var neighbours = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Trim().Split(' ')[0]).ToArray();
+        Assert.Equal(["cow", "dog", "horse"], neighbours.Order());
+
+        File.WriteAllText(corpus, "");
+        (code, _, errors) = Invoke("word2vec", "train", "--corpus", corpus, "--out", vectors);
+        Assert.Equal(1, code);
+        Assert.Contains("empty", errors, StringComparison.Ordinal);
+        (code, _, errors) = Invoke("word2vec", "train", "--corpus", corpus, "--negative", "0", "--out", vectors);
+        Assert.Equal(1, code);
+        Assert.Contains("--negative 0 needs --hs", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void PlotWritesAPicture()
     {
         string png = Path.Combine(dir.FullName, "pca.png");

@@ -19,7 +19,10 @@ public sealed class CorpusReader
     /// <summary>Tokens of one line with this reader's settings.</summary>
     public IEnumerable<string> Tokenize(string line) => Tokenizer is { } t ? t(line) : DefaultTokens(line, LowerCase);
 
-    /// <summary>The sentences (token lists, empty lines skipped) of a file; a <c>.gz</c> file is read through gzip.</summary>
+    /// <summary>
+    /// The sentences (token lists, empty lines skipped) of a file; a gzip file (recognised by its first two bytes, so
+    /// dictzip's <c>.dz</c> too) is read through gzip.
+    /// </summary>
     public IEnumerable<List<string>> ReadFile(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -28,9 +31,9 @@ public sealed class CorpusReader
         IEnumerable<List<string>> Iterate()
         {
             using var file = File.OpenRead(path);
-            using Stream s = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)
-                ? new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress)
-                : file;
+            bool gzip = file.ReadByte() == 0x1f && file.ReadByte() == 0x8b;
+            file.Position = 0;
+            using Stream s = gzip ? new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress) : file;
             foreach (var sentence in Read(s)) yield return sentence;
         }
     }

@@ -156,7 +156,7 @@ public sealed class Word2VecTrainer
     /// <summary>The last progress of the last <see cref="Train(IEnumerable{IReadOnlyList{string}})"/> call.</summary>
     public Word2VecProgress? LastProgress { get; private set; }
 
-    /// <summary>Trains on a file (streamed twice: counting, then encoding; <c>.gz</c> read through gzip).</summary>
+    /// <summary>Trains on a file (streamed twice: counting, then encoding; gzip and dictzip files read through gzip).</summary>
     public WordVectors TrainFile(string path, CorpusReader? reader = null)
     {
         reader ??= new CorpusReader();
