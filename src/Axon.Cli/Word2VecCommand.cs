@@ -56,9 +56,16 @@ internal static class Word2VecCommand
             var options = new Word2VecOptions
             {
                 Model = p.GetValue(model) == "cbow" ? Word2VecModel.Cbow : Word2VecModel.Skipgram,
-                Dimension = p.GetValue(dim), Window = p.GetValue(window), Negative = p.GetValue(negative), HierarchicalSoftmax = p.GetValue(hs),
-                MinCount = p.GetValue(minCount), Sample = p.GetValue(sample), Epochs = p.GetValue(epochs), LearningRate = (float?)p.GetValue(lr),
-                Threads = p.GetValue(threads), Seed = p.GetValue(seed),
+                Dimension = p.GetValue(dim),
+                Window = p.GetValue(window),
+                Negative = p.GetValue(negative),
+                HierarchicalSoftmax = p.GetValue(hs),
+                MinCount = p.GetValue(minCount),
+                Sample = p.GetValue(sample),
+                Epochs = p.GetValue(epochs),
+                LearningRate = (float?)p.GetValue(lr),
+                Threads = p.GetValue(threads),
+                Seed = p.GetValue(seed),
             };
             var o = p.InvocationConfiguration.Output;
             o.WriteLine(string.Create(CultureInfo.InvariantCulture,
