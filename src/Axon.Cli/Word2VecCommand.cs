@@ -12,6 +12,8 @@ namespace Axon.Cli;
 /// </summary>
 internal static class Word2VecCommand
 {
+    private static readonly System.Text.Json.JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     public static Command Create() => new("word2vec", "Word vectors: nearest neighbours, analogies, similarities and a PCA picture, from a word2vec text, binary or safetensors file.")
     {
         Train(),
@@ -19,6 +21,8 @@ internal static class Word2VecCommand
         Analogy(),
         Similarity(),
         Plot(),
+        Evaluate(),
+        Tokenize(),
     };
 
     private static Command Train()
@@ -37,12 +41,14 @@ internal static class Word2VecCommand
         var lr = new Option<double?>("--lr") { Description = "Starting learning rate, decaying linearly (default 0.025 for skipgram, 0.05 for cbow)." }.Require(v => v is null or > 0, "must be greater than 0");
         var threads = new Option<int>("--threads") { Description = "Threads updating the shared vectors without locks (1 with a seed: the same vectors on every run).", DefaultValueFactory = _ => 2 }
             .Require(v => v >= 1, "must be at least 1");
+        var initRange = new Option<float>("--init-range") { Description = "Input vectors start uniform in (-r/dim, r/dim): 1 as fastText, 0.5 as word2vec.c.", DefaultValueFactory = _ => defaults.InitRange }
+            .Require(v => v >= 0 && float.IsFinite(v), "must be finite and non-negative");
         var seed = new Option<ulong>("--seed") { Description = "Seed of the initialisation, the windows and the samples.", DefaultValueFactory = _ => defaults.Seed };
         var output = new Option<string>("--out") { Description = "The vectors file: .bin (word2vec binary), .safetensors, or text (.txt, .vec).", DefaultValueFactory = _ => Path.Combine("runs", "word2vec", "vectors.bin") }
             .Require(v => v.Trim().Length > 0, "must name a file");
         var command = new Command("train", "Train word vectors with word2vec's skip-gram or CBOW (negative sampling and/or hierarchical softmax).")
         {
-            corpus, model, dim, window, negative, hs, minCount, sample, epochs, lr, threads, seed, output,
+            corpus, model, dim, window, negative, hs, minCount, sample, epochs, lr, threads, initRange, seed, output,
         };
         command.Validators.Add(r =>
         {
@@ -50,9 +56,7 @@ internal static class Word2VecCommand
         });
         command.SetAction(p => Run(p, () =>
         {
-            string name = p.GetValue(corpus)!;
-            string path = name switch { "kjv" => KjvCorpus.Ensure(), "gcide" => GcideCorpus.Ensure(), _ => name };
-            if (!File.Exists(path)) throw new FileNotFoundException($"--corpus: no file {path} (kjv and gcide name the built-in corpora).", path);
+            string path = ResolveCorpus(p.GetValue(corpus)!);
             var options = new Word2VecOptions
             {
                 Model = p.GetValue(model) == "cbow" ? Word2VecModel.Cbow : Word2VecModel.Skipgram,
@@ -65,6 +69,7 @@ internal static class Word2VecCommand
                 Epochs = p.GetValue(epochs),
                 LearningRate = (float?)p.GetValue(lr),
                 Threads = p.GetValue(threads),
+                InitRange = p.GetValue(initRange),
                 Seed = p.GetValue(seed),
             };
             var o = p.InvocationConfiguration.Output;
@@ -165,6 +170,93 @@ internal static class Word2VecCommand
             return 0;
         }));
         return command;
+    }
+
+    private static Command Evaluate()
+    {
+        var vectors = VectorsOption();
+        var similarity = new Option<string>("--similarity") { Description = "Rated word pairs (\"word word rating\" lines), or kjv: the 232 pairs written for the King James Bible.", DefaultValueFactory = _ => "kjv" };
+        var analogies = new Option<string>("--analogies") { Description = "Analogies in word2vec's questions-words format, or kjv: the 1,158 written for the King James Bible.", DefaultValueFactory = _ => "kjv" };
+        var maxVocab = new Option<int>("--max-vocabulary") { Description = "Answer analogies among the most frequent words only (word2vec's tool uses 30000); 0: all.", DefaultValueFactory = _ => 0 }
+            .Require(v => v >= 0, "must be non-negative");
+        var json = new Option<string?>("--json") { Description = "Also write the scores to this JSON file." };
+        var command = new Command("evaluate", "Score word vectors: Spearman's rho on rated word pairs, and analogy accuracy (3CosAdd) per category.")
+        {
+            vectors, similarity, analogies, maxVocab, json,
+        };
+        command.SetAction(p => Run(p, () =>
+        {
+            string file = p.GetValue(vectors)!;
+            var v = WordVectorFiles.Load(file);
+            string simName = p.GetValue(similarity)!, anaName = p.GetValue(analogies)!;
+            var pairs = simName == "kjv" ? WordVectorEvaluation.KjvSimilarity() : WordVectorEvaluation.ReadSimilarity(simName);
+            var questions = anaName == "kjv" ? WordVectorEvaluation.KjvAnalogies() : WordVectorEvaluation.ReadAnalogies(anaName);
+            var sim = WordVectorEvaluation.Similarity(v, pairs);
+            int max = p.GetValue(maxVocab);
+            var ana = WordVectorEvaluation.Analogies(v, questions, max == 0 ? int.MaxValue : max);
+            var o = p.InvocationConfiguration.Output;
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{file}: {v.Count:N0} words of dimension {v.Dimension}."));
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"similarity ({simName}): Spearman rho {sim.Spearman:F4} on {sim.Scored} of {sim.Total} pairs"));
+            o.WriteLine($"analogies ({anaName}):");
+            int width = ana.Max(a => a.Category.Length);
+            foreach (var a in ana)
+                o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {a.Category.PadRight(width)}  {100 * a.Accuracy,6:F2} %  ({a.Correct} of {a.Total}; {a.Answerable} answerable)"));
+            if (p.GetValue(json) is { } jsonPath)
+            {
+                var doc = new Dictionary<string, object>
+                {
+                    ["vectors"] = file,
+                    ["words"] = v.Count,
+                    ["similarity"] = new Dictionary<string, object> { ["set"] = simName, ["spearman"] = sim.Spearman, ["scored"] = sim.Scored, ["total"] = sim.Total },
+                    ["analogies"] = ana.Select(a => new Dictionary<string, object>
+                    {
+                        ["category"] = a.Category, ["accuracy"] = a.Accuracy, ["correct"] = a.Correct, ["answerable"] = a.Answerable, ["total"] = a.Total,
+                    }).ToArray(),
+                };
+                File.WriteAllText(jsonPath, System.Text.Json.JsonSerializer.Serialize(doc, Indented));
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Tokenize()
+    {
+        var corpus = new Option<string>("--corpus") { Description = "kjv, gcide or a UTF-8 file (gzip read as such); the Debian packages install when missing.", DefaultValueFactory = _ => "kjv" }
+            .Require(v => v.Trim().Length > 0, "must name a corpus or a file");
+        var keepCase = new Option<bool>("--keep-case") { Description = "Keep upper case (default: lower-case every token)." };
+        var output = new Option<string>("--out") { Description = "The tokenised text: one sentence per line, tokens separated by single spaces.", Required = true }
+            .Require(v => v.Trim().Length > 0, "must name a file");
+        var command = new Command("tokenize", "Write a corpus as train sees it (one sentence per line, tokens split by spaces), to feed other tools the same words.")
+        {
+            corpus, keepCase, output,
+        };
+        command.SetAction(p => Run(p, () =>
+        {
+            string path = ResolveCorpus(p.GetValue(corpus)!);
+            var reader = new CorpusReader { LowerCase = !p.GetValue(keepCase) };
+            string file = p.GetValue(output)!;
+            long sentences = 0, tokens = 0;
+            Axon.IO.AtomicFile.Write(file, stream =>
+            {
+                using var w = new StreamWriter(stream, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
+                foreach (var sentence in reader.ReadFile(path))
+                {
+                    w.WriteLine(string.Join(' ', sentence));
+                    sentences++;
+                    tokens += sentence.Count;
+                }
+            });
+            p.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Wrote {file}: {sentences:N0} sentences, {tokens:N0} tokens from {path}."));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static string ResolveCorpus(string name)
+    {
+        string path = name switch { "kjv" => KjvCorpus.Ensure(), "gcide" => GcideCorpus.Ensure(), _ => name };
+        return File.Exists(path) ? path : throw new FileNotFoundException($"--corpus: no file {path} (kjv and gcide name the built-in corpora).", path);
     }
 
     private static void Draw(string path, IReadOnlyList<string> words, (double X, double Y)[] points, double[] explained)

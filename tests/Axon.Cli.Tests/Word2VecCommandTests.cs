@@ -94,4 +94,34 @@ public sealed class Word2VecCommandTests : IDisposable
         (code, _, errors) = Invoke("word2vec", "analogy", "--vectors", bad, "a", "b");
         Assert.Equal(1, code);
     }
+
+    [Fact]
+    public void EvaluateScoresPairsAndAnalogiesAndWritesJson()
+    {
+        string sim = Path.Combine(dir.FullName, "sim.txt"), ana = Path.Combine(dir.FullName, "ana.txt"), json = Path.Combine(dir.FullName, "e.json");
+        // Cosines: king-queen 0.5, man-king 0.7071, man-apple 0.4082: the ratings rank them alike.
+        File.WriteAllText(sim, "king queen 5\nman king 8\nman apple 1\nman pear 3\n");
+        File.WriteAllText(ana, ": gender\nman woman king queen\nwoman man queen king\n: other\nman apple woman pear\n");
+        var (code, text, errors) = Invoke("word2vec", "evaluate", "--vectors", Vectors("v.txt"), "--similarity", sim, "--analogies", ana, "--json", json);
+        Assert.True(code == 0, errors);
+        Assert.Contains("similarity (" + sim + "): Spearman rho 1.0000 on 3 of 4 pairs", text, StringComparison.Ordinal);
+        Assert.Contains("  gender  100.00 %  (2 of 2; 2 answerable)\n  other     0.00 %  (0 of 1; 0 answerable)\n  all      66.67 %  (2 of 3; 2 answerable)\n", text, StringComparison.Ordinal);
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(3, doc.RootElement.GetProperty("similarity").GetProperty("scored").GetInt32());
+        Assert.Equal(2.0 / 3, doc.RootElement.GetProperty("analogies")[2].GetProperty("accuracy").GetDouble(), 12);
+    }
+
+    [Fact]
+    public void TokenizeWritesTheSentencesTrainSees()
+    {
+        string corpus = Path.Combine(dir.FullName, "c.txt"), tokens = Path.Combine(dir.FullName, "t.txt");
+        File.WriteAllText(corpus, "In the beginning, God created\n\n  the heaven; and the Earth.\n");
+        var (code, text, errors) = Invoke("word2vec", "tokenize", "--corpus", corpus, "--out", tokens);
+        Assert.True(code == 0, errors);
+        Assert.Equal("Wrote " + tokens + ": 2 sentences, 10 tokens from " + corpus + ".\n", text);
+        Assert.Equal("in the beginning god created\nthe heaven and the earth\n", File.ReadAllText(tokens));
+        (code, _, errors) = Invoke("word2vec", "tokenize", "--corpus", Path.Combine(dir.FullName, "none.txt"), "--out", tokens);
+        Assert.Equal(1, code);
+        Assert.Contains("--corpus: no file", errors, StringComparison.Ordinal);
+    }
 }

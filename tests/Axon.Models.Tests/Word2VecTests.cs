@@ -322,4 +322,21 @@ public class Word2VecTests
         // At the start the output vectors are zero, so each prediction costs (1 + 5)·ln 2 ≈ 4.16; training lowers it.
         Assert.InRange(last.AverageLoss, 0.5, 6 * Math.Log(2) - 0.3);
     }
+
+    [Fact]
+    public void InputVectorsStartUniformInTheInitRange()
+    {
+        // A rate too small to move anything: the vectors come back as initialised.
+        var options = new Word2VecOptions { Dimension = 20, MinCount = 1, Sample = 0, Epochs = 1, LearningRate = 1e-30f, UnigramTableSize = 1000 };
+        var corpus = TwoTopics(50);
+        var wide = new Word2VecTrainer(options).Train(corpus).Data.ToArray();
+        Assert.All(wide, w => Assert.InRange(Math.Abs(w), 0, 1f / 20));
+        Assert.InRange(wide.Max(), 0.9f / 20, 1f / 20);
+        Assert.InRange(wide.Min(), -1f / 20, -0.9f / 20);
+        Assert.InRange(wide.Average(), -0.005, 0.005);
+        // word2vec.c's range is half: the same draws, halved exactly.
+        var narrow = new Word2VecTrainer(options with { InitRange = 0.5f }).Train(corpus).Data.ToArray();
+        Assert.Equal(wide.Select(w => w / 2), narrow);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Word2VecTrainer(options with { InitRange = -1 }).Train(corpus));
+    }
 }

@@ -84,15 +84,30 @@ public sealed class WordVectorsTests : IDisposable
     [Fact]
     public void TheFilesHaveWord2vecsLayout()
     {
-        var v = new WordVectors(["a", "bc"], [1, -0.5f, 0.25f, 2], 2);
+        var v = new WordVectors(["a", "bc"], [1, -0.5f, 0.25f, 2e-7f], 2);
         WordVectorFiles.SaveText(v, File("v.txt"));
-        Assert.Equal("2 2\na 1 -0.5\nbc 0.25 2\n", System.IO.File.ReadAllText(File("v.txt")));
+        Assert.Equal("2 2\na 1 -0.5 \nbc 0.25 2e-07 \n", System.IO.File.ReadAllText(File("v.txt")));
         WordVectorFiles.SaveBinary(v, File("v.bin"));
-        byte[] expected = [.. "2 2\na "u8, .. BitConverter.GetBytes(1f), .. BitConverter.GetBytes(-0.5f), (byte)'\n', .. "bc "u8, .. BitConverter.GetBytes(0.25f), .. BitConverter.GetBytes(2f), (byte)'\n'];
+        byte[] expected = [.. "2 2\na "u8, .. BitConverter.GetBytes(1f), .. BitConverter.GetBytes(-0.5f), (byte)'\n', .. "bc "u8, .. BitConverter.GetBytes(0.25f), .. BitConverter.GetBytes(2e-7f), (byte)'\n'];
         Assert.Equal(expected, System.IO.File.ReadAllBytes(File("v.bin")));
         // word2vec.c's text writer leaves a space after each value; fastText's .vec too.
         System.IO.File.WriteAllText(File("c.txt"), "2 2\na 1.000000 -0.500000 \nbc 0.250000 2.000000 \n");
         Assert.Equal([1, -0.5f, 0.25f, 2], WordVectorFiles.LoadText(File("c.txt")).Data.ToArray());
+    }
+
+    [Fact]
+    public void FastTextsVecFilesReadAndWriteBackByteForByte()
+    {
+        // Written by Debian's fastText 0.9.2 (tests/Fixtures/make_fasttext_vectors.sh): 33 words, its end-of-line token
+        // </s> among them, 6 dimensions, values to 5 significant digits.
+        string path = Path.Combine(AppContext.BaseDirectory, "Fixtures", "fasttext_kjv_genesis.vec");
+        var v = WordVectorFiles.LoadText(path);
+        Assert.Equal((33, 6), (v.Count, v.Dimension));
+        Assert.Equal(["and", "the", "of"], v.Words.Take(3));
+        Assert.True(v.Contains("</s>"));
+        Assert.Equal([-0.060372f, 0.27347f, -0.058961f, 0.065616f, 0.11424f, 0.12236f], v["and"].ToArray());
+        WordVectorFiles.SaveText(v, File("again.vec"));
+        Assert.Equal(System.IO.File.ReadAllBytes(path), System.IO.File.ReadAllBytes(File("again.vec")));
     }
 
     [Fact]

@@ -19,7 +19,10 @@ public static class WordVectorFiles
     // The longest word the readers accept (word2vec.c's MAX_STRING is 100; fastText's tokens are longer).
     private const int MaxWordBytes = 1 << 12;
 
-    /// <summary>Writes the text format; values are written so that they read back to the same float.</summary>
+    /// <summary>
+    /// Writes the text format as word2vec.c and fastText write it (a header "count dimension", then per line the word and
+    /// its values, each followed by a space); values are the shortest decimals that read back to the same float.
+    /// </summary>
     public static void SaveText(WordVectors v, string path)
     {
         ArgumentNullException.ThrowIfNull(v);
@@ -30,8 +33,8 @@ public static class WordVectorFiles
             var sb = new StringBuilder();
             for (int i = 0; i < v.Count; i++)
             {
-                sb.Clear().Append(v.Words[i]);
-                foreach (float x in v.Data.Slice(i * v.Dimension, v.Dimension)) sb.Append(' ').Append(x.ToString("R", CultureInfo.InvariantCulture));
+                sb.Clear().Append(v.Words[i]).Append(' ');
+                foreach (float x in v.Data.Slice(i * v.Dimension, v.Dimension)) sb.Append(x.ToString("R", CultureInfo.InvariantCulture).Replace('E', 'e')).Append(' ');
                 w.WriteLine(sb);
             }
         });

@@ -110,9 +110,8 @@ public sealed class WordVectors
     }
 
     /// <summary>The vectors scaled to unit length (zero vectors stay zero), computed once.</summary>
-    private float[] Unit()
+    private float[] Unit() => LazyInitializer.EnsureInitialized(ref unit, () =>
     {
-        if (unit is not null) return unit;
         var u = new float[vectors.Length];
         for (int i = 0; i < Count; i++)
         {
@@ -120,6 +119,6 @@ public sealed class WordVectors
             float n = TensorPrimitives.Norm(row);
             if (n > 0) TensorPrimitives.Divide(row, n, u.AsSpan(i * Dimension, Dimension));
         }
-        return unit = u;
-    }
+        return u;
+    });
 }
