@@ -210,7 +210,11 @@ internal static class Word2VecCommand
                     ["similarity"] = new Dictionary<string, object> { ["set"] = simName, ["spearman"] = sim.Spearman, ["scored"] = sim.Scored, ["total"] = sim.Total },
                     ["analogies"] = ana.Select(a => new Dictionary<string, object>
                     {
-                        ["category"] = a.Category, ["accuracy"] = a.Accuracy, ["correct"] = a.Correct, ["answerable"] = a.Answerable, ["total"] = a.Total,
+                        ["category"] = a.Category,
+                        ["accuracy"] = a.Accuracy,
+                        ["correct"] = a.Correct,
+                        ["answerable"] = a.Answerable,
+                        ["total"] = a.Total,
                     }).ToArray(),
                 };
                 File.WriteAllText(jsonPath, System.Text.Json.JsonSerializer.Serialize(doc, Indented));

@@ -70,8 +70,12 @@ public sealed class WordVectorEvaluationTests : IDisposable
         // Every ordered pair of distinct pairs: n (n - 1) questions from n pairs.
         Assert.Equal(new Dictionary<string, int>
         {
-            ["gender"] = 16 * 15, ["plural"] = 18 * 17, ["past-tense"] = 15 * 14,
-            ["third-second-person"] = 13 * 12, ["land-people"] = 13 * 12, ["comparative"] = 10 * 9,
+            ["gender"] = 16 * 15,
+            ["plural"] = 18 * 17,
+            ["past-tense"] = 15 * 14,
+            ["third-second-person"] = 13 * 12,
+            ["land-people"] = 13 * 12,
+            ["comparative"] = 10 * 9,
         }, perCategory);
         Assert.Contains(new AnalogyQuestion("gender", "man", "woman", "king", "queen"), questions);
         Assert.All(questions, q => Assert.Equal(4, new[] { q.A, q.B, q.C, q.D }.Distinct().Count()));
