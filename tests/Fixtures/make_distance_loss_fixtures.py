@@ -194,6 +194,16 @@ case("cosine_embedding.vector", "cosine_embedding", lambda g: {"x1": randn(g, 5)
 
 for r in REDUCTIONS:
     case("margin_ranking." + r, "margin_ranking", lambda g: {"input1": randn(g, 9), "input2": randn(g, 9), "target": signs(g, 9)}, ["input1", "input2"], margin=0.5, reduction=r)
+
+
+def make_ties(g):
+    x1 = randn(g, 7)
+    x2 = randn(g, 7)
+    x2[::2] = x1[::2]  # at the hinge: clamp_min's gradient flows there
+    return {"input1": x1, "input2": x2, "target": signs(g, 7)}
+
+
+case("margin_ranking.ties", "margin_ranking", make_ties, ["input1", "input2"], margin=0.0, reduction="sum")
 case("margin_ranking.2d", "margin_ranking", lambda g: {"input1": randn(g, 3, 5), "input2": randn(g, 3, 5), "target": signs(g, 3, 5)}, ["input1", "input2"], margin=0.0, reduction="mean")
 
 

@@ -126,7 +126,7 @@ public static partial class Functional
         var dPos = PairwiseDistance(anchor, positive, p, eps);
         var dNeg = PairwiseDistance(anchor, negative, p, eps);
         if (swap) dNeg = dNeg.Minimum(PairwiseDistance(positive, negative, p, eps));
-        return Reduce((margin + dPos - dNeg).Relu(), reduction);
+        return Reduce((margin + dPos - dNeg).Clamp(min: 0), reduction);
     }
 
     /// <summary>
@@ -139,7 +139,7 @@ public static partial class Functional
     {
         CheckPairTarget(x1, x2, target, "ContrastiveLoss");
         var d = PairwiseDistance(x1, x2, 2, eps);
-        var loss = (target * d.Square() + (1.0 - target) * (margin - d).Relu().Square()) * 0.5;
+        var loss = (target * d.Square() + (1.0 - target) * (margin - d).Clamp(min: 0).Square()) * 0.5;
         return Reduce(loss, reduction);
     }
 
@@ -154,7 +154,7 @@ public static partial class Functional
         const double epsilon = 1e-12;
         var cos = (x1 * x2).Sum(-1) / ((x1.Square().Sum(-1) + epsilon) * (x2.Square().Sum(-1) + epsilon)).Sqrt();
         var zeros = Tensor.ZerosLike(cos);
-        var loss = Tensor.Where(target.Eq(1), 1.0 - cos, zeros) + Tensor.Where(target.Eq(-1), (cos - margin).Relu(), zeros);
+        var loss = Tensor.Where(target.Eq(1), 1.0 - cos, zeros) + Tensor.Where(target.Eq(-1), (cos - margin).Clamp(min: 0), zeros);
         return Reduce(loss, reduction);
     }
 
@@ -163,7 +163,7 @@ public static partial class Functional
     {
         if (!input1.Shape.SequenceEqual(input2.Shape) || !input1.Shape.SequenceEqual(target.Shape))
             throw new ArgumentException($"MarginRankingLoss: input1 {Shape(input1)}, input2 {Shape(input2)} and target {Shape(target)} must have the same shape.");
-        return Reduce((margin - target * (input1 - input2)).Relu(), reduction);
+        return Reduce((margin - target * (input1 - input2)).Clamp(min: 0), reduction);
     }
 
     /// <summary>Two embeddings [N, D] (or [D]) of one shape and a target of one label per pair, [N] (or []).</summary>
