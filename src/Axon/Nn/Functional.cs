@@ -6,7 +6,7 @@ namespace Axon.Nn;
 /// composite's values and gradient). Shapes: input [N, C] logits or scores and target [N] class indices
 /// (int64) unless stated otherwise.
 /// </summary>
-public static class Functional
+public static partial class Functional
 {
     internal static Tensor Reduce(Tensor perElement, Reduction reduction) => reduction switch
     {
