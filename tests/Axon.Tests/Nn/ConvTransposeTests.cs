@@ -67,6 +67,28 @@ public class ConvTransposeTests
         for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - a[i]) <= tolerance, $"element {i}: expected {e[i]}, got {a[i]}");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Float32AgreesOnTheCpuAndReferenceDevices(int groups)
+    {
+        // Channel counts large enough for the CPU's GEMM and direct kernels, which the float64 fixture cases may not reach.
+        var results = new List<double[][]>();
+        foreach (var device in new[] { Device.Cpu, Device.Reference })
+        {
+            var layer = new ConvTranspose2d(32, 16, 4, 2, 1, outputPadding: 1, groups: groups, generator: new Generator(11));
+            layer.To(device);
+            var x = Tensor.Randn([3, 32, 7, 5], new Generator(12)).To(device).Detach().RequiresGrad_();
+            var y = layer.Forward(x);
+            Assert.Equal([3, 16, 15, 11], y.GetShape());
+            (y.Square().Sum() * 0.5).Backward();
+            results.Add([y.ToDoubleArray(), x.Grad!.ToDoubleArray(), layer.Weight.Grad!.ToDoubleArray(), layer.Bias!.Grad!.ToDoubleArray()]);
+        }
+        for (int k = 0; k < 4; k++)
+            for (int i = 0; i < results[0][k].Length; i++)
+                Assert.True(Math.Abs(results[0][k][i] - results[1][k][i]) <= 1e-5 * (1 + Math.Abs(results[1][k][i])), $"result {k}, element {i}: cpu {results[0][k][i]}, reference {results[1][k][i]}");
+    }
+
     // ---- gradients ----
 
     public static TheoryData<int, int, int, int, int, int, int, int, int> GradCases() => new()

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Axon.IO;
 using Axon.Nn;
+using Axon.Tracing;
 using static Axon.Tests.GradCheck;
 
 namespace Axon.Tests.Nn;
@@ -134,6 +135,23 @@ public class UpsampleTests
         Assert.StartsWith("Interpolate: expected a 4-D input [N, C, H, W] for bilinear mode, got [2, 3, 4].", ex.Message, StringComparison.Ordinal);
         ex = Assert.Throws<ArgumentException>(() => Tensor.Interpolate(x, scaleFactor: (0.2, 1)));
         Assert.StartsWith("Interpolate: the scale factor (0.2, 1) makes an empty output 0 x 4 from input [1, 2, 3, 4].", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DecoderTraceReplaysOnANewBatch()
+    {
+        // A small decoder: Unflatten a code to [N, 4, 3, 3], a transposed convolution to 6 x 6, bilinear upsampling to 9 x 9.
+        var convT = new ConvTranspose2d(4, 2, 4, 2, 1, dtype: DType.Float64, generator: new Generator(1));
+        var unflatten = new Unflatten(1, 4, 3, 3);
+        var up = new Upsample(scaleFactor: 1.5, mode: "bilinear");
+        Tensor Decode(Tensor z) => up.Forward(convT.Forward(unflatten.Forward(z)));
+        var graph = Trace.Of(x => [Decode(x[0])], [Tensor.Randn([2, 36], new Generator(2), DType.Float64)]);
+        Assert.Equal(1, graph.OpCounts()["Conv2dInputGrad"]);
+        Assert.Equal(4, graph.OpCounts()["IndexSelect"]);
+        var z = Tensor.Randn([2, 36], new Generator(3), DType.Float64);
+        var y = graph.Run(z)[0];
+        Assert.Equal([2, 2, 9, 9], y.GetShape());
+        Assert.Equal(Decode(z).ToDoubleArray(), y.ToDoubleArray());
     }
 
     // ---- Unflatten ----
