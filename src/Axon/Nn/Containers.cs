@@ -94,3 +94,47 @@ public sealed class Flatten(int startDim = 1, int endDim = -1) : Module<Tensor, 
     /// <inheritdoc/>
     protected override string ExtraRepr() => $"start_dim={StartDim}, end_dim={EndDim}";
 }
+
+/// <summary>
+/// Unflattens dimension <see cref="Dim"/> of the input into <see cref="UnflattenedSize"/> (torch.nn.Unflatten), the inverse
+/// of <see cref="Flatten"/>: [N, 12] with dim 1 and sizes (3, 4) gives [N, 3, 4]. One size may be -1 (inferred).
+/// </summary>
+public sealed class Unflatten : Module<Tensor, Tensor>
+{
+    /// <summary>Creates the layer; <paramref name="unflattenedSize"/> must be non-empty with at most one -1.</summary>
+    public Unflatten(int dim, params int[] unflattenedSize)
+    {
+        ArgumentNullException.ThrowIfNull(unflattenedSize);
+        if (unflattenedSize.Length == 0) throw new ArgumentException("Unflatten: unflattened_size must be non-empty.", nameof(unflattenedSize));
+        if (unflattenedSize.Count(s => s == -1) > 1 || unflattenedSize.Any(s => s < -1))
+            throw new ArgumentException($"Unflatten: unflattened_size ({string.Join(", ", unflattenedSize)}) may hold one -1 and otherwise non-negative sizes.", nameof(unflattenedSize));
+        Dim = dim;
+        UnflattenedSize = (int[])unflattenedSize.Clone();
+    }
+
+    /// <summary>The dimension to unflatten (negative counts from the end).</summary>
+    public int Dim { get; }
+
+    /// <summary>The sizes that dimension is split into.</summary>
+    public IReadOnlyList<int> UnflattenedSize { get; }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input)
+    {
+        var shape = input.GetShape();
+        int d = Dim < 0 ? Dim + shape.Length : Dim;
+        if (d < 0 || d >= shape.Length)
+            throw new ArgumentOutOfRangeException(nameof(input), $"Unflatten: dim {Dim} is out of range for an input of {shape.Length} dimensions [{string.Join(", ", shape)}].");
+        long known = 1;
+        foreach (var s in UnflattenedSize) if (s != -1) known *= s;
+        bool infer = UnflattenedSize.Contains(-1);
+        if (infer ? known == 0 || shape[d] % known != 0 : known != shape[d])
+            throw new ArgumentException($"Unflatten: unflattened_size ({string.Join(", ", UnflattenedSize)}) does not match the size {shape[d]} of dim {Dim} of the input [{string.Join(", ", shape)}].", nameof(input));
+        int[] newShape = [.. shape[..d], .. UnflattenedSize.Select(s => s == -1 ? (int)(shape[d] / known) : s), .. shape[(d + 1)..]];
+        return input.Reshape(newShape);
+    }
+
+    /// <inheritdoc/>
+    protected override string ExtraRepr() =>
+        $"dim={Dim}, unflattened_size=({string.Join(", ", UnflattenedSize)}{(UnflattenedSize.Count == 1 ? "," : "")})";
+}
