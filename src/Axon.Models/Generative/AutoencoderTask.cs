@@ -34,8 +34,11 @@ public sealed class AutoencoderTask(Autoencoder model) : TrainingTask
     /// <summary>The corruption of the inputs (denoising autoencoder), applied to a copy; null feeds the clean input.</summary>
     public Transform? Corruption { get; init; }
 
-    /// <summary>The corruption's random source (seeded for a reproducible run).</summary>
-    public Generator? CorruptionGenerator { get; init; }
+    /// <summary>The corruption's random source (seeded for a reproducible run; saved in checkpoints).</summary>
+    public Generator CorruptionGenerator { get; init; } = new(0);
+
+    /// <inheritdoc/>
+    public override IReadOnlyDictionary<string, Generator> Generators => new Dictionary<string, Generator> { ["corruption"] = CorruptionGenerator };
 
     /// <summary>λ of the L1 penalty on the code, λ Σ|h| per image (0: none).</summary>
     public double L1Sparsity { get; init; }

@@ -93,6 +93,10 @@ public sealed class Gan : Module<Tensor, Tensor>
 public sealed class GanTask(Gan gan, Axon.Generator? noise = null) : TrainingTask
 {
     private readonly Gan gan = gan ?? throw new ArgumentNullException(nameof(gan));
+    private readonly Axon.Generator noise = noise ?? new Axon.Generator(0);
+
+    /// <summary>The codes' random source, saved in checkpoints.</summary>
+    public override IReadOnlyDictionary<string, Axon.Generator> Generators => new Dictionary<string, Axon.Generator> { ["noise"] = noise };
 
     /// <inheritdoc/>
     public override Module Model => gan;

@@ -128,6 +128,9 @@ public sealed class InfoGanTask(InfoGan gan, Axon.Generator? noise = null) : Tra
     private readonly InfoGan gan = gan ?? throw new ArgumentNullException(nameof(gan));
     private readonly Axon.Generator random = noise ?? new Axon.Generator(0);
 
+    /// <summary>The codes' random source, saved in checkpoints.</summary>
+    public override IReadOnlyDictionary<string, Axon.Generator> Generators => new Dictionary<string, Axon.Generator> { ["noise"] = random };
+
     /// <inheritdoc/>
     public override Module Model => gan;
 

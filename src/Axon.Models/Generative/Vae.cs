@@ -18,18 +18,21 @@ public sealed record VaeOutput(Tensor Logits, Tensor Mean, Tensor LogVar, Tensor
 /// </summary>
 public sealed class Vae : Module<Tensor, VaeOutput>
 {
-    private readonly Generator? noise;
+    private readonly Generator noise;
+
+    /// <summary>The source of ε (seeded; a <see cref="VaeTask"/> saves it in checkpoints).</summary>
+    public Generator Noise => noise;
 
     /// <summary>
     /// Creates the model; <paramref name="generator"/> initialises the weights, <paramref name="noise"/> draws ε (both
-    /// seeded for a reproducible run; null uses the global generator).
+    /// seeded for a reproducible run; a null noise generator is seeded with 0).
     /// </summary>
     public Vae(int inputSize = 784, int hidden = 400, int latent = 20, DType dtype = DType.Float32, Generator? generator = null, Generator? noise = null)
     {
         if (inputSize < 1 || hidden < 1 || latent < 1)
             throw new ArgumentOutOfRangeException(nameof(latent), $"Vae: sizes must be positive (input {inputSize}, hidden {hidden}, latent {latent}).");
         (InputSize, Hidden, Latent) = (inputSize, hidden, latent);
-        this.noise = noise;
+        this.noise = noise ?? new Generator(0);
         Fc1 = RegisterModule("fc1", new Linear(inputSize, hidden, dtype: dtype, generator: generator));
         Fc21 = RegisterModule("fc21", new Linear(hidden, latent, dtype: dtype, generator: generator));
         Fc22 = RegisterModule("fc22", new Linear(hidden, latent, dtype: dtype, generator: generator));

@@ -14,6 +14,9 @@ public sealed class VaeTask(Vae vae) : TrainingTask
     /// <inheritdoc/>
     public override Nn.Module Model => vae;
 
+    /// <summary>The model's source of ε, saved in checkpoints.</summary>
+    public override IReadOnlyDictionary<string, Generator> Generators => new Dictionary<string, Generator> { ["noise"] = vae.Noise };
+
     /// <inheritdoc/>
     public override TaskLoss Loss(Tensor input, Tensor target)
     {

@@ -23,6 +23,7 @@ public sealed partial class Trainer
     {
         var info = new CheckpointInfo { Epoch = Epoch, Step = Steps };
         info.CaptureGenerator("model", ModelGenerator).CaptureGenerator("data", dataGenerator);
+        foreach (var (name, g) in Task.Generators) info.CaptureGenerator("task." + name, g);
         if (metadata is not null)
             foreach (var (k, v) in metadata) info.Metadata[k] = v;
         info.Metadata[FormatKey] = Format;
@@ -48,6 +49,7 @@ public sealed partial class Trainer
         var info = Checkpoint.Load(path, Model, Optimizer, Scheduler);
         info.RestoreGenerator("model", ModelGenerator);
         info.RestoreGenerator("data", dataGenerator);
+        foreach (var (name, g) in Task.Generators) info.RestoreGenerator("task." + name, g);
         Steps = info.Step;
         history.Clear();
         try

@@ -82,6 +82,14 @@ public abstract class TrainingTask
         return new BatchScore(loss.Loss.Item() * loss.Count, loss.Count, loss.MetricSums);
     }
 
+    /// <summary>
+    /// The random sources the task draws from while training (a GAN's codes, a VAE's ε, a corruption), by name: the
+    /// trainer's checkpoints save and restore them (as <c>task.NAME</c>), so that resuming is exact. None by default.
+    /// </summary>
+    public virtual IReadOnlyDictionary<string, Generator> Generators => NoGenerators;
+
+    private static readonly Dictionary<string, Generator> NoGenerators = [];
+
     /// <summary>The augmentation of the training batches when <see cref="TrainerOptions.Augment"/> is set (none by default).</summary>
     public virtual Transform? Augmentation(IDataset train) => null;
 
