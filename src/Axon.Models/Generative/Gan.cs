@@ -101,6 +101,12 @@ public sealed class GanTask(Gan gan, Axon.Generator? noise = null) : TrainingTas
     /// <inheritdoc/>
     public override Module Model => gan;
 
+    /// <summary>
+    /// When true, real images in [0, 1] are mapped to [−1, 1] (x ↦ 2x − 1) before the discriminator sees them, to match
+    /// a generator ending in Tanh.
+    /// </summary>
+    public bool ScaleInputs { get; init; }
+
     /// <summary>Discriminator steps per generator step (Goodfellow's k).</summary>
     public int K { get; init; } = 1;
 
@@ -111,6 +117,7 @@ public sealed class GanTask(Gan gan, Axon.Generator? noise = null) : TrainingTas
     public override TaskLoss Loss(Tensor input, Tensor target)
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (ScaleInputs) input = input * 2.0 - 1.0;
         int n = input.Size(0);
         var fake = gan.Forward(gan.Codes(n, noise)).Detach();
         var realLogits = gan.Discriminator.Call(input);

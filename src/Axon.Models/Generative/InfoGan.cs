@@ -29,6 +29,24 @@ public sealed class InfoGan : Module<Tensor, Tensor>
         DiscriminatorSteps = RegisterBuffer("d_steps", Tensor.Zeros([], DType.Int64));
     }
 
+    /// <summary>
+    /// InfoGAN for 28×28 single-channel images (the paper's MNIST layout at width <paramref name="width"/> instead of 64):
+    /// the generator of <see cref="DcGan.CreateGenerator"/> on noise + categories + continuous inputs; the trunk of
+    /// <see cref="DcGan.CreateTrunk"/> followed by Linear (no bias) to <paramref name="features"/> → BatchNorm1d →
+    /// LeakyReLU 0.2, shared by D's head and Q's. Weights start as DCGAN's (<see cref="DcGan.InitializeWeights"/>).
+    /// </summary>
+    public static InfoGan ForFashionMnist(int noise = 62, int categories = 10, int continuous = 2, int width = 32, int features = 128, Generator? generator = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(features, 1);
+        var trunk = DcGan.CreateTrunk(width, generator);
+        trunk.Append(new Linear(2 * width * 7 * 7, features, bias: false, generator: generator));
+        trunk.Append(new BatchNorm1d(features));
+        trunk.Append(new LeakyReLU(0.2));
+        var gan = new InfoGan(DcGan.CreateGenerator(noise + categories + continuous, width, generator), trunk, features, noise, categories, continuous, generator);
+        DcGan.InitializeWeights(gan, generator);
+        return gan;
+    }
+
     /// <summary>Size of the unstructured noise z.</summary>
     public int Noise { get; }
 
@@ -134,6 +152,12 @@ public sealed class InfoGanTask(InfoGan gan, Axon.Generator? noise = null) : Tra
     /// <inheritdoc/>
     public override Module Model => gan;
 
+    /// <summary>
+    /// When true, real images in [0, 1] are mapped to [−1, 1] (x ↦ 2x − 1) before the discriminator sees them, to match
+    /// a generator ending in Tanh.
+    /// </summary>
+    public bool ScaleInputs { get; init; }
+
     /// <summary>Discriminator steps per generator step.</summary>
     public int K { get; init; } = 1;
 
@@ -147,6 +171,7 @@ public sealed class InfoGanTask(InfoGan gan, Axon.Generator? noise = null) : Tra
     public override TaskLoss Loss(Tensor input, Tensor target)
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (ScaleInputs) input = input * 2.0 - 1.0;
         int n = input.Size(0);
         var (z, cats) = gan.Inputs(n, random);
         var fake = gan.Forward(z).Detach();
