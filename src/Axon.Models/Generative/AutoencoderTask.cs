@@ -65,6 +65,12 @@ public sealed class AutoencoderTask(Autoencoder model) : TrainingTask
             ? Functional.BinaryCrossEntropyWithLogits(logits, clean, Reduction.Sum) / n
             : (logits.Sigmoid() - clean).Square().Sum() / n;
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal) { ["reconstruction"] = recon.Item() * n };
+        using (GradMode.NoGrad())
+        {
+            // Σ over pixels of the squared error per image, comparable between models and with doing nothing (the corrupted input).
+            metrics[SquaredErrorKey] = (logits.Sigmoid() - clean).Square().Sum().Item();
+            if (Corruption is not null) metrics[NoisySquaredErrorKey] = (fed - clean).Square().Sum().Item();
+        }
         var loss = recon;
         if (L1Sparsity > 0 || KlSparsityWeight > 0)
         {
@@ -81,6 +87,12 @@ public sealed class AutoencoderTask(Autoencoder model) : TrainingTask
         }
         return new TaskLoss(loss, n, metrics);
     }
+
+    /// <summary>Metric: Σ over pixels of (σ(logits) − x)², per image, x the clean image.</summary>
+    public const string SquaredErrorKey = "squared_error";
+
+    /// <summary>Metric with a corruption: Σ over pixels of (x̃ − x)², per image, x̃ the corrupted input (what returning it unchanged scores).</summary>
+    public const string NoisySquaredErrorKey = "noisy_squared_error";
 
     /// <summary>Σ_j KL(ρ ‖ ρ̂_j) = Σ_j ρ log(ρ/ρ̂_j) + (1 − ρ) log((1 − ρ)/(1 − ρ̂_j)), ρ̂ the batch mean of each code unit.</summary>
     public static Tensor KlSparsity(Tensor code, double rho)
