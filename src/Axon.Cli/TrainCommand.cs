@@ -26,7 +26,7 @@ internal static class TrainCommand
         var output = new Option<string?>("--output") { Description = "Output directory (default runs/MODEL)." }
             .Require(v => v is null || v.Trim().Length > 0, "must name a directory");
         var resume = new Option<bool>("--resume") { Description = "Continue the run in OUTPUT from its checkpoint, with its saved settings; --epochs, --limit, --data-dir, --threads and --top-k may override them." };
-        var command = new Command("train", "Train a model on Fashion-MNIST; with no arguments, the lecture CNN.");
+        var command = new Command("train", "Train a model on Fashion-MNIST: a classifier (with no arguments, the lecture CNN), an autoencoder, a VAE, a GAN or a Siamese network.");
         foreach (var option in common.All.Append(topK).Append(output).Append(resume)) command.Options.Add(option);
         // A resumed run takes its optimiser from the checkpoint, so the options are compared with the saved ones there instead.
         command.Validators.Add(r =>
@@ -145,11 +145,16 @@ internal static class TrainCommand
         return Path.GetFullPath(dir);
     }
 
-    /// <summary>Loads Fashion-MNIST, the first <paramref name="limit"/> training and limit/6 test images when limit &gt; 0.</summary>
-    internal static (IDataset Train, IDataset Test) LoadData(string? dataDir, int limit)
+    /// <summary>
+    /// Loads Fashion-MNIST, the first <paramref name="limit"/> training and limit/6 test images when limit &gt; 0;
+    /// normalised with the training set's mean and deviation, or with <paramref name="unitRange"/> as pixels in [0, 1]
+    /// (what the generative models take).
+    /// </summary>
+    internal static (IDataset Train, IDataset Test) LoadData(string? dataDir, int limit, bool unitRange = false)
     {
         string dir = ResolveDataDir(dataDir);
-        IDataset train = FashionMnist.Load(dir, train: true), test = FashionMnist.Load(dir, train: false);
+        float mean = unitRange ? 0 : FashionMnist.TrainMean, std = unitRange ? 1 : FashionMnist.TrainStd;
+        IDataset train = FashionMnist.Load(dir, train: true, mean, std), test = FashionMnist.Load(dir, train: false, mean, std);
         if (limit > 0)
         {
             train = new Subset(train, Enumerable.Range(0, Math.Min(limit, train.Count)).ToArray());
@@ -160,6 +165,7 @@ internal static class TrainCommand
 
     private static int Run(string modelName, TrainerOptions options, RunSettings run, string output, string? resumed)
     {
+        if (Axon.Models.Generative.GenerativeZoo.Contains(modelName)) return GenerativeTrain.Run(modelName, options, run, output, resumed);
         options.Validate();
         var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = run.Threads });
         string dataDir = ResolveDataDir(run.DataDir);

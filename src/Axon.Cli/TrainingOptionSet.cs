@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Axon.Models;
+using Axon.Models.Generative;
 using Axon.Models.Training;
 using Axon.Optim;
 
@@ -21,12 +22,18 @@ internal sealed class TrainingOptionSet
     {
         foreach (var s in TrainingSettings.All)
             if (include is null || include(s)) settings.Add((s, Create(s)));
-        Model.OneOf([.. ModelZoo.Names.Select(n => n.Name)], "name");
+        Model.OneOf([.. ModelNames], "name");
         Limit.Require(v => v >= 0, "must be non-negative (0 = all images)");
         DataDir.Require(v => v is null || v.Trim().Length > 0, "must name the directory holding the Fashion-MNIST IDX files");
     }
 
-    public Option<string> Model { get; } = new("--model") { Description = "Model: " + string.Join(", ", ModelZoo.Names.Select(n => n.Name)) + ".", DefaultValueFactory = _ => "lecture-cnn" };
+    public Option<string> Model { get; } = new("--model") { Description = "Model: the classifiers " + string.Join(", ", ModelZoo.Names.Select(n => n.Name)) + "; the unsupervised and generative models " + string.Join(", ", GenerativeZoo.Names.Select(n => n.Name)) + ".", DefaultValueFactory = _ => "lecture-cnn" };
+
+    /// <summary>The classifiers' and the generative models' names.</summary>
+    private static IEnumerable<string> ModelNames => ModelZoo.Names.Select(n => n.Name).Concat(GenerativeZoo.Names.Select(n => n.Name));
+
+    /// <summary>The options a model's training starts from: a generative model's recipe, or the classifier's.</summary>
+    public static TrainerOptions Recipe(string name) => GenerativeZoo.Contains(name) ? GenerativeZoo.TrainingRecipe(name) : ModelZoo.TrainingRecipe(name);
 
     public Option<int> Threads { get; } = NewThreadsOption();
 
@@ -101,7 +108,7 @@ internal sealed class TrainingOptionSet
     /// </summary>
     public TrainerOptions Build(ParseResult p, TrainerOptions? start = null)
     {
-        var options = start ?? ModelZoo.TrainingRecipe(p.GetValue(Model) ?? "");
+        var options = start ?? Recipe(p.GetValue(Model) ?? "");
         // Another optimiser than the recipe's starts from its own hyper-parameters, not from the recipe's.
         if (p.GetResult(this["optimizer"]) is { Implicit: false } && p.GetValue((Option<string>)this["optimizer"]) is { } typed && typed != options.Optimizer)
             options = options with { OptimizerSettings = null };
@@ -119,7 +126,7 @@ internal sealed class TrainingOptionSet
     {
         var optimizerOption = (Option<string>)this["optimizer"];
         string optimizer = r.GetResult(optimizerOption) is OptionResult { Implicit: false } typed0
-            ? typed0.GetValueOrDefault<string>()! : ModelZoo.TrainingRecipe(r.ValueOr(Model, "lecture-cnn")).Optimizer;
+            ? typed0.GetValueOrDefault<string>()! : Recipe(r.ValueOr(Model, "lecture-cnn")).Optimizer;
         if (!OptimizerFactory.Names.Contains(optimizer)) return;  // already reported
         var takenOptions = settings.Where(s => s.Setting.OptimizerSetting is not null && s.Setting.AppliesTo(optimizer)).Select(s => s.Option.Name);
         foreach (var (s, option) in settings)

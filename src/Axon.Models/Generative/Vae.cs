@@ -18,10 +18,14 @@ public sealed record VaeOutput(Tensor Logits, Tensor Mean, Tensor LogVar, Tensor
 /// </summary>
 public sealed class Vae : Module<Tensor, VaeOutput>
 {
-    private readonly Generator noise;
+    private Generator noise;
 
     /// <summary>The source of ε (seeded; a <see cref="VaeTask"/> saves it in checkpoints).</summary>
-    public Generator Noise => noise;
+    public Generator Noise
+    {
+        get => noise;
+        set => noise = value ?? throw new ArgumentNullException(nameof(value));
+    }
 
     /// <summary>
     /// Creates the model; <paramref name="generator"/> initialises the weights, <paramref name="noise"/> draws ε (both
