@@ -118,8 +118,8 @@ public static class GenerativeZoo
     {
         var seen = new ClassIndex(train, Enumerable.Range(0, FirstHeldOutClass));
         var heldOut = new ClassIndex(test, Enumerable.Range(FirstHeldOutClass, 10 - FirstHeldOutClass));
-        var pairs = new SiamesePairs(seen, Math.Min(SiamesePairsPerEpoch, 2 * seen.Data.Count), seed + 2);
-        var testPairs = new SiamesePairs(heldOut, Math.Max(2, Math.Min(5_000, heldOut.Data.Count)), seed + 3);
+        var pairs = new SiamesePairs(seen, Math.Min(SiamesePairsPerEpoch, 2 * seen.Classes.Sum(c => seen.Of(c).Count)), seed + 2);
+        var testPairs = new SiamesePairs(heldOut, Math.Max(2, Math.Min(5_000, heldOut.Classes.Sum(c => heldOut.Of(c).Count))), seed + 3);
         return new GenerativeSetup
         {
             Task = new SiameseTask(net),
