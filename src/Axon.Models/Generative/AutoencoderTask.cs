@@ -16,9 +16,9 @@ public enum ReconstructionLoss
 
 /// <summary>
 /// Trains an autoencoder (<see cref="Autoencoder"/>, <see cref="ConvAutoencoder"/>, any <see cref="AutoencoderBase"/>) with
-/// the <see cref="Trainer"/>: the loss per image is the reconstruction of the clean input from a possibly corrupted one (denoising: <see cref="Corruption"/>), plus the sparsity penalties on the
-/// code (L1: λ Σ|h|; KL: β Σ_j KL(ρ ‖ ρ̂_j) with ρ̂_j the batch's mean activation of unit j, for a code in (0, 1)) and the
-/// contractive penalty λ ‖J_h(x)‖²_F. The reconstruction and the clean input are compared in the input's own shape (both
+/// the <see cref="Trainer"/>: the loss per image is the reconstruction of the clean input from a possibly corrupted one
+/// (denoising: <see cref="Corruption"/>), plus the sparsity penalties on the code (L1: λ Σ|h|; KL: β Σ_j KL(ρ ‖ ρ̂_j)
+/// with ρ̂_j the batch's mean activation of unit j, for a code in (0, 1)) and the contractive penalty λ ‖J_h(x)‖²_F. The reconstruction and the clean input are compared in the input's own shape (both
 /// flattened to [N, pixels] for the sums), and the code's penalties see the code flattened to [N, code size]. The
 /// targets (class labels) are ignored. Metrics: "reconstruction" (per image) and, when set, "sparsity" and "contractive".
 /// </summary>
