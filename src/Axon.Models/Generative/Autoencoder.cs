@@ -9,7 +9,7 @@ namespace Axon.Models.Generative;
 /// denoising, contractive) are the same network trained differently (<see cref="AutoencoderTask"/>).
 /// State-dict keys: <c>encoder.0.weight</c>, …, <c>decoder.0.weight</c>, ….
 /// </summary>
-public sealed class Autoencoder : Module<Tensor, Tensor>
+public sealed class Autoencoder : AutoencoderBase
 {
     /// <summary>
     /// Creates the network for sizes [input, hidden…, code]; <paramref name="codeActivation"/> is applied to the code
@@ -52,32 +52,10 @@ public sealed class Autoencoder : Module<Tensor, Tensor>
     public Sequential Decoder { get; }
 
     /// <summary>The code of each input row ([N, ...] flattened to [N, sizes[0]]).</summary>
-    public Tensor Encode(Tensor input) => Encoder.Call(Rows(input));
+    public override Tensor Encode(Tensor input) => Encoder.Call(Rows(input));
 
     /// <summary>The reconstruction's logits for codes [N, code].</summary>
-    public Tensor Decode(Tensor code) => Decoder.Call(code);
-
-    /// <summary>The reconstruction's logits, [N, sizes[0]].</summary>
-    public override Tensor Forward(Tensor input) => Decode(Encode(input));
-
-    /// <summary>
-    /// The contractive penalty Σ_n Σ_i ‖∂h_i(x_n)/∂x_n‖², the squared Frobenius norm of the encoder's Jacobian summed over
-    /// the batch (Rifai et al. 2011), differentiable: one gradient of Σ_n h_i(x_n) per code unit, with createGraph, so
-    /// training can descend it (second derivatives).
-    /// </summary>
-    public Tensor ContractivePenalty(Tensor input)
-    {
-        var x = Rows(input).Detach().RequiresGrad_();
-        var h = Encoder.Call(x);
-        Tensor? total = null;
-        for (int i = 0; i < h.Size(1); i++)
-        {
-            var gi = Autograd.Grad(h.Select(1, i).Sum(), x, retainGraph: true, createGraph: true);
-            var sq = gi.Square().Sum();
-            total = total is null ? sq : total + sq;
-        }
-        return total!;
-    }
+    public override Tensor Decode(Tensor code) => Decoder.Call(code);
 
     private Tensor Rows(Tensor input)
     {

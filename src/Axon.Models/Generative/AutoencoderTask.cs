@@ -15,15 +15,16 @@ public enum ReconstructionLoss
 }
 
 /// <summary>
-/// Trains an <see cref="Autoencoder"/> with the <see cref="Trainer"/>: the loss per image is the reconstruction of the
-/// clean input from a possibly corrupted one (denoising: <see cref="Corruption"/>), plus the sparsity penalties on the
-/// code (L1: λ Σ|h|; KL: β Σ_j KL(ρ ‖ ρ̂_j) with ρ̂_j the batch's mean activation of unit j, for a code in (0, 1)) and the
-/// contractive penalty λ ‖J_h(x)‖²_F. The targets (class labels) are ignored. Metrics: "reconstruction" (per image)
-/// and, when set, "sparsity" and "contractive".
+/// Trains an autoencoder (<see cref="Autoencoder"/>, <see cref="ConvAutoencoder"/>, any <see cref="AutoencoderBase"/>) with
+/// the <see cref="Trainer"/>: the loss per image is the reconstruction of the clean input from a possibly corrupted one
+/// (denoising: <see cref="Corruption"/>), plus the sparsity penalties on the code (L1: λ Σ|h|; KL: β Σ_j KL(ρ ‖ ρ̂_j)
+/// with ρ̂_j the batch's mean activation of unit j, for a code in (0, 1)) and the contractive penalty λ ‖J_h(x)‖²_F. The reconstruction and the clean input are compared in the input's own shape (both
+/// flattened to [N, pixels] for the sums), and the code's penalties see the code flattened to [N, code size]. The
+/// targets (class labels) are ignored. Metrics: "reconstruction" (per image) and, when set, "sparsity" and "contractive".
 /// </summary>
-public sealed class AutoencoderTask(Autoencoder model) : TrainingTask
+public sealed class AutoencoderTask(AutoencoderBase model) : TrainingTask
 {
-    private readonly Autoencoder model = model ?? throw new ArgumentNullException(nameof(model));
+    private readonly AutoencoderBase model = model ?? throw new ArgumentNullException(nameof(model));
 
     /// <inheritdoc/>
     public override Module Model => model;
@@ -57,10 +58,17 @@ public sealed class AutoencoderTask(Autoencoder model) : TrainingTask
     {
         ArgumentNullException.ThrowIfNull(input);
         int n = input.Size(0);
-        var clean = input.Reshape(n, model.Sizes[0]);
-        var fed = Corruption is null ? clean : Corruption.Apply(clean.Clone().Contiguous(), CorruptionGenerator);
+        // The model sees the (corrupted) input in its own shape ([N, 1, 28, 28] for a convolutional encoder, anything
+        // with the right number of values for the MLP); the sums below run over rows [N, pixels].
+        var fed = Corruption is null ? input : Corruption.Apply(input.Clone().Contiguous(), CorruptionGenerator);
         var code = model.Encode(fed);
-        var logits = model.Decode(code);
+        var decoded = model.Decode(code);
+        if (decoded.Size(0) != n || decoded.NumEl != input.NumEl)
+            throw new ArgumentException($"AutoencoderTask: the reconstruction [{string.Join(", ", decoded.Shape.ToArray())}] does not match the input [{string.Join(", ", input.Shape.ToArray())}].", nameof(input));
+        var clean = input.Reshape(n, -1);
+        var logits = decoded.Reshape(n, -1);
+        var fedRows = fed.Reshape(n, -1);
+        code = code.Reshape(n, -1);
         var recon = Reconstruction == ReconstructionLoss.BinaryCrossEntropy
             ? Functional.BinaryCrossEntropyWithLogits(logits, clean, Reduction.Sum) / n
             : (logits.Sigmoid() - clean).Square().Sum() / n;
@@ -69,7 +77,7 @@ public sealed class AutoencoderTask(Autoencoder model) : TrainingTask
         {
             // Σ over pixels of the squared error per image, comparable between models and with doing nothing (the corrupted input).
             metrics[SquaredErrorKey] = (logits.Sigmoid() - clean).Square().Sum().Item();
-            if (Corruption is not null) metrics[NoisySquaredErrorKey] = (fed - clean).Square().Sum().Item();
+            if (Corruption is not null) metrics[NoisySquaredErrorKey] = (fedRows - clean).Square().Sum().Item();
         }
         var loss = recon;
         if (L1Sparsity > 0 || KlSparsityWeight > 0)
