@@ -54,7 +54,7 @@ internal static class GenerateCommand
                 return 0;
             }
             var (rows, columns) = ParseGrid(p.GetValue(grid)!)!.Value;
-            bool needsImages = model is Autoencoder || (model is Vae && (p.GetValue(interpolate) || p.GetValue(traverse)));
+            bool needsImages = model is AutoencoderBase || (model is Vae && (p.GetValue(interpolate) || p.GetValue(traverse)));
             var data = needsImages ? Test() : null;
             IReadOnlyList<ImageGrid> grids = p.GetValue(interpolate) ? [GenerativePictures.Interpolation(model, rows, columns, generator, data)]
                 : p.GetValue(traverse) ? GenerativePictures.Traversals(model, columns, generator, data, p.GetValue(range))
@@ -71,7 +71,7 @@ internal static class GenerateCommand
     {
         yield return ("samples.png", [GenerativePictures.Samples(model, 8, 8, generator, test, name is null ? null : GenerativeZoo.Corruption(name))]);
         yield return ("interpolation.png", [GenerativePictures.Interpolation(model, 8, 10, generator, test)]);
-        if (model is not Autoencoder) yield return ("traversal.png", GenerativePictures.Traversals(model, 9, generator, test));
+        if (model is not AutoencoderBase) yield return ("traversal.png", GenerativePictures.Traversals(model, 9, generator, test));
     }
 
     /// <summary>Creates the generative model a weights file or checkpoint was saved from, and loads it (evaluation mode).</summary>

@@ -28,16 +28,20 @@ public abstract class AutoencoderBase : Module<Tensor, Tensor>
     public Tensor ContractivePenalty(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        // Evaluation runs without recording, but the penalty is made of derivatives: take them anyway and return the value only.
+        bool recording = GradMode.IsEnabled;
+        using var enable = GradMode.EnableGrad();
         var x = input.Detach().RequiresGrad_();
         var h = Encode(x);
         h = h.Reshape(h.Size(0), -1);
         Tensor? total = null;
         for (int i = 0; i < h.Size(1); i++)
         {
-            var gi = Autograd.Grad(h.Select(1, i).Sum(), x, retainGraph: true, createGraph: true);
+            var gi = Autograd.Grad(h.Select(1, i).Sum(), x, retainGraph: true, createGraph: recording);
             var sq = gi.Square().Sum();
             total = total is null ? sq : total + sq;
         }
-        return total ?? throw new InvalidOperationException($"{GetType().Name}.ContractivePenalty: the code of [{string.Join(", ", input.Shape.ToArray())}] has no units.");
+        if (total is null) throw new InvalidOperationException($"{GetType().Name}.ContractivePenalty: the code of [{string.Join(", ", input.Shape.ToArray())}] has no units.");
+        return recording ? total : total.Detach();
     }
 }

@@ -44,7 +44,7 @@ public static class GenerativePictures
                 return new ImageGrid(Shape(images, rows, columns), "InfoGAN: row k has categorical code k; noise and continuous codes random",
                     Enumerable.Range(0, rows).Select(r => $"c={r % info.Categories}").ToList());
             }
-            case Autoencoder ae:
+            case AutoencoderBase ae:
             {
                 var source = Need(data, "reconstructions");
                 int per = corruption is null ? 2 : 3, pairs = Math.Max(1, rows / per);
@@ -96,7 +96,7 @@ public static class GenerativePictures
                 for (int r = 0; r < rows; r++) lines.Add(vae.Interpolate(ends.Narrow(0, 2 * r, 1), ends.Narrow(0, 2 * r + 1, 1), steps));
                 return new ImageGrid(Shape(Tensor.Cat(lines.ToArray(), 0), rows, steps), "VAE: decoded straight lines between the codes of two test images");
             }
-            case Autoencoder ae:
+            case AutoencoderBase ae:
             {
                 var ends = Pick(Need(data, "an autoencoder's interpolation"), 2 * rows, generator, model);
                 var codes = ae.Encode(ends);
@@ -222,7 +222,7 @@ public static class GenerativePictures
         return (Tensor.Cat(parts.ToArray(), 0).To(DType.Float32).To(Device.Cpu), categories);
     }
 
-    private static Tensor Reconstruct(Autoencoder ae, Tensor images) => InEvalMode(ae, () => ae.Call(images).Sigmoid().Reshape(images.Shape.ToArray()));
+    private static Tensor Reconstruct(AutoencoderBase ae, Tensor images) => InEvalMode(ae, () => ae.Call(images).Sigmoid().Reshape(images.Shape.ToArray()));
 
     private static T InEvalMode<T>(Module model, Func<T> body)
     {

@@ -50,6 +50,7 @@ public static class GenerativeZoo
     private static readonly Dictionary<string, Entry> Models = new(StringComparer.OrdinalIgnoreCase)
     {
         ["autoencoder"] = new("undercomplete MLP autoencoder 784-256-64 (linear code), BCE reconstruction", g => new Autoencoder([784, 256, 64], generator: g), AutoencoderRecipe),
+        ["conv-autoencoder"] = new("undercomplete convolutional autoencoder (two stride-2 convolutions to a 32-d code, two transposed convolutions back), BCE", g => new ConvAutoencoder(32, 16, generator: g), AutoencoderRecipe),
         ["denoising-ae"] = new("denoising autoencoder 784-256-64, inputs with Gaussian noise σ 0.5 (clamped to [0, 1])", g => new Autoencoder([784, 256, 64], generator: g), AutoencoderRecipe),
         ["sparse-ae"] = new("sparse autoencoder 784-256 with a sigmoid code and the KL sparsity penalty (ρ 0.05, β 1)", g => new Autoencoder([784, 256], codeActivation: () => new Sigmoid(), generator: g), AutoencoderRecipe),
         ["contractive-ae"] = new("contractive autoencoder 784-64 with a sigmoid code and the penalty 0.1·‖J‖² (second derivatives)", g => new Autoencoder([784, 64], codeActivation: () => new Sigmoid(), generator: g), AutoencoderRecipe with { Epochs = 3 }),
@@ -96,7 +97,7 @@ public static class GenerativeZoo
         GenerativeSetup Images(TrainingTask task) => new() { Task = task, Train = train, Test = test };
         return (name.ToLowerInvariant(), model) switch
         {
-            ("autoencoder", Autoencoder ae) => Images(new AutoencoderTask(ae)),
+            ("autoencoder" or "conv-autoencoder", AutoencoderBase ae) => Images(new AutoencoderTask(ae)),
             ("denoising-ae", Autoencoder ae) => Images(new AutoencoderTask(ae) { Corruption = Corruption(name), CorruptionGenerator = noise }),
             ("sparse-ae", Autoencoder ae) => Images(new AutoencoderTask(ae) { KlSparsityWeight = 1, KlSparsityTarget = 0.05 }),
             ("contractive-ae", Autoencoder ae) => Images(new AutoencoderTask(ae) { Contractive = 0.1 }),
