@@ -18,7 +18,8 @@ namespace Axon.Cli;
 /// </summary>
 internal static class JudgeCommand
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // Relaxed escaping keeps apostrophes and accents readable in the file (it is data, never embedded in HTML).
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The key of the images in a samples file.</summary>
     public const string ImagesKey = "images";
