@@ -31,6 +31,7 @@ internal static partial class Cli
             ModelCommands.Eval(),
             ModelCommands.Predict(),
             ModelCommands.Summary(),
+            JudgeCommand.Create(),
             ToyCommand.Create(),
             RnnMemoryCommand.Create(),
             Word2VecCommand.Create(),

@@ -28,6 +28,17 @@ public sealed class LectureCnn : Module<Tensor, Tensor>
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => Classifier.Call(Features.Call(input).Flatten(1));
+
+    /// <summary>
+    /// The activations that feed the last linear layer, [N, 256]: the network up to the logits. Used as a feature space
+    /// (e.g. for a Fréchet distance between image sets, <see cref="Generative.ClassifierFeatures"/>).
+    /// </summary>
+    public Tensor Penultimate(Tensor input)
+    {
+        var x = Features.Call(input).Flatten(1);
+        for (int i = 0; i < Classifier.Count - 1; i++) x = Classifier[i].Call(x);
+        return x;
+    }
 }
 
 /// <summary>
@@ -57,6 +68,17 @@ public sealed class LeNet5 : Module<Tensor, Tensor>
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => Classifier.Call(Features.Call(input).Flatten(1));
+
+    /// <summary>
+    /// The activations that feed the last linear layer, [N, 84]: the network up to the logits. Used as a feature space
+    /// (e.g. for a Fréchet distance between image sets, <see cref="Generative.ClassifierFeatures"/>).
+    /// </summary>
+    public Tensor Penultimate(Tensor input)
+    {
+        var x = Features.Call(input).Flatten(1);
+        for (int i = 0; i < Classifier.Count - 1; i++) x = Classifier[i].Call(x);
+        return x;
+    }
 }
 
 /// <summary>
