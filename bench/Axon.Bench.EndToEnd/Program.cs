@@ -54,6 +54,9 @@ switch (opts.Workload)
     case "time-to-accuracy": Workloads.TimeToAccuracy(opts, result); break;
     case "gemm": Workloads.GemmRun(opts, result); break;
     case "profile": Workloads.Profile(opts, result); break;
+    case "profile-gan": Workloads.ProfileGan(opts, result); break;
+    case "micro-backward": Workloads.MicroBackward(opts, result); break;
+    case "generative-steps": Workloads.GenerativeSteps(opts, result); break;
     case "rnn-train": Workloads.RnnTrain(opts, result); break;
     case "rnn-latency": Workloads.RnnLatency(opts, result); break;
     case "charlm-train": Workloads.CharLmTrain(opts, result); break;

@@ -52,7 +52,8 @@ public sealed partial class Tensor
     {
         var x = this;
         return Compute.LeakyRelu(x, negativeSlope).Record("LeakyRelu", [x], new OpAttributes(("negative_slope", negativeSlope)),
-            g => [g * Compute.Where(x.Gt(0), OnesLike(x), Full(x.ShapeArray, negativeSlope, x.DType, x.Device))]);
+            // slope + (1 − slope)·[x > 0]: three vectorised passes, and differentiable again (the step has zero gradient).
+            g => [g * (x.Gt(0) * (1.0 - negativeSlope) + negativeSlope)]);
     }
 
     /// <summary>Clamps to [min, max] (either bound may be null); the gradient flows where min &lt;= x &lt;= max.</summary>

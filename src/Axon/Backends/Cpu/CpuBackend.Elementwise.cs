@@ -270,24 +270,28 @@ public sealed partial class CpuBackend
         var it = new RowIterator(shape, [r.StrideArray, sc, sa, sb], [r.Offset, cond.Offset, a.Offset, b.Offset]);
         int n = it.InnerLength;
         int ic = it.InnerStride(1), ia = it.InnerStride(2), ib = it.InnerStride(3);
+        // The dtype switches are hoisted out of the loop: one typed row loop per (condition, value) dtype pair.
+        switch (cond.DType, dtype)
+        {
+            case (DType.Float32, DType.Float32): WhereRows(ref it, n, cond.Data<float>(), ic, a.Data<float>(), ia, b.Data<float>(), ib, r.Data<float>()); break;
+            case (DType.Float32, DType.Float64): WhereRows(ref it, n, cond.Data<float>(), ic, a.Data<double>(), ia, b.Data<double>(), ib, r.Data<double>()); break;
+            case (DType.Float32, _): WhereRows(ref it, n, cond.Data<float>(), ic, a.Data<long>(), ia, b.Data<long>(), ib, r.Data<long>()); break;
+            case (DType.Float64, DType.Float32): WhereRows(ref it, n, cond.Data<double>(), ic, a.Data<float>(), ia, b.Data<float>(), ib, r.Data<float>()); break;
+            case (DType.Float64, DType.Float64): WhereRows(ref it, n, cond.Data<double>(), ic, a.Data<double>(), ia, b.Data<double>(), ib, r.Data<double>()); break;
+            case (DType.Float64, _): WhereRows(ref it, n, cond.Data<double>(), ic, a.Data<long>(), ia, b.Data<long>(), ib, r.Data<long>()); break;
+            case (_, DType.Float32): WhereRows(ref it, n, cond.Data<long>(), ic, a.Data<float>(), ia, b.Data<float>(), ib, r.Data<float>()); break;
+            case (_, DType.Float64): WhereRows(ref it, n, cond.Data<long>(), ic, a.Data<double>(), ia, b.Data<double>(), ib, r.Data<double>()); break;
+            default: WhereRows(ref it, n, cond.Data<long>(), ic, a.Data<long>(), ia, b.Data<long>(), ib, r.Data<long>()); break;
+        }
+    }
+
+    private static void WhereRows<TC, T>(ref RowIterator it, int n, TC[] c, int ic, T[] a, int ia, T[] b, int ib, T[] r)
+        where TC : unmanaged, INumberBase<TC>
+    {
         while (it.Next())
         {
             int od = it.Offset(0), oc = it.Offset(1), oa = it.Offset(2), ob = it.Offset(3);
-            for (int i = 0; i < n; i++)
-            {
-                bool c = cond.DType switch
-                {
-                    DType.Float32 => cond.Data<float>()[oc + i * ic] != 0,
-                    DType.Float64 => cond.Data<double>()[oc + i * ic] != 0,
-                    _ => cond.Data<long>()[oc + i * ic] != 0,
-                };
-                switch (dtype)
-                {
-                    case DType.Float32: r.Data<float>()[od + i] = c ? a.Data<float>()[oa + i * ia] : b.Data<float>()[ob + i * ib]; break;
-                    case DType.Float64: r.Data<double>()[od + i] = c ? a.Data<double>()[oa + i * ia] : b.Data<double>()[ob + i * ib]; break;
-                    default: r.Data<long>()[od + i] = c ? a.Data<long>()[oa + i * ia] : b.Data<long>()[ob + i * ib]; break;
-                }
-            }
+            for (int i = 0; i < n; i++) r[od + i] = !TC.IsZero(c[oc + i * ic]) ? a[oa + i * ia] : b[ob + i * ib];
         }
     }
 

@@ -61,17 +61,33 @@ public sealed partial class CpuBackend
     private void BatchStats<T>(T[] x, int off, int n, int c, int s, double[] mean, double[] var) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double m = (double)n * s;
+        if (s == 1)
+        {
+            // [N, C] (BatchNorm1d): walk the rows in memory order, accumulating every channel at once, in double.
+            for (int i = 0; i < n; i++)
+            {
+                var row = x.AsSpan(off + i * c, c);
+                for (int ch = 0; ch < c; ch++) mean[ch] += double.CreateTruncating(row[ch]);
+            }
+            for (int ch = 0; ch < c; ch++) mean[ch] /= m;
+            for (int i = 0; i < n; i++)
+            {
+                var row = x.AsSpan(off + i * c, c);
+                for (int ch = 0; ch < c; ch++) { double d = double.CreateTruncating(row[ch]) - mean[ch]; var[ch] += d * d; }
+            }
+            for (int ch = 0; ch < c; ch++) var[ch] /= m;
+            return;
+        }
         int parts = Math.Min(c, Threads);
         KernelThreads.For(parts, part =>
         {
+            // In double throughout: the statistics are sums of many values (and must match the reference backend's).
             for (int ch = c * part / parts; ch < c * (part + 1) / parts; ch++)
             {
                 double sum = 0;
-                for (int i = 0; i < n; i++)
-                    foreach (var v in x.AsSpan(off + (i * c + ch) * s, s)) sum += double.CreateTruncating(v);
+                for (int i = 0; i < n; i++) sum += PlaneSum(x.AsSpan(off + (i * c + ch) * s, s));
                 double mu = sum / m, sq = 0;
-                for (int i = 0; i < n; i++)
-                    foreach (var v in x.AsSpan(off + (i * c + ch) * s, s)) { double d = double.CreateTruncating(v) - mu; sq += d * d; }
+                for (int i = 0; i < n; i++) sq += PlaneCentredSquares(x.AsSpan(off + (i * c + ch) * s, s), mu);
                 mean[ch] = mu;
                 var[ch] = sq / m;
             }
@@ -98,6 +114,15 @@ public sealed partial class CpuBackend
 
     private static void Affine<T>(T[] x, int off, int n, int c, int s, double[] scale, double[] shift, T[] y) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (s == 1)
+        {
+            // [N, C]: one fused multiply-add per row with the per-channel scale and shift as vectors.
+            var sc = new T[c];
+            var sh = new T[c];
+            for (int ch = 0; ch < c; ch++) (sc[ch], sh[ch]) = (T.CreateTruncating(scale[ch]), T.CreateTruncating(shift[ch]));
+            for (int i = 0; i < n; i++) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd<T>(x.AsSpan(off + i * c, c), sc, sh, y.AsSpan(i * c, c));
+            return;
+        }
         for (int i = 0; i < n; i++)
             for (int ch = 0; ch < c; ch++)
             {
@@ -159,18 +184,28 @@ public sealed partial class CpuBackend
 
     private static void BnSums<T>(T[] x, int xo, T[] g, int go, int n, int c, int s, double[] mean, double[] invstd, double[] sumG, double[] sumGx) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (s == 1)
+        {
+            // [N, C]: rows in memory order, every channel at once, in double.
+            for (int i = 0; i < n; i++)
+            {
+                var xs = x.AsSpan(xo + i * c, c);
+                var gs = g.AsSpan(go + i * c, c);
+                for (int ch = 0; ch < c; ch++)
+                {
+                    double gv = double.CreateTruncating(gs[ch]);
+                    sumG[ch] += gv;
+                    sumGx[ch] += gv * (double.CreateTruncating(xs[ch]) - mean[ch]);
+                }
+            }
+            for (int ch = 0; ch < c; ch++) sumGx[ch] *= invstd[ch];
+            return;
+        }
         for (int i = 0; i < n; i++)
             for (int ch = 0; ch < c; ch++)
             {
-                var xs = x.AsSpan(xo + (i * c + ch) * s, s);
-                var gs = g.AsSpan(go + (i * c + ch) * s, s);
-                double sg = 0, sgx = 0, mu = mean[ch];
-                for (int j = 0; j < s; j++)
-                {
-                    double gv = double.CreateTruncating(gs[j]);
-                    sg += gv;
-                    sgx += gv * (double.CreateTruncating(xs[j]) - mu);
-                }
+                // In double, as the reference backend sums.
+                var (sg, sgx) = PlaneGradientSums(x.AsSpan(xo + (i * c + ch) * s, s), g.AsSpan(go + (i * c + ch) * s, s), mean[ch]);
                 sumG[ch] += sg;
                 sumGx[ch] += sgx * invstd[ch];
             }
@@ -178,16 +213,110 @@ public sealed partial class CpuBackend
 
     private static void BnGx<T>(T[] x, int xo, T[] g, int go, int n, int c, int s, double[] ca, double[] cb, double[] cd, T[] gx) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (s == 1)
+        {
+            var a = new T[c];
+            var b = new T[c];
+            var d = new T[c];
+            for (int ch = 0; ch < c; ch++) (a[ch], b[ch], d[ch]) = (T.CreateTruncating(ca[ch]), T.CreateTruncating(cb[ch]), T.CreateTruncating(cd[ch]));
+            for (int i = 0; i < n; i++)
+            {
+                var dst = gx.AsSpan(i * c, c);
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd<T>(x.AsSpan(xo + i * c, c), b, d, dst);
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd<T>(g.AsSpan(go + i * c, c), a, dst, dst);
+            }
+            return;
+        }
         for (int i = 0; i < n; i++)
             for (int ch = 0; ch < c; ch++)
             {
                 int o = (i * c + ch) * s;
-                var xs = x.AsSpan(xo + o, s);
-                var gs = g.AsSpan(go + o, s);
                 var dst = gx.AsSpan(o, s);
-                double a = ca[ch], b = cb[ch], d = cd[ch];
-                for (int j = 0; j < s; j++)
-                    dst[j] = T.CreateTruncating(a * double.CreateTruncating(gs[j]) + b * double.CreateTruncating(xs[j]) + d);
+                // gx = a gy + (b x + d), per plane with SIMD.
+                System.Numerics.Tensors.TensorPrimitives.Multiply(x.AsSpan(xo + o, s), T.CreateTruncating(cb[ch]), dst);
+                System.Numerics.Tensors.TensorPrimitives.Add(dst, T.CreateTruncating(cd[ch]), dst);
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(g.AsSpan(go + o, s), T.CreateTruncating(ca[ch]), dst, dst);
             }
+    }
+
+    // Sums over one plane in double. float planes are widened to double vectors (the order of the additions differs from
+    // a sequential loop, by a few units in the last place of a double); double planes are summed in order.
+    private static double PlaneSum<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) != typeof(float))
+        {
+            double t = 0;
+            foreach (var v in x) t += double.CreateTruncating(v);
+            return t;
+        }
+        var f = System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x);
+        var acc = Vector<double>.Zero;
+        int i = 0;
+        for (; i + Vector<float>.Count <= f.Length; i += Vector<float>.Count)
+        {
+            Vector.Widen(new Vector<float>(f[i..]), out var lo, out var hi);
+            acc += lo + hi;
+        }
+        double sum = Vector.Sum(acc);
+        for (; i < f.Length; i++) sum += f[i];
+        return sum;
+    }
+
+    private static double PlaneCentredSquares<T>(ReadOnlySpan<T> x, double mu) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) != typeof(float))
+        {
+            double t = 0;
+            foreach (var v in x) { double d = double.CreateTruncating(v) - mu; t += d * d; }
+            return t;
+        }
+        var f = System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x);
+        var acc = Vector<double>.Zero;
+        var m = new Vector<double>(mu);
+        int i = 0;
+        for (; i + Vector<float>.Count <= f.Length; i += Vector<float>.Count)
+        {
+            Vector.Widen(new Vector<float>(f[i..]), out var lo, out var hi);
+            lo -= m;
+            hi -= m;
+            acc += lo * lo + hi * hi;
+        }
+        double sum = Vector.Sum(acc);
+        for (; i < f.Length; i++) { double d = f[i] - mu; sum += d * d; }
+        return sum;
+    }
+
+    private static (double SumG, double SumGCentred) PlaneGradientSums<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> g, double mu) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double sg = 0, sgx = 0;
+        if (typeof(T) != typeof(float))
+        {
+            for (int j = 0; j < x.Length; j++)
+            {
+                double gv = double.CreateTruncating(g[j]);
+                sg += gv;
+                sgx += gv * (double.CreateTruncating(x[j]) - mu);
+            }
+            return (sg, sgx);
+        }
+        var xf = System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x);
+        var gf = System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(g);
+        Vector<double> a = Vector<double>.Zero, b = Vector<double>.Zero, m = new(mu);
+        int i = 0;
+        for (; i + Vector<float>.Count <= xf.Length; i += Vector<float>.Count)
+        {
+            Vector.Widen(new Vector<float>(xf[i..]), out var xlo, out var xhi);
+            Vector.Widen(new Vector<float>(gf[i..]), out var glo, out var ghi);
+            a += glo + ghi;
+            b += glo * (xlo - m) + ghi * (xhi - m);
+        }
+        sg = Vector.Sum(a);
+        sgx = Vector.Sum(b);
+        for (; i < xf.Length; i++)
+        {
+            sg += gf[i];
+            sgx += gf[i] * (xf[i] - mu);
+        }
+        return (sg, sgx);
     }
 }
