@@ -119,7 +119,9 @@ public sealed class GanTask(Gan gan, Axon.Generator? noise = null) : TrainingTas
         ArgumentNullException.ThrowIfNull(input);
         if (ScaleInputs) input = input * 2.0 - 1.0;
         int n = input.Size(0);
-        var fake = gan.Forward(gan.Codes(n, noise)).Detach();
+        // The discriminator's step needs no gradient through G: generate without recording.
+        Tensor fake;
+        using (GradMode.NoGrad()) fake = gan.Forward(gan.Codes(n, noise));
         var realLogits = gan.Discriminator.Call(input);
         var fakeLogits = gan.Discriminator.Call(fake);
         var loss = Functional.BinaryCrossEntropyWithLogits(realLogits, Tensor.OnesLike(realLogits))
@@ -151,8 +153,12 @@ public sealed class GanTask(Gan gan, Axon.Generator? noise = null) : TrainingTas
         if (steps % K == 0)
         {
             optimizer.ZeroGrad();
-            var logits = gan.Discriminator.Call(gan.Forward(gan.Codes(input.Size(0), noise)));
-            GeneratorObjective(logits).Backward();
+            // D's weights get no step here, so their gradients are not even computed (only those through D to G).
+            using (Frozen(gan.Discriminator))
+            {
+                var logits = gan.Discriminator.Call(gan.Forward(gan.Codes(input.Size(0), noise)));
+                GeneratorObjective(logits).Backward();
+            }
             Clear(gan.Discriminator);
             optimizer.Step();
         }
@@ -167,5 +173,21 @@ public sealed class GanTask(Gan gan, Axon.Generator? noise = null) : TrainingTas
     private static void Clear(Module player)
     {
         foreach (var p in player.Parameters()) p.Grad = null;
+    }
+
+    /// <summary>Stops gradients to the modules' parameters until disposed (their <c>RequiresGrad</c> is restored then).</summary>
+    internal static IDisposable Frozen(params Module[] modules)
+    {
+        var frozen = modules.SelectMany(m => m.Parameters()).Where(p => p.RequiresGrad).ToList();
+        foreach (var p in frozen) p.RequiresGrad = false;
+        return new Restore(frozen);
+    }
+
+    private sealed class Restore(List<Tensor> frozen) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var p in frozen) p.RequiresGrad = true;
+        }
     }
 }

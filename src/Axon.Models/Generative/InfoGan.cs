@@ -174,7 +174,8 @@ public sealed class InfoGanTask(InfoGan gan, Axon.Generator? noise = null) : Tra
         if (ScaleInputs) input = input * 2.0 - 1.0;
         int n = input.Size(0);
         var (z, cats) = gan.Inputs(n, random);
-        var fake = gan.Forward(z).Detach();
+        Tensor fake;
+        using (GradMode.NoGrad()) fake = gan.Forward(z);
         var (realLogits, _) = gan.Discriminate(input);
         var (fakeLogits, codes) = gan.Discriminate(fake);
         var loss = Functional.BinaryCrossEntropyWithLogits(realLogits, Tensor.OnesLike(realLogits))
@@ -208,10 +209,15 @@ public sealed class InfoGanTask(InfoGan gan, Axon.Generator? noise = null) : Tra
             optimizer.ZeroGrad();
             int n = input.Size(0);
             var (z, cats) = gan.Inputs(n, random);
-            var (logits, codes) = gan.Discriminate(gan.Forward(z));
-            var (miCat, miCont) = InformationTerms(codes, z, cats);
-            var g = Functional.BinaryCrossEntropyWithLogits(logits, Tensor.OnesLike(logits)) + miCat * CategoricalWeight + miCont * ContinuousWeight;
-            g.Backward();
+            Tensor miCat, miCont;
+            // The trunk and D's head get no step here, so their gradients are not computed (only those through them).
+            using (GanTask.Frozen(gan.Trunk, gan.DHead))
+            {
+                var (logits, codes) = gan.Discriminate(gan.Forward(z));
+                (miCat, miCont) = InformationTerms(codes, z, cats);
+                var g = Functional.BinaryCrossEntropyWithLogits(logits, Tensor.OnesLike(logits)) + miCat * CategoricalWeight + miCont * ContinuousWeight;
+                g.Backward();
+            }
             // The generator and Q learn from this step; the discriminator's trunk and head keep only their own step.
             Clear(gan.Trunk, gan.DHead);
             optimizer.Step();
