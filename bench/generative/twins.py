@@ -69,7 +69,8 @@ RECIPES = {  # batch size, learning rate, Adam betas
 }
 SAMPLES = 10_000
 NOISE_SIGMA = 0.5  # denoising-ae's Gaussian corruption
-SIAMESE_PAIRS, SIAMESE_TRAIN_CLASSES, SIAMESE_TEST_CLASSES = 30_000, (0, 1, 2, 3, 4), (5, 6, 7, 8, 9)
+# Train on classes 0-5; 5-way episodes of test images: the held-out 6-9 in every episode plus one seen class (a distractor).
+SIAMESE_PAIRS, SIAMESE_TRAIN_CLASSES, SIAMESE_TEST_CLASSES = 30_000, (0, 1, 2, 3, 4, 5), (6, 7, 8, 9)
 FEWSHOT_WAYS, FEWSHOT_QUERIES, FEWSHOT_EPISODES = 5, 15, 1000
 
 
@@ -296,13 +297,13 @@ def draw_pairs(members, classes, count, rng):
     return torch.from_numpy(picks[0]), torch.from_numpy(picks[1]), torch.from_numpy((~odd).astype(np.float32))
 
 
-def few_shot(emb, members, classes, shots, queries, episodes, rng):
-    """FewShot.Evaluate: N-way K-shot episodes, nearest prototype (mean support embedding) in Euclidean distance."""
-    ways = len(classes)
+def few_shot(emb, members, always, others, ways, shots, queries, episodes, rng):
+    """FewShot.Evaluate: N-way K-shot episodes (the classes `always` in each, the rest drawn from `others`), nearest
+    prototype (mean support embedding) in Euclidean distance."""
     right, per_episode = 0, []
     truth = np.repeat(np.arange(ways), queries)
     for _ in range(episodes):
-        chosen = [classes[k] for k in rng.permutation(len(classes))[:ways]]
+        chosen = list(always) + [others[k] for k in rng.permutation(len(others))[:ways - len(always)]]
         support, query = [], []
         for c in chosen:
             pick = members[c][rng.permutation(len(members[c]))]
@@ -341,7 +342,7 @@ def train_siamese(a, train, test, batch, lr, betas):
 
     seconds, losses = run_epochs(a, count, batch, step, begin)
     model.eval()
-    test_members = class_members(ty, SIAMESE_TEST_CLASSES)
+    test_members = class_members(ty, range(10))
     with torch.no_grad():
         emb = in_chunks(model, tx).double().numpy()
     metrics, details = {}, {}
@@ -351,7 +352,7 @@ def train_siamese(a, train, test, batch, lr, betas):
         if queries < 1:
             print(f"  siamese: skipping {shots}-shot evaluation, a test class has only {smallest} images", file=sys.stderr)
             continue
-        acc, se = few_shot(emb, test_members, list(SIAMESE_TEST_CLASSES), shots, queries, FEWSHOT_EPISODES,
+        acc, se = few_shot(emb, test_members, list(SIAMESE_TEST_CLASSES), list(SIAMESE_TRAIN_CLASSES), FEWSHOT_WAYS, shots, queries, FEWSHOT_EPISODES,
                            np.random.default_rng([a.seed, 1000 + shots]))
         metrics[f"fewshot_5way_{shots}shot"] = acc
         details[f"fewshot_5way_{shots}shot"] = {"standard_error": se, "queries_per_class": queries, "episodes": FEWSHOT_EPISODES}

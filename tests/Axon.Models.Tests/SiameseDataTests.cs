@@ -75,4 +75,22 @@ public sealed class SiameseDataTests
         var e = Assert.Throws<ArgumentException>(() => FewShot.Evaluate(flat, new ClassIndex(noise), 5, 8, 5, 1, new Generator(1)));
         Assert.Contains("has 10 samples, fewer than 8 shots + 5 queries", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ClassesAskedForAreInEveryEpisodeAndTheRestAreDistractors()
+    {
+        // Classes 0 and 1 embed to the same point, class 2 elsewhere: an episode of {0, 1} is a coin toss (ties go to the
+        // first prototype), one with class 2 in it is always right.
+        var values = Enumerable.Range(0, 30).Select(i => i % 3 == 2 ? 1f : 0f).ToArray();
+        var data = new TensorDataset(Tensor.FromArray(values, 30, 1, 1, 1), Tensor.FromArray(Enumerable.Range(0, 30).Select(i => (long)(i % 3)).ToArray(), 30));
+        var flat = new Flatten();
+        var with2 = FewShot.Evaluate(flat, new ClassIndex(data), ways: 2, shots: 1, queries: 4, episodes: 200, new Generator(3), always: [2]);
+        Assert.Equal(1.0, with2.Accuracy);
+        var free = FewShot.Evaluate(flat, new ClassIndex(data), ways: 2, shots: 1, queries: 4, episodes: 200, new Generator(3));
+        // A third of the episodes are {0, 1} at one half: 1 − 1/6 on average.
+        Assert.InRange(free.Accuracy, 5.0 / 6 - 4 * free.StandardError, 5.0 / 6 + 4 * free.StandardError);
+        Assert.True(free.Accuracy < 0.95);
+        var e = Assert.Throws<ArgumentException>(() => FewShot.Evaluate(flat, new ClassIndex(data), 2, 1, 4, 1, new Generator(1), always: [7]));
+        Assert.Contains("must be distinct classes of the index (0, 1, 2)", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -18,14 +18,23 @@ public sealed record FewShotResult(double Accuracy, double StandardError, int Ep
 /// </summary>
 public static class FewShot
 {
-    /// <summary>Runs <paramref name="episodes"/> episodes drawn from <paramref name="generator"/> over the classes of <paramref name="index"/>.</summary>
-    public static FewShotResult Evaluate(Module<Tensor, Tensor> encoder, ClassIndex index, int ways, int shots, int queries, int episodes, Generator generator)
+    /// <summary>
+    /// Runs <paramref name="episodes"/> episodes drawn from <paramref name="generator"/> over the classes of
+    /// <paramref name="index"/>. Classes in <paramref name="always"/> are in every episode (for example the classes held
+    /// out of training), and the other ways are drawn from the remaining classes (distractors).
+    /// </summary>
+    public static FewShotResult Evaluate(Module<Tensor, Tensor> encoder, ClassIndex index, int ways, int shots, int queries, int episodes, Generator generator,
+        IReadOnlyList<int>? always = null)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(index);
         ArgumentNullException.ThrowIfNull(generator);
         if (ways < 2 || ways > index.Classes.Count)
             throw new ArgumentOutOfRangeException(nameof(ways), ways, $"FewShot: ways must be between 2 and the {index.Classes.Count} classes.");
+        always ??= [];
+        if (always.Count > ways || always.Distinct().Count() != always.Count || always.Any(c => !index.Classes.Contains(c)))
+            throw new ArgumentException($"FewShot: the classes in every episode ({string.Join(", ", always)}) must be distinct classes of the index ({string.Join(", ", index.Classes)}), at most {ways}.", nameof(always));
+        var others = index.Classes.Where(c => !always.Contains(c)).ToArray();
         ArgumentOutOfRangeException.ThrowIfLessThan(shots, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(queries, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(episodes, 1);
@@ -41,8 +50,8 @@ public static class FewShot
             using var noGrad = GradMode.NoGrad();
             for (int e = 0; e < episodes; e++)
             {
-                var order = generator.Permutation(index.Classes.Count);
-                var classes = order.Take(ways).Select(k => index.Classes[k]).ToArray();
+                var order = generator.Permutation(others.Length);
+                var classes = always.Concat(order.Take(ways - always.Count).Select(k => others[k])).ToArray();
                 var support = new List<int>();
                 var query = new List<int>();
                 foreach (int c in classes)
