@@ -38,35 +38,35 @@ public static class GenerativePictures
             case Gan gan:
                 return new ImageGrid(Shape(FromTanh(gan.Sample(n, generator)), rows, columns), "GAN: G(z), z ~ N(0, I)");
             case InfoGan info:
-            {
-                var cats = Enumerable.Range(0, n).Select(i => (long)(i / columns % info.Categories)).ToArray();
-                var images = FromTanh(info.Sample(n, generator, cats));
-                return new ImageGrid(Shape(images, rows, columns), "InfoGAN: row k has categorical code k; noise and continuous codes random",
-                    Enumerable.Range(0, rows).Select(r => $"c={r % info.Categories}").ToList());
-            }
-            case AutoencoderBase ae:
-            {
-                var source = Need(data, "reconstructions");
-                int per = corruption is null ? 2 : 3, pairs = Math.Max(1, rows / per);
-                var picked = Pick(source, pairs * columns, generator, model);
-                var fed = corruption is null ? picked : corruption.Apply(picked.Clone().Contiguous(), generator);
-                var recon = Reconstruct(ae, fed);
-                var blocks = new List<Tensor>();
-                var labels = new List<string>();
-                for (int p = 0; p < pairs; p++)
                 {
-                    blocks.Add(picked.Narrow(0, p * columns, columns));
-                    labels.Add("image");
-                    if (corruption is not null)
-                    {
-                        blocks.Add(fed.Narrow(0, p * columns, columns));
-                        labels.Add("corrupted");
-                    }
-                    blocks.Add(recon.Narrow(0, p * columns, columns));
-                    labels.Add("reconstructed");
+                    var cats = Enumerable.Range(0, n).Select(i => (long)(i / columns % info.Categories)).ToArray();
+                    var images = FromTanh(info.Sample(n, generator, cats));
+                    return new ImageGrid(Shape(images, rows, columns), "InfoGAN: row k has categorical code k; noise and continuous codes random",
+                        Enumerable.Range(0, rows).Select(r => $"c={r % info.Categories}").ToList());
                 }
-                return new ImageGrid(Shape(Tensor.Cat(blocks.ToArray(), 0), blocks.Count, columns), "Autoencoder: test images and their reconstructions", labels);
-            }
+            case AutoencoderBase ae:
+                {
+                    var source = Need(data, "reconstructions");
+                    int per = corruption is null ? 2 : 3, pairs = Math.Max(1, rows / per);
+                    var picked = Pick(source, pairs * columns, generator, model);
+                    var fed = corruption is null ? picked : corruption.Apply(picked.Clone().Contiguous(), generator);
+                    var recon = Reconstruct(ae, fed);
+                    var blocks = new List<Tensor>();
+                    var labels = new List<string>();
+                    for (int p = 0; p < pairs; p++)
+                    {
+                        blocks.Add(picked.Narrow(0, p * columns, columns));
+                        labels.Add("image");
+                        if (corruption is not null)
+                        {
+                            blocks.Add(fed.Narrow(0, p * columns, columns));
+                            labels.Add("corrupted");
+                        }
+                        blocks.Add(recon.Narrow(0, p * columns, columns));
+                        labels.Add("reconstructed");
+                    }
+                    return new ImageGrid(Shape(Tensor.Cat(blocks.ToArray(), 0), blocks.Count, columns), "Autoencoder: test images and their reconstructions", labels);
+                }
             default:
                 throw Unsupported(model, "samples");
         }
@@ -91,35 +91,35 @@ public static class GenerativePictures
         switch (model)
         {
             case Vae vae:
-            {
-                var ends = Pick(Need(data, "a VAE's interpolation"), 2 * rows, generator, model);
-                for (int r = 0; r < rows; r++) lines.Add(vae.Interpolate(ends.Narrow(0, 2 * r, 1), ends.Narrow(0, 2 * r + 1, 1), steps));
-                return new ImageGrid(Shape(Tensor.Cat(lines.ToArray(), 0), rows, steps), "VAE: decoded straight lines between the codes of two test images");
-            }
-            case AutoencoderBase ae:
-            {
-                var ends = Pick(Need(data, "an autoencoder's interpolation"), 2 * rows, generator, model);
-                var codes = ae.Encode(ends);
-                for (int r = 0; r < rows; r++) lines.Add(ae.Decode(Line(codes.Narrow(0, 2 * r, 1), codes.Narrow(0, 2 * r + 1, 1))).Sigmoid());
-                return new ImageGrid(Shape(Tensor.Cat(lines.ToArray(), 0), rows, steps), "Autoencoder: decoded straight lines between the codes of two test images");
-            }
-            case Gan gan:
-            {
-                var z = gan.Codes(2 * rows, generator);
-                for (int r = 0; r < rows; r++) lines.Add(FromTanh(gan.Forward(Line(z.Narrow(0, 2 * r, 1), z.Narrow(0, 2 * r + 1, 1)))));
-                return new ImageGrid(Shape(Tensor.Cat(lines.ToArray(), 0), rows, steps), "GAN: G along straight lines between two codes z");
-            }
-            case InfoGan info:
-            {
-                for (int r = 0; r < rows; r++)
                 {
-                    var a = InfoInput(info, Noise(info, generator), r % info.Categories, new float[info.Continuous]);
-                    var b = InfoInput(info, Noise(info, generator), r % info.Categories, new float[info.Continuous]);
-                    lines.Add(FromTanh(info.Forward(Line(a, b))));
+                    var ends = Pick(Need(data, "a VAE's interpolation"), 2 * rows, generator, model);
+                    for (int r = 0; r < rows; r++) lines.Add(vae.Interpolate(ends.Narrow(0, 2 * r, 1), ends.Narrow(0, 2 * r + 1, 1), steps));
+                    return new ImageGrid(Shape(Tensor.Cat(lines.ToArray(), 0), rows, steps), "VAE: decoded straight lines between the codes of two test images");
                 }
-                return new ImageGrid(Shape(Tensor.Cat(lines.ToArray(), 0), rows, steps), "InfoGAN: between two noise vectors, categorical code k in row k, continuous codes 0",
-                    Enumerable.Range(0, rows).Select(r => $"c={r % info.Categories}").ToList());
-            }
+            case AutoencoderBase ae:
+                {
+                    var ends = Pick(Need(data, "an autoencoder's interpolation"), 2 * rows, generator, model);
+                    var codes = ae.Encode(ends);
+                    for (int r = 0; r < rows; r++) lines.Add(ae.Decode(Line(codes.Narrow(0, 2 * r, 1), codes.Narrow(0, 2 * r + 1, 1))).Sigmoid());
+                    return new ImageGrid(Shape(Tensor.Cat(lines.ToArray(), 0), rows, steps), "Autoencoder: decoded straight lines between the codes of two test images");
+                }
+            case Gan gan:
+                {
+                    var z = gan.Codes(2 * rows, generator);
+                    for (int r = 0; r < rows; r++) lines.Add(FromTanh(gan.Forward(Line(z.Narrow(0, 2 * r, 1), z.Narrow(0, 2 * r + 1, 1)))));
+                    return new ImageGrid(Shape(Tensor.Cat(lines.ToArray(), 0), rows, steps), "GAN: G along straight lines between two codes z");
+                }
+            case InfoGan info:
+                {
+                    for (int r = 0; r < rows; r++)
+                    {
+                        var a = InfoInput(info, Noise(info, generator), r % info.Categories, new float[info.Continuous]);
+                        var b = InfoInput(info, Noise(info, generator), r % info.Categories, new float[info.Continuous]);
+                        lines.Add(FromTanh(info.Forward(Line(a, b))));
+                    }
+                    return new ImageGrid(Shape(Tensor.Cat(lines.ToArray(), 0), rows, steps), "InfoGAN: between two noise vectors, categorical code k in row k, continuous codes 0",
+                        Enumerable.Range(0, rows).Select(r => $"c={r % info.Categories}").ToList());
+                }
             default:
                 throw Unsupported(model, "interpolations");
         }
@@ -145,54 +145,54 @@ public static class GenerativePictures
         switch (model)
         {
             case Vae vae:
-            {
-                var image = Pick(Need(data, "a VAE's traversal"), 1, generator, model);
-                for (int d = 0; d < vae.Latent; d++) rows.Add(vae.Traverse(image, d, values));
-                return [new ImageGrid(Shape(Tensor.Cat(rows.ToArray(), 0), vae.Latent, steps), $"VAE: each code dimension from {-range} to {range} around a test image's code",
+                {
+                    var image = Pick(Need(data, "a VAE's traversal"), 1, generator, model);
+                    for (int d = 0; d < vae.Latent; d++) rows.Add(vae.Traverse(image, d, values));
+                    return [new ImageGrid(Shape(Tensor.Cat(rows.ToArray(), 0), vae.Latent, steps), $"VAE: each code dimension from {-range} to {range} around a test image's code",
                     Enumerable.Range(0, vae.Latent).Select(d => $"z{d}").ToList())];
-            }
+                }
             case Gan gan:
-            {
-                var z = gan.Codes(1, generator);
-                int dims = Math.Min(10, gan.Latent);
-                for (int d = 0; d < dims; d++)
                 {
-                    var codes = z.ToArray<float>();
-                    var all = Enumerable.Range(0, steps).SelectMany(i => codes.Select((v, j) => j == d ? (float)values[i] : v)).ToArray();
-                    rows.Add(FromTanh(gan.Forward(Tensor.FromArray(all, steps, gan.Latent).To(z.DType).To(z.Device))));
-                }
-                return [new ImageGrid(Shape(Tensor.Cat(rows.ToArray(), 0), dims, steps), $"GAN: code dimensions 0-{dims - 1} each from {-range} to {range}",
+                    var z = gan.Codes(1, generator);
+                    int dims = Math.Min(10, gan.Latent);
+                    for (int d = 0; d < dims; d++)
+                    {
+                        var codes = z.ToArray<float>();
+                        var all = Enumerable.Range(0, steps).SelectMany(i => codes.Select((v, j) => j == d ? (float)values[i] : v)).ToArray();
+                        rows.Add(FromTanh(gan.Forward(Tensor.FromArray(all, steps, gan.Latent).To(z.DType).To(z.Device))));
+                    }
+                    return [new ImageGrid(Shape(Tensor.Cat(rows.ToArray(), 0), dims, steps), $"GAN: code dimensions 0-{dims - 1} each from {-range} to {range}",
                     Enumerable.Range(0, dims).Select(d => $"z{d}").ToList())];
-            }
+                }
             case InfoGan info:
-            {
-                var grids = new List<ImageGrid>();
-                var noise = Noise(info, generator);
-                for (int k = 0; k < info.Continuous; k++)
                 {
-                    var inputs = new List<Tensor>();
-                    for (int c = 0; c < info.Categories; c++)
-                        foreach (double v in values)
-                        {
-                            var cont = new float[info.Continuous];
-                            cont[k] = (float)v;
-                            inputs.Add(InfoInput(info, noise, c, cont));
-                        }
-                    grids.Add(new ImageGrid(Shape(FromTanh(info.Forward(Tensor.Cat(inputs.ToArray(), 0))), info.Categories, steps),
-                        $"InfoGAN: continuous code {k + 1} from {-range} to {range} (row k: category k; same noise throughout)",
-                        Enumerable.Range(0, info.Categories).Select(c => $"c={c}").ToList()));
+                    var grids = new List<ImageGrid>();
+                    var noise = Noise(info, generator);
+                    for (int k = 0; k < info.Continuous; k++)
+                    {
+                        var inputs = new List<Tensor>();
+                        for (int c = 0; c < info.Categories; c++)
+                            foreach (double v in values)
+                            {
+                                var cont = new float[info.Continuous];
+                                cont[k] = (float)v;
+                                inputs.Add(InfoInput(info, noise, c, cont));
+                            }
+                        grids.Add(new ImageGrid(Shape(FromTanh(info.Forward(Tensor.Cat(inputs.ToArray(), 0))), info.Categories, steps),
+                            $"InfoGAN: continuous code {k + 1} from {-range} to {range} (row k: category k; same noise throughout)",
+                            Enumerable.Range(0, info.Categories).Select(c => $"c={c}").ToList()));
+                    }
+                    var byCategory = new List<Tensor>();
+                    int draws = Math.Min(steps, 10);
+                    for (int r = 0; r < draws; r++)
+                    {
+                        var z = Noise(info, generator);
+                        for (int c = 0; c < info.Categories; c++) byCategory.Add(InfoInput(info, z, c, new float[info.Continuous]));
+                    }
+                    grids.Add(new ImageGrid(Shape(FromTanh(info.Forward(Tensor.Cat(byCategory.ToArray(), 0))), draws, info.Categories),
+                        "InfoGAN: the categorical code varied alone (columns: categories; rows: noise draws; continuous codes 0)"));
+                    return grids;
                 }
-                var byCategory = new List<Tensor>();
-                int draws = Math.Min(steps, 10);
-                for (int r = 0; r < draws; r++)
-                {
-                    var z = Noise(info, generator);
-                    for (int c = 0; c < info.Categories; c++) byCategory.Add(InfoInput(info, z, c, new float[info.Continuous]));
-                }
-                grids.Add(new ImageGrid(Shape(FromTanh(info.Forward(Tensor.Cat(byCategory.ToArray(), 0))), draws, info.Categories),
-                    "InfoGAN: the categorical code varied alone (columns: categories; rows: noise draws; continuous codes 0)"));
-                return grids;
-            }
             default:
                 throw Unsupported(model, "traversals");
         }
