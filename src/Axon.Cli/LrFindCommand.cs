@@ -30,6 +30,9 @@ internal static class LrFindCommand
         command.Validators.Add(r =>
         {
             common.CheckOptimizerSettings(r);
+            // The shared --model option takes the generative models too (train runs them); the range test needs a classifier.
+            if (r.GetValue(common.Model) is { } model && Axon.Models.Generative.GenerativeZoo.Contains(model))
+                r.AddError($"--model: lr-find runs the range test on a classifier's cross-entropy; {model} is a generative model (got '{model}'). Use one of {string.Join(", ", ModelZoo.Names.Select(n => n.Name))}.");
             double start = r.ValueOr(startLr, defaults.StartLr), end = r.ValueOr(endLr, defaults.EndLr);
             if (start > 0 && !(end > start)) r.AddError($"--end-lr must be greater than --start-lr (got {F(end, "G4")} and {F(start, "G4")})");
         });

@@ -15,7 +15,9 @@ namespace Axon.Models.Tests;
 /// optimiser, and one epoch of the classifier trainer with its penalties, clipping and augmentation, on synthetic data
 /// at 2 threads. The fixture (<c>tests/Fixtures/behaviour.json</c>) was written before the core-seams refactor (the
 /// backend, the autograd record, the trainer) by running this test with <c>AXON_WRITE_BEHAVIOUR=1</c>; a refactor
-/// must reproduce every loss and every parameter byte. The kernels round differently on another instruction set, so
+/// must reproduce every loss and every parameter byte. A deliberate change of a kernel's arithmetic rewrites the cases it
+/// moves, and says so in its commit (the batch-norm kernels' float SIMD passes rewrote vgg-small, resnet-small and
+/// resnet18). The kernels round differently on another instruction set, so
 /// the comparison runs only where the fixture's was made (AVX-512).
 /// </summary>
 [Collection("Behaviour fixture")]
