@@ -85,6 +85,12 @@ public sealed class Normalize : Transform
     /// <summary>One mean and standard deviation for every channel.</summary>
     public Normalize(float mean, float std) : this([mean], [std]) { }
 
+    /// <summary>
+    /// The ImageNet statistics of RGB images in [0, 1] (means 0.485, 0.456, 0.406; standard deviations 0.229, 0.224,
+    /// 0.225), which torchvision's pretrained models expect after ToTensor.
+    /// </summary>
+    public static Normalize ImageNet => new([0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]);
+
     /// <summary>The per-channel means.</summary>
     public IReadOnlyList<float> Mean => mean;
 
