@@ -115,12 +115,12 @@ internal static class ShallowCommand
                 if (b.Batch < b.Batches && due()) AnsiConsole.WriteLine($"epoch {b.Epoch} batch {b.Batch}/{b.Batches}  loss {F(b.Loss, "F4")}");
             });
 
-        var table = new Table().AddColumns("features", "dimension", "classifier", "train accuracy", "test accuracy", "features time", "training time");
+        var table = new Table().AddColumns("features", "dimension", "classifier", "train accuracy", "test accuracy", "features time", "standardising", "training time");
         table.AddRow(Markup.Escape(options.Features == ShallowFeatures.Hog ? "HOG" : "pixels"), result.FeatureLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
             options.Classifier == ShallowClassifier.Svm ? "linear SVM" : "logistic regression", $"{F(100 * result.TrainAccuracy, "F2")}%", $"[bold]{F(100 * result.TestAccuracy, "F2")}%[/]",
-            $"{F(result.FeatureTime.TotalSeconds, "F2")} s", $"{F(result.TrainTime.TotalSeconds, "F1")} s");
+            $"{F(result.FeatureTime.TotalSeconds, "F2")} s", $"{F(result.StandardizeTime.TotalSeconds, "F2")} s", $"{F(result.TrainTime.TotalSeconds, "F1")} s");
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"Test accuracy [bold green]{F(100 * result.TestAccuracy, "F2")}%[/] ({result.FeatureLength} features; extraction and standardisation {F(result.FeatureTime.TotalSeconds, "F2")} s, " +
+        AnsiConsole.MarkupLine($"Test accuracy [bold green]{F(100 * result.TestAccuracy, "F2")}%[/] ({result.FeatureLength} features; extraction {F(result.FeatureTime.TotalSeconds, "F2")} s, standardisation {F(result.StandardizeTime.TotalSeconds, "F2")} s, " +
             $"training {F(result.TrainTime.TotalSeconds, "F1")} s; {Threads(threads)}).");
         return 0;
     }
