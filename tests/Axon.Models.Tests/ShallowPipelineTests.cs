@@ -40,7 +40,7 @@ public class ShallowPipelineTests
     [Theory]
     [InlineData(ShallowClassifier.Svm)]
     [InlineData(ShallowClassifier.LogisticRegression)]
-    public void HogAndALinearModelSeparateBarOrientationsWherever_TheBarLies(ShallowClassifier classifier)
+    public void HogAndALinearModelSeparateBarOrientationsWhereverTheBarLies(ShallowClassifier classifier)
     {
         var (x, y) = Bars(90, 1);
         var (xt, yt) = Bars(30, 2);
