@@ -33,6 +33,7 @@ internal static class ShallowCommand
         var blockStride = new Option<int>("--block-stride") { Description = "Step between HOG blocks in cells (1: overlapping blocks).", DefaultValueFactory = _ => defaults.Hog.BlockStride }.Require(v => v >= 1, "must be at least 1");
         var orientations = new Option<int>("--orientations") { Description = "HOG orientation bins.", DefaultValueFactory = _ => defaults.Hog.Orientations }.Require(v => v is >= 1 and <= 360, "must be between 1 and 360");
         var signed = new Option<bool>("--signed") { Description = "Signed gradients (bins over 0-360 degrees instead of 0-180)." };
+        var interpolate = new Option<bool>("--interpolate") { Description = "Split each HOG vote between the two nearest orientation bins (Dalal and Triggs) instead of the one that holds it (scikit-image)." };
         var norm = new Option<string>("--norm") { Description = "HOG block normalisation: l2-hys (clip 0.2), l2, l1 or l1-sqrt.", DefaultValueFactory = _ => "l2-hys" }.OneOf(NormNames, "name");
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training set.", DefaultValueFactory = _ => recipe.Epochs }.Require(v => v >= 1, "must be at least 1");
         var lr = new Option<double>("--lr") { Description = "SGD learning rate (momentum 0.9, cosine schedule).", DefaultValueFactory = _ => recipe.LearningRate }
@@ -44,13 +45,13 @@ internal static class ShallowCommand
         var common = new TrainingOptionSet(_ => false);
         var command = new Command("shallow", "Shallow learning on Fashion-MNIST: HOG or pixel features and a linear SVM or logistic regression on top.")
         {
-            features, classifier, cell, block, blockStride, orientations, signed, norm, epochs, lr, weightDecay, batchSize, seed, common.Threads, common.DataDir, common.Limit,
+            features, classifier, cell, block, blockStride, orientations, signed, interpolate, norm, epochs, lr, weightDecay, batchSize, seed, common.Threads, common.DataDir, common.Limit,
         };
         command.Validators.Add(r =>
         {
             if (r.ValueOr(features, "hog") != "hog")
             {
-                foreach (var o in new Option[] { cell, block, blockStride, orientations, signed, norm })
+                foreach (var o in new Option[] { cell, block, blockStride, orientations, signed, interpolate, norm })
                     if (r.Typed(o)) r.AddError($"{o.Name} sets the HOG features; it does nothing with --features {r.ValueOr(features, "hog")}");
             }
             int side = r.ValueOr(cell, defaults.Hog.CellSize) * r.ValueOr(block, defaults.Hog.BlockSize);
@@ -66,6 +67,7 @@ internal static class ShallowCommand
                 BlockStride = p.GetValue(blockStride),
                 Orientations = p.GetValue(orientations),
                 Signed = p.GetValue(signed),
+                InterpolateBins = p.GetValue(interpolate),
                 BlockNorm = p.GetValue(norm) switch { "l2" => HogBlockNorm.L2, "l1" => HogBlockNorm.L1, "l1-sqrt" => HogBlockNorm.L1Sqrt, _ => HogBlockNorm.L2Hys },
             };
             var options = defaults with

@@ -11,7 +11,8 @@ namespace Axon.Data;
 /// <item>per pixel the magnitude hypot(g_col, g_row) and the orientation atan2(g_row, g_col) in degrees, modulo 180
 /// (360 with <see cref="HogOptions.Signed"/>);</item>
 /// <item>per cell, each pixel's magnitude votes into the one bin [i·180/n, (i+1)·180/n) that holds its orientation (no
-/// interpolation between bins or cells, as in scikit-image), summed in float32 and divided by the cell's area;</item>
+/// interpolation between bins or cells, as in scikit-image; <see cref="HogOptions.InterpolateBins"/> splits the vote
+/// between the two nearest bins instead, as Dalal and Triggs do), summed in float32 and divided by the cell's area;</item>
 /// <item>per block of cells, the concatenated histograms normalised (<see cref="HogBlockNorm"/>, ε = 1e-5), and the
 /// blocks concatenated in row-major order: [block row, block column, cell row, cell column, orientation].</item>
 /// </list>
@@ -163,13 +164,35 @@ public static class Hog
                     if (gRow == 0 && gCol == 0) continue;   // a zero magnitude adds nothing to any bin
                     // numpy's hypot; the squares of float32 differences cannot overflow a double, so the plain root is within an ulp of it.
                     double magnitude = Math.Sqrt(gCol * gCol + gRow * gRow);
+                    int cellBase = (rowBase + columnCell[c]) * bins;
+                    if (o.InterpolateBins)
+                    {
+                        Vote(cellBase, PythonMod(Math.Atan2(gRow, gCol) * Degrees, range), magnitude);
+                        continue;
+                    }
                     int bin = FastBin(gRow, gCol);
                     if (bin == NearEdge) bin = Bin(PythonMod(Math.Atan2(gRow, gCol) * Degrees, range));
                     if (bin < 0) continue;
-                    ref float total = ref totals[(rowBase + columnCell[c]) * bins + bin];
+                    ref float total = ref totals[cellBase + bin];
                     total = (float)(total + magnitude);
                 }
             }
+        }
+
+        /// <summary>
+        /// Dalal and Triggs' vote: the magnitude split linearly between the two bins whose centres ((i + ½)·width)
+        /// surround the angle, the orientations wrapping around (the last bin neighbours the first).
+        /// </summary>
+        private void Vote(int cellBase, double angle, double magnitude)
+        {
+            double position = angle * perBin - 0.5;
+            double low = Math.Floor(position);
+            double upper = position - low;                           // the share of the upper bin
+            int lo = ((int)low % bins + bins) % bins, hi = (lo + 1) % bins;
+            ref float a = ref totals[cellBase + lo];
+            a = (float)(a + magnitude * (1 - upper));
+            ref float b = ref totals[cellBase + hi];
+            b = (float)(b + magnitude * upper);
         }
 
         /// <summary>What <see cref="FastBin"/> answers for an angle too close to a bin edge to decide without atan2.</summary>

@@ -46,6 +46,12 @@ public sealed record HogOptions
     /// </summary>
     public bool Signed { get; init; }
 
+    /// <summary>
+    /// Split each pixel's vote linearly between the two bins whose centres surround its orientation (Dalal and Triggs),
+    /// instead of giving it all to the bin that holds it (scikit-image, the default).
+    /// </summary>
+    public bool InterpolateBins { get; init; }
+
     /// <summary>The block normalisation.</summary>
     public HogBlockNorm BlockNorm { get; init; } = HogBlockNorm.L2Hys;
 
@@ -99,5 +105,5 @@ public sealed record HogOptions
     /// <summary>Like scikit-image's call: "cells 8x8 px, blocks 2x2 cells (stride 1), 9 orientations over 0-180°, L2-Hys (clip 0.2)".</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"cells {CellSize}x{CellSize} px, blocks {BlockSize}x{BlockSize} cells (stride {BlockStride}), {Orientations} orientations over 0-{(Signed ? 360 : 180)}°, " +
-        $"{(BlockNorm == HogBlockNorm.L2Hys ? $"L2-Hys (clip {Clip})" : BlockNorm == HogBlockNorm.L1Sqrt ? "L1-sqrt" : BlockNorm.ToString())}{(TransformSqrt ? ", sqrt of the pixels" : "")}");
+        $"{(BlockNorm == HogBlockNorm.L2Hys ? $"L2-Hys (clip {Clip})" : BlockNorm == HogBlockNorm.L1Sqrt ? "L1-sqrt" : BlockNorm.ToString())}{(InterpolateBins ? ", votes split between bins" : "")}{(TransformSqrt ? ", sqrt of the pixels" : "")}");
 }

@@ -66,6 +66,32 @@ public class HogTests
     }
 
     [Fact]
+    public void InterpolatedVotesSplitBetweenTheBinsAroundTheAngle()
+    {
+        var pixels = new float[8 * 8];
+        for (int r = 0; r < 8; r++)
+            for (int c = 4; c < 8; c++) pixels[r * 8 + c] = 1;
+        var options = new HogOptions { CellSize = 4, BlockSize = 1, Orientations = 9, BlockNorm = HogBlockNorm.L1, InterpolateBins = true };
+        var f = Hog.Compute(Tensor.FromArray(pixels, 8, 8), options).ToArray<float>();
+        // Angle 0 lies half-way between the centres of the last bin (170) and the first (10): 0.125 in each, L1 over 0.25.
+        float half = (float)(0.125 / (0.25 + 1e-5));
+        for (int block = 0; block < 4; block++)
+            for (int bin = 0; bin < 9; bin++)
+                Assert.Equal(bin is 0 or 8 ? half : 0f, f[block * 9 + bin]);
+
+        // Inside, a 45-degree edge (light below-right of the diagonal) votes 3/4 into the bin centred on 50 and 1/4 into the one on 30.
+        var diagonal = new float[8 * 8];
+        for (int r = 0; r < 8; r++)
+            for (int c = 0; c < 8; c++) diagonal[r * 8 + c] = r + c >= 8 ? 1 : 0;
+        var d = Hog.Compute(Tensor.FromArray(diagonal, 8, 8), options with { BlockSize = 2 }).ToArray<float>();
+        double[] votes = new double[9];
+        for (int i = 0; i < d.Length; i++) votes[i % 9] += d[i];
+        Assert.True(votes[2] > 0 && Math.Abs(votes[1] / votes[2] - 1.0 / 3) < 1e-6, string.Join(", ", votes));
+        // The border pixels see one gradient only (0 or 90 degrees: bins 8 and 0, and 4); nothing falls elsewhere.
+        Assert.Equal(0, votes.Where((_, i) => i is 3 or 5 or 6 or 7).Sum());
+    }
+
+    [Fact]
     public void TheBatchOverThreadsEqualsImageByImage()
     {
         var g = new Generator(3);
