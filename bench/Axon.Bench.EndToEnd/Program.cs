@@ -32,6 +32,8 @@ using Axon.Benchmarks;
 //   charlm-train     a character-level language model step: uniform tokens [B=64, T=100] of 80 symbols, Embedding(80, 64),
 //                    a 2-layer LSTM of 256 (batch-first), Linear(256, 80) on every step, cross-entropy against uniform
 //                    targets; SGD as train; timed as rnn-train; img/s counts characters.
+//   hog              HOG descriptors of all 70,000 Fashion-MNIST images (--cell 4, --block 2, --orientations 9); median
+//                    wall seconds of --reps passes, their process CPU seconds, img/s (no PyTorch twin).
 //   peak             the FMA peak of --threads cores (float), as the GEMM micro-benchmarks measure it.
 var opts = Options.Parse(args);
 int threads = opts.Int("threads", 2);
@@ -60,6 +62,7 @@ switch (opts.Workload)
     case "rnn-train": Workloads.RnnTrain(opts, result); break;
     case "rnn-latency": Workloads.RnnLatency(opts, result); break;
     case "charlm-train": Workloads.CharLmTrain(opts, result); break;
+    case "hog": Workloads.HogRun(opts, result, threads); break;
     case "peak": result["gflops"] = PeakFlops.Measure(isDouble: false, threads); break;
     default:
         Console.Error.WriteLine($"unknown workload '{opts.Workload}'; expected train, infer-latency, infer-batch, epoch, time-to-accuracy, gemm, profile, profile-infer, rnn-train, rnn-latency, charlm-train or peak");

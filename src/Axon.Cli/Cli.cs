@@ -27,6 +27,7 @@ internal static partial class Cli
         {
             TrainCommand.Create(),
             LrFindCommand.Create(),
+            ShallowCommand.Create(),
             GenerateCommand.Create(),
             ModelCommands.Eval(),
             ModelCommands.Predict(),
