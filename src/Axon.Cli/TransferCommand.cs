@@ -60,8 +60,14 @@ internal static class TransferCommand
         {
             var recipe = d with
             {
-                Model = p.GetValue(model)!, PretrainEpochs = p.GetValue(pretrainEpochs), FineTuneEpochs = p.GetValue(epochs), LabelsPerClass = p.GetValue(labels),
-                Seed = p.GetValue(seed), Lr = p.GetValue(lr), BodyLr = p.GetValue(bodyLr), PretrainLr = p.GetValue(pretrainLr),
+                Model = p.GetValue(model)!,
+                PretrainEpochs = p.GetValue(pretrainEpochs),
+                FineTuneEpochs = p.GetValue(epochs),
+                LabelsPerClass = p.GetValue(labels),
+                Seed = p.GetValue(seed),
+                Lr = p.GetValue(lr),
+                BodyLr = p.GetValue(bodyLr),
+                PretrainLr = p.GetValue(pretrainLr),
             };
             string dir = p.GetValue(output)!;
             return Run(recipe, dir, p.GetValue(pretrained) ?? Path.Combine(dir, PretrainedFile), p.GetValue(threads), p.GetValue(dataDir), p.GetValue(limit));
