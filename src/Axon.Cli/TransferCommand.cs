@@ -111,7 +111,7 @@ internal static class TransferCommand
         var table = new Table().AddColumns("regime", "trainable parameters", $"test accuracy (classes {string.Join(",", recipe.TargetClasses)})", "test loss", "training s");
         foreach (var o in outcomes)
             table.AddRow(Label(o.Regime), o.Trainable.ToString("N0", CultureInfo.InvariantCulture), F(100 * o.Accuracy, "F2") + " %", F(o.Loss, "F4"), F(o.Seconds, "F1"));
-        table.Caption($"{recipe.LabelsPerClass} labels per class, {recipe.FineTuneEpochs} epochs each, {Cli.Threads(threads)}");
+        table.Caption($"{recipe.LabelsPerClass} labels per class, {recipe.FineTuneEpochs} epoch{(recipe.FineTuneEpochs == 1 ? "" : "s")} each, {Cli.Threads(threads)}");
         AnsiConsole.Write(table);
         WriteSummary(output, recipe, experiment, pretrainedPath, reused, pretrainSeconds, sourceAccuracy, threads, limit, outcomes);
         Curves(Path.Combine(output, "curves.png"), outcomes, $"{recipe.Model}, {recipe.LabelsPerClass} labels per class");
