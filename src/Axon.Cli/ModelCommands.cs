@@ -11,7 +11,7 @@ using Spectre.Console;
 
 namespace Axon.Cli;
 
-/// <summary><c>axon eval</c>, <c>axon predict</c> and <c>axon summary</c>: using a saved or named model.</summary>
+/// <summary><c>axon eval</c> and <c>axon predict</c>: using a saved model (<c>axon summary</c> is <see cref="SummaryCommand"/>).</summary>
 internal static class ModelCommands
 {
     private static readonly Option<string?> ModelOption = new("--model") { Description = "Model architecture (default: the one recorded in the file)." };
@@ -132,21 +132,6 @@ internal static class ModelCommands
             }
             table.Caption($"probabilities computed with {Cli.Threads(n)}");
             AnsiConsole.Write(table);
-            return 0;
-        }));
-        return command;
-    }
-
-    public static Command Summary()
-    {
-        var name = new Argument<string>("model") { Description = "Model name: " + string.Join(", ", ModelZoo.Names.Select(n => n.Name)) + "." };
-        var command = new Command("summary", "Print a model's layers, output shapes and parameter counts.") { name };
-        command.SetAction(p => Cli.Guard(p, () =>
-        {
-            var model = ModelZoo.Create(p.GetValue(name)!);
-            Console.WriteLine(model);
-            Console.WriteLine();
-            Console.WriteLine(model.Summary([1, 1, 28, 28]));
             return 0;
         }));
         return command;

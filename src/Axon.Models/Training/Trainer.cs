@@ -31,9 +31,14 @@ public sealed partial class Trainer
     private (IDataset Fit, IDataset? Validation) split;
     private bool began;
 
-    /// <summary>Creates a trainer. <paramref name="modelGenerator"/> is the generator the model was built with (it also drives dropout); its state is checkpointed.</summary>
+    /// <summary>
+    /// Creates a trainer. <paramref name="modelGenerator"/> is the generator the model was built with (it also drives
+    /// dropout); its state is checkpointed. The optimiser updates every parameter of the model at the options' rate, or
+    /// the <paramref name="paramGroups"/> when given (e.g. <see cref="ParamGroups.ByPattern"/>'s, for a slower body);
+    /// frozen parameters get no gradient and so no update either way.
+    /// </summary>
     /// <exception cref="ArgumentException">An invalid option (named by the message).</exception>
-    public Trainer(TrainingTask task, Generator modelGenerator, TrainerOptions options)
+    public Trainer(TrainingTask task, Generator modelGenerator, TrainerOptions options, IEnumerable<ParamGroup>? paramGroups = null)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(modelGenerator);
@@ -44,7 +49,8 @@ public sealed partial class Trainer
         Options = options;
         context = new StepContext(this);
         dataGenerator = new Generator(options.Seed + 1);
-        Optimizer = OptimizerFactory.Create(options.Optimizer, task.Model.Parameters(), options.Hyperparameters);
+        Optimizer = paramGroups is null ? OptimizerFactory.Create(options.Optimizer, task.Model.Parameters(), options.Hyperparameters)
+            : OptimizerFactory.Create(options.Optimizer, paramGroups, options.Hyperparameters);
         Scheduler = CreateScheduler(Optimizer, options);
         if (options.EarlyStoppingPatience > 0)
         {

@@ -11,15 +11,24 @@ namespace Axon.Nn;
 /// Subclasses create parameters in the constructor, initialise them in <see cref="ResetParameters"/>, and implement
 /// <c>Forward</c>; containers call their children with <c>Call</c>, which runs the forward hooks.
 /// </summary>
-public abstract class Module
+public abstract partial class Module
 {
     private readonly List<KeyValuePair<string, Tensor?>> parameters = [];
     private readonly List<KeyValuePair<string, Tensor>> buffers = [];
     private readonly List<KeyValuePair<string, Module>> children = [];
     private readonly List<Action<Module, object?, object?>> forwardHooks = [];
 
-    /// <summary>True in training mode (dropout active, batch norm uses batch statistics).</summary>
-    public bool Training { get; private set; } = true;
+    private bool training = true;
+
+    /// <summary>
+    /// True in training mode (dropout active, batch norm uses batch statistics). A batch-norm layer frozen by
+    /// <see cref="Freeze(string[])"/> stays in eval mode whatever <see cref="Train"/> asks, until it is unfrozen.
+    /// </summary>
+    public bool Training
+    {
+        get => training && !statisticsFrozen;
+        private set => training = value;
+    }
 
     /// <summary>Adds a hook run after each call with the input and output as objects (whatever the module's types); dispose to remove.</summary>
     internal IDisposable AddForwardHook(Action<Module, object?, object?> hook)

@@ -40,7 +40,7 @@ public abstract class Module<TIn, TOut> : Module
 
     /// <summary>
     /// A table of every module reached through <c>Call</c> during one forward pass on <paramref name="example"/> (in eval
-    /// mode, without recording): its output's shapes and its parameter count (see <see cref="ModuleSummary"/>).
+    /// mode, without recording): its output's shapes, its parameter count, units and connections (see <see cref="ModuleSummary"/>).
     /// </summary>
-    public string Summary(TIn example) => ModuleSummary.Of(this, () => Call(example), ModuleSummary.Describe(example));
+    public string Summary(TIn example) => ModuleSummary.Of(this, () => Call(example), example);
 }

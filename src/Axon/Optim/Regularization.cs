@@ -129,14 +129,17 @@ public static class MaxNormConstraint
         return weight.Backend.Renorm(weight, d, maxNorm);
     }
 
-    /// <summary>Applies <see cref="Apply(Tensor, double, int)"/> (dim 0) to every parameter of <paramref name="module"/> with at least two dimensions (weights, not biases).</summary>
+    /// <summary>
+    /// Applies <see cref="Apply(Tensor, double, int)"/> (dim 0) to every trainable parameter of <paramref name="module"/> with
+    /// at least two dimensions (weights, not biases); frozen ones (<see cref="Tensor.RequiresGrad"/> false) stay as they are.
+    /// </summary>
     /// <returns>The number of units rescaled in all.</returns>
     public static int Apply(Module module, double maxNorm)
     {
         ArgumentNullException.ThrowIfNull(module);
         int total = 0;
         foreach (var p in module.Parameters())
-            if (p.Rank >= 2) total += Apply(p, maxNorm);
+            if (p.Rank >= 2 && p.RequiresGrad) total += Apply(p, maxNorm);
         return total;
     }
 }
