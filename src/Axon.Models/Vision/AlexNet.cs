@@ -11,8 +11,11 @@ namespace Axon.Models.Vision;
 /// </summary>
 public sealed class AlexNet : Module<Tensor, Tensor>
 {
-    /// <summary>Builds the network; <paramref name="generator"/> draws the weights and the dropout masks.</summary>
-    public AlexNet(int numClasses = 1000, int inChannels = 3, double dropout = 0.5, Generator? generator = null)
+    /// <summary>
+    /// Builds the network; <paramref name="generator"/> draws the weights and the dropout masks. <paramref name="hidden"/>
+    /// is the width of the two hidden linear layers (4096 in torchvision).
+    /// </summary>
+    public AlexNet(int numClasses = 1000, int inChannels = 3, double dropout = 0.5, Generator? generator = null, int hidden = 4096)
     {
         Features = RegisterModule("features", new Sequential(
             new Conv2d(inChannels, 64, 11, stride: 4, padding: 2, generator: generator), new ReLU(), new MaxPool2d(3, 2),
@@ -22,9 +25,9 @@ public sealed class AlexNet : Module<Tensor, Tensor>
             new Conv2d(256, 256, 3, padding: 1, generator: generator), new ReLU(), new MaxPool2d(3, 2)));
         AvgPool = RegisterModule("avgpool", new AdaptiveAvgPool2d(6));
         Classifier = RegisterModule("classifier", new Sequential(
-            new Dropout(dropout, generator), new Linear(256 * 6 * 6, 4096, generator: generator), new ReLU(),
-            new Dropout(dropout, generator), new Linear(4096, 4096, generator: generator), new ReLU(),
-            new Linear(4096, numClasses, generator: generator)));
+            new Dropout(dropout, generator), new Linear(256 * 6 * 6, hidden, generator: generator), new ReLU(),
+            new Dropout(dropout, generator), new Linear(hidden, hidden, generator: generator), new ReLU(),
+            new Linear(hidden, numClasses, generator: generator)));
     }
 
     /// <summary>The convolutional part.</summary>
@@ -50,9 +53,12 @@ public sealed class AlexNet : Module<Tensor, Tensor>
 /// </summary>
 public sealed class AlexNetOriginal : Module<Tensor, Tensor>
 {
-    /// <summary>Builds the network for 227x227 inputs; <paramref name="generator"/> draws the weights and the dropout masks.</summary>
-    public AlexNetOriginal(int numClasses = 1000, int inChannels = 3, double dropout = 0.5, Generator? generator = null)
-        : this(inChannels, [96, 256, 384, 384, 256], (11, 4, 0), 5, 6, 4096, numClasses, dropout, generator)
+    /// <summary>
+    /// Builds the network for 227x227 inputs; <paramref name="generator"/> draws the weights and the dropout masks.
+    /// <paramref name="hidden"/> is the width of the two hidden linear layers (4096 in the paper).
+    /// </summary>
+    public AlexNetOriginal(int numClasses = 1000, int inChannels = 3, double dropout = 0.5, Generator? generator = null, int hidden = 4096)
+        : this(inChannels, [96, 256, 384, 384, 256], (11, 4, 0), 5, 6, hidden, numClasses, dropout, generator)
     {
     }
 
