@@ -15,7 +15,7 @@ public static class VisionZoo
     /// <summary>One-line descriptions of the Fashion-MNIST variants (shared with <see cref="ModelZoo"/>; first, as the table below reads them).</summary>
     internal static IReadOnlyDictionary<string, string> SmallDescriptions { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
-        ["alexnet-small"] = "the original AlexNet's topology (LRN, overlapping pooling, dropout) for 28x28: 24-64-96-96-64 channels, 256 hidden",
+        ["alexnet-small"] = "the original AlexNet's topology (LRN, overlapping pooling, dropout 0.2) for 28x28: 24-64-96-96-64 channels, 256 hidden; trains with adam unless told otherwise",
         ["vgg16-small"] = "VGG-16's 13 convolutions with batch norm for 28x28: widths 16-32-64-128-128, three poolings, global average pooling",
         ["googlenet-small"] = "GoogLeNet's nine Inception blocks at a quarter of the channels for 28x28 (3x3 stem, no auxiliary heads)",
         ["resnet50-small"] = "ResNet-50's bottlenecks 3-4-6-3 for 28x28: planes 16-32-64-128, 3x3 stem without pooling",
