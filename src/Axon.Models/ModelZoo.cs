@@ -15,12 +15,12 @@ public static class ModelZoo
         ["vgg-small"] = ("small VGG-style CNN with batch norm (widths 32-64-128)", (c, g) => new SmallVgg(c, generator: g)),
         ["resnet-small"] = ("ResNet with basic blocks 2-2-2, widths 32-64-128", (c, g) => ResNet.Small(c, g)),
         ["resnet18"] = ("ResNet-18 layout (2-2-2-2 basic blocks, widths 64-512) for 28x28 inputs", (c, g) => ResNet.ResNet18(c, g)),
+        ["gru-rows"] = ("GRU reading the image as 28 steps of 28 pixels (2 layers of 128, dropout 0.2); trains with adam and a cosine schedule unless told otherwise", (c, g) => new RowRnnClassifier(RowRnnKind.Gru, 128, 2, 0.2, c, generator: g)),
+        ["lstm-rows"] = ("LSTM reading the image as 28 steps of 28 pixels (2 layers of 128, dropout 0.2); trains with adam and a cosine schedule unless told otherwise", (c, g) => new RowRnnClassifier(RowRnnKind.Lstm, 128, 2, 0.2, c, generator: g)),
         ["alexnet-small"] = (VisionZoo.SmallDescriptions["alexnet-small"], (c, g) => AlexNetOriginal.Small(c, generator: g)),
         ["vgg16-small"] = (VisionZoo.SmallDescriptions["vgg16-small"], (c, g) => Vgg.Vgg16Small(c, generator: g)),
         ["resnet50-small"] = (VisionZoo.SmallDescriptions["resnet50-small"], (c, g) => TorchVisionResNet.ResNet50Small(c, generator: g)),
         ["densenet121-small"] = (VisionZoo.SmallDescriptions["densenet121-small"], (c, g) => DenseNet.DenseNet121Small(c, generator: g)),
-        ["gru-rows"] = ("GRU reading the image as 28 steps of 28 pixels (2 layers of 128, dropout 0.2); trains with adam and a cosine schedule unless told otherwise", (c, g) => new RowRnnClassifier(RowRnnKind.Gru, 128, 2, 0.2, c, generator: g)),
-        ["lstm-rows"] = ("LSTM reading the image as 28 steps of 28 pixels (2 layers of 128, dropout 0.2); trains with adam and a cosine schedule unless told otherwise", (c, g) => new RowRnnClassifier(RowRnnKind.Lstm, 128, 2, 0.2, c, generator: g)),
     };
 
     // Models whose training differs from the defaults of TrainerOptions (SGD with the lecture CNN's recipe): the
