@@ -1,4 +1,5 @@
 using Axon.Models.Training;
+using Axon.Models.Vision;
 using Axon.Nn;
 
 namespace Axon.Models;
@@ -16,14 +17,20 @@ public static class ModelZoo
         ["resnet18"] = ("ResNet-18 layout (2-2-2-2 basic blocks, widths 64-512) for 28x28 inputs", (c, g) => ResNet.ResNet18(c, g)),
         ["gru-rows"] = ("GRU reading the image as 28 steps of 28 pixels (2 layers of 128, dropout 0.2); trains with adam and a cosine schedule unless told otherwise", (c, g) => new RowRnnClassifier(RowRnnKind.Gru, 128, 2, 0.2, c, generator: g)),
         ["lstm-rows"] = ("LSTM reading the image as 28 steps of 28 pixels (2 layers of 128, dropout 0.2); trains with adam and a cosine schedule unless told otherwise", (c, g) => new RowRnnClassifier(RowRnnKind.Lstm, 128, 2, 0.2, c, generator: g)),
+        ["alexnet-small"] = (VisionZoo.SmallDescriptions["alexnet-small"], (c, g) => AlexNetOriginal.Small(c, generator: g)),
+        ["vgg16-small"] = (VisionZoo.SmallDescriptions["vgg16-small"], (c, g) => Vgg.Vgg16Small(c, generator: g)),
+        ["resnet50-small"] = (VisionZoo.SmallDescriptions["resnet50-small"], (c, g) => TorchVisionResNet.ResNet50Small(c, generator: g)),
+        ["densenet121-small"] = (VisionZoo.SmallDescriptions["densenet121-small"], (c, g) => DenseNet.DenseNet121Small(c, generator: g)),
     };
 
     // Models whose training differs from the defaults of TrainerOptions (SGD with the lecture CNN's recipe): the
-    // recurrent classifiers train far better with Adam (with SGD at 0.05 the LSTM barely moves in the first epochs).
+    // recurrent classifiers and the small AlexNet train far better with Adam (with SGD at 0.05 the LSTM barely moves in the first epochs).
     private static readonly Dictionary<string, TrainerOptions> Recipes = new(StringComparer.OrdinalIgnoreCase)
     {
         ["gru-rows"] = new TrainerOptions { Optimizer = "adam", OptimizerSettings = new() { Lr = 0.002 }, Schedule = "cosine", Epochs = 15 },
         ["lstm-rows"] = new TrainerOptions { Optimizer = "adam", OptimizerSettings = new() { Lr = 0.002 }, Schedule = "cosine", Epochs = 15 },
+        // AlexNet has no batch norm: SGD at the default rate barely moves it (as in PyTorch); Adam trains it.
+        ["alexnet-small"] = new TrainerOptions { Optimizer = "adam", OptimizerSettings = new() { Lr = 0.002 } },
     };
 
     /// <summary>

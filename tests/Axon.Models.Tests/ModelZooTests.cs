@@ -27,8 +27,10 @@ public class ModelZooTests
         var x = Tensor.Randn([8, 1, 28, 28], g);
         var y = Tensor.FromArray(new long[] { 0, 1, 2, 3, 4, 5, 6, 7 });
         // The recurrent models train with Adam (as the zoo's description says): SGD gets the LSTM only to 0.35 of the loss in 60 steps.
+        // So does alexnet-small (its zoo recipe; no batch norm: SGD at 0.05 leaves it near 2.0 after 60 steps, as in PyTorch).
         Optimizer opt = name.EndsWith("-rows", StringComparison.Ordinal)
             ? new Adam(model.Parameters(), lr: 3e-3)
+            : name == "alexnet-small" ? new Adam(model.Parameters(), lr: 2e-3)
             : new Sgd(model.Parameters(), lr: name == "lenet5" ? 0.1 : 0.05, momentum: 0.9);
         double first = 0, last = 0;
         for (int step = 0; step < 60; step++)

@@ -14,11 +14,18 @@ public sealed class Conv2d : Module<Tensor, Tensor>
 {
     private readonly string? paddingMode;
 
-    /// <summary>Creates the layer with numeric padding (an int or (h, w) pair of zeros on each side).</summary>
+    /// <summary>
+    /// Creates the layer with numeric padding (an int or (h, w) pair on each side), filled as PyTorch's padding_mode
+    /// <paramref name="paddingMode"/>: "zeros" (the default), "reflect" (the image mirrored at its border, without
+    /// repeating the edge), "replicate" (the edge repeated) or "circular" (wrapped around).
+    /// </summary>
     public Conv2d(int inChannels, int outChannels, Size2 kernelSize, Size2? stride = null, Size2? padding = null, Size2? dilation = null, int groups = 1,
-        bool bias = true, DType dtype = DType.Float32, Generator? generator = null)
+        bool bias = true, DType dtype = DType.Float32, Generator? generator = null, string paddingMode = "zeros")
         : this(inChannels, outChannels, kernelSize, stride ?? 1, padding ?? 0, null, dilation ?? 1, groups, bias, dtype, generator)
     {
+        if (paddingMode is not ("zeros" or "reflect" or "replicate" or "circular"))
+            throw new ArgumentException($"Conv2d: padding_mode must be one of 'zeros', 'reflect', 'replicate' or 'circular', got '{paddingMode}'.", nameof(paddingMode));
+        Border = paddingMode;
     }
 
     /// <summary>Creates the layer with padding "valid" (none) or "same" (output as large as the input; stride 1 only, as PyTorch).</summary>
@@ -78,6 +85,9 @@ public sealed class Conv2d : Module<Tensor, Tensor>
     /// <summary>"same" or "valid" when the layer was created with a padding string, else null.</summary>
     public string? PaddingMode => paddingMode;
 
+    /// <summary>How the numeric padding is filled (PyTorch's padding_mode): "zeros", "reflect", "replicate" or "circular".</summary>
+    public string Border { get; } = "zeros";
+
     /// <summary>Dilation (dh, dw).</summary>
     public Size2 Dilation { get; }
 
@@ -103,9 +113,14 @@ public sealed class Conv2d : Module<Tensor, Tensor>
     }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => paddingMode is null
-        ? Tensor.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups)
-        : Tensor.Conv2d(input, Weight, Bias, paddingMode, Stride, Dilation, Groups);
+    public override Tensor Forward(Tensor input)
+    {
+        if (paddingMode is not null) return Tensor.Conv2d(input, Weight, Bias, paddingMode, Stride, Dilation, Groups);
+        if (Border == "zeros") return Tensor.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
+        // PyTorch pads first (F.pad with the mode) and then convolves without padding.
+        var padded = Tensor.Pad2d(input, Padding.W, Padding.W, Padding.H, Padding.H, Border);
+        return Tensor.Conv2d(padded, Weight, Bias, Stride, 0, Dilation, Groups);
+    }
 
     /// <inheritdoc/>
     protected override string ExtraRepr()
@@ -117,6 +132,7 @@ public sealed class Conv2d : Module<Tensor, Tensor>
         if (Dilation != new Size2(1, 1)) sb.Append(", dilation=").Append(Dilation.ToPairString());
         if (Groups != 1) sb.Append(CultureInfo.InvariantCulture, $", groups={Groups}");
         if (Bias is null) sb.Append(", bias=False");
+        if (Border != "zeros") sb.Append(", padding_mode=").Append(Border);
         return sb.ToString();
     }
 }

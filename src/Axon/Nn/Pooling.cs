@@ -79,6 +79,23 @@ public sealed class AdaptiveAvgPool2d(Size2 outputSize) : Module<Tensor, Tensor>
     protected override string ExtraRepr() => $"output_size={OutputSize}";
 }
 
+/// <summary>
+/// Adaptive max pooling to a fixed output size (torch.nn.AdaptiveMaxPool2d): cell (i, j) is the maximum over rows
+/// floor(i H / Ho) .. ceil((i + 1) H / Ho) - 1 and the matching columns, so any input size works.
+/// Repr as PyTorch: <c>AdaptiveMaxPool2d(output_size=1)</c>.
+/// </summary>
+public sealed class AdaptiveMaxPool2d(Size2 outputSize) : Module<Tensor, Tensor>
+{
+    /// <summary>Output height and width.</summary>
+    public Size2 OutputSize { get; } = PoolArgs.Positive(outputSize, "output size");
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => Tensor.AdaptiveMaxPool2d(input, OutputSize);
+
+    /// <inheritdoc/>
+    protected override string ExtraRepr() => $"output_size={OutputSize}";
+}
+
 internal static class PoolArgs
 {
     public static Size2 Positive(Size2 v, string what) =>

@@ -145,6 +145,40 @@ public sealed partial class Tensor
         return input.Rank == 3 ? y.Squeeze(0) : y;
     }
 
+    /// <summary>
+    /// Adaptive max pooling to <paramref name="outputSize"/> (PyTorch's adaptive_max_pool2d): output cell (i, j) is the
+    /// maximum over rows floor(i H / Ho) .. ceil((i + 1) H / Ho) - 1 and the matching columns. Where the sizes divide,
+    /// the windows are a plain max pooling (kernel = stride = H / Ho) and run as one; otherwise each cell is a max
+    /// over a narrowed view, stacked, so the gradient (to each window's maximum) is theirs.
+    /// </summary>
+    public static Tensor AdaptiveMaxPool2d(Tensor input, Size2 outputSize)
+    {
+        var x4 = PoolInput(input, "AdaptiveMaxPool2d");
+        if (outputSize.H <= 0 || outputSize.W <= 0)
+            throw new ArgumentOutOfRangeException(nameof(outputSize), $"AdaptiveMaxPool2d: the output size must be positive, got {outputSize.ToPairString()}.");
+        int h = x4.shape[2], wd = x4.shape[3], oh = outputSize.H, ow = outputSize.W;
+        if (h == 0 || wd == 0) throw new ArgumentException($"AdaptiveMaxPool2d: expected an input with non-zero height and width, got {ShapeUtil.Format(input.shape)}.", nameof(input));
+        Tensor y;
+        if (h % oh == 0 && wd % ow == 0) y = MaxPool2d(x4, new Size2(h / oh, wd / ow));
+        else
+        {
+            int n = x4.shape[0], c = x4.shape[1];
+            var cells = new Tensor[oh * ow];
+            for (int i = 0; i < oh; i++)
+            {
+                int r0 = i * h / oh, r1 = ((i + 1) * h + oh - 1) / oh;
+                var rows = x4.Narrow(2, r0, r1 - r0);
+                for (int j = 0; j < ow; j++)
+                {
+                    int c0 = j * wd / ow, c1 = ((j + 1) * wd + ow - 1) / ow;
+                    cells[i * ow + j] = rows.Narrow(3, c0, c1 - c0).Reshape([n, c, -1]).Max(2).Values;
+                }
+            }
+            y = Stack(cells, 2).Reshape([n, c, oh, ow]);
+        }
+        return input.Rank == 3 ? y.Squeeze(0) : y;
+    }
+
     /// <summary>The recorded (adaptive) average pooling of a validated 4-D input. Linear: its backward is an op whose backward is this pooling again.</summary>
     private static Tensor AvgPoolOp(string op, Tensor x4, Window2d w, OpAttributes attributes, bool countIncludePad, bool adaptive)
     {
