@@ -108,15 +108,27 @@ internal static class ModelCommands
 
     public static Command Predict()
     {
-        var file = new Argument<string>("file") { Description = "A model.safetensors or checkpoint.safetensors written by axon train." };
-        var inputs = new Argument<string[]>("images") { Description = "PNG files (28x28) or IDX image files.", Arity = ArgumentArity.OneOrMore };
-        var top = new Option<int>("--top") { Description = "How many classes to show per image.", DefaultValueFactory = _ => 3 }
-            .Require(v => v is >= 1 and <= 10, "must be between 1 and 10, the number of classes");
+        var file = new Argument<string>("file") { Description = "A model.safetensors or checkpoint.safetensors written by axon train; with --weights, the first photo." };
+        var inputs = new Argument<string[]>("images") { Description = "PNG files (28x28) or IDX image files; with --weights, photos (PNG, JPEG) of any size.", Arity = ArgumentArity.ZeroOrMore };
+        var weights = new Option<string?>("--weights") { Description = "torchvision-named weights (.safetensors or PyTorch .pth) for the ImageNet model named by --model; the arguments are then photos." };
+        var top = new Option<int?>("--top") { Description = "How many classes to show per image (default 3; 5 with --weights)." };
         var threads = TrainingOptionSet.NewThreadsOption();
-        var command = new Command("predict", "Classify images with a saved model, printing the top classes with probabilities.") { file, inputs, ModelOption, top, threads };
+        var command = new Command("predict", "Classify images with a saved model, or photos with an ImageNet model and its weights, printing the top classes with probabilities.") { file, inputs, ModelOption, weights, top, threads };
+        command.Validators.Add(r =>
+        {
+            bool photos = r.GetValue(weights) is not null;
+            int limit = photos ? 1000 : 10;
+            if (r.GetValue(top) is { } t && (t < 1 || t > limit))
+                r.AddError($"--top must be between 1 and {limit}, the number of classes (got {t})");
+            if (photos && r.GetValue(ModelOption) is null) r.AddError("--weights needs --model, the architecture the weights belong to (e.g. --model resnet18)");
+            if (!photos && r.GetValue(inputs) is not { Length: > 0 }) r.AddError("predict needs a model file and at least one image (or --model NAME --weights FILE and photos)");
+        });
         command.SetAction(p => Cli.Guard(p, () =>
         {
-            int k = p.GetValue(top), n = p.GetValue(threads);
+            int n = p.GetValue(threads);
+            if (p.GetValue(weights) is { } w)
+                return PhotoPredict.Run(p.GetValue(ModelOption)!, w, [p.GetValue(file)!, .. p.GetValue(inputs) ?? []], p.GetValue(top) ?? 5, n);
+            int k = p.GetValue(top) ?? 3;
             var (model, _) = LoadModel(p.GetValue(file)!, p.GetValue(ModelOption), n);
             var images = ReadImages(p.GetValue(inputs)!);
             var dataset = new FashionMnist([.. images.SelectMany(i => i.Pixels)], new byte[images.Count]);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Axon.Models;
 using Axon.Models.Generative;
+using Axon.Models.Vision;
 using Axon.Nn;
 
 namespace Axon.Cli;
@@ -52,6 +53,7 @@ internal static class SummaryCommand
                 output.WriteLine($"{model} does not map one tensor to one tensor, so there is no layer table for one input; its parts are listed above.");
                 return 0;
             }
+            if (IsImageNet(model) && !p.Typed(input)) shapeText = $"3,{VisionZoo.InputSize(model)},{VisionZoo.InputSize(model)}";
             int[] shape = [1, .. ParseShape(shapeText)!];
             string table;
             try
@@ -72,10 +74,17 @@ internal static class SummaryCommand
     }
 
     /// <summary>The classifiers' and the generative models' names.</summary>
-    private static List<string> AllNames => [.. ModelZoo.Names.Select(n => n.Name), .. GenerativeZoo.Names.Select(n => n.Name)];
+    private static List<string> AllNames => [.. ModelZoo.Names.Select(n => n.Name), .. GenerativeZoo.Names.Select(n => n.Name), .. ImageNetNames];
+
+    /// <summary>The vision zoo's ImageNet models that the Fashion-MNIST zoo does not also name (its resnet18 is the 28x28 one).</summary>
+    private static IEnumerable<string> ImageNetNames => VisionZoo.Names.Select(n => n.Name).Where(n => !ModelZoo.Names.Any(m => string.Equals(m.Name, n, StringComparison.OrdinalIgnoreCase)));
+
+    /// <summary>An ImageNet model's default input and classes (3 x 224 x 224, or 227 for the original AlexNet; 1000 classes).</summary>
+    private static bool IsImageNet(string name) => ImageNetNames.Contains(name, StringComparer.OrdinalIgnoreCase);
 
     private static Module Create(string name, int classes, bool classesTyped)
     {
+        if (IsImageNet(name)) return VisionZoo.Create(name, classesTyped ? classes : 1000);
         if (!GenerativeZoo.Contains(name)) return ModelZoo.Create(name, classes);
         if (classesTyped) throw new ArgumentException($"--classes: {name} is not a classifier.");
         return GenerativeZoo.Create(name);

@@ -20,10 +20,11 @@ public class VisionParityTests(ITestOutputHelper output)
     /// <summary>The bound on |Axon - torchvision| per logit (the logits are below 1.5 in magnitude, see parity.py).</summary>
     private const double Tolerance = 1e-4;
 
-    /// <summary>State-dict readers by file extension; a reader for PyTorch's own <c>.pth</c> files adds an entry here.</summary>
+    /// <summary>State-dict readers by file extension; safetensors and PyTorch's own <c>.pth</c> (torch.save's zip, read by the whitelisting unpickler).</summary>
     private static readonly Dictionary<string, Func<string, IEnumerable<KeyValuePair<string, Tensor>>>> Loaders = new(StringComparer.Ordinal)
     {
         ["safetensors"] = path => Safetensors.Load(path).Tensors,
+        ["pth"] = PyTorchPth.Load,
     };
 
     private static string? Dir => Environment.GetEnvironmentVariable("AXON_VISION_PARITY_DIR");
