@@ -37,7 +37,7 @@ using Axon.Benchmarks;
 //   peak             the FMA peak of --threads cores (float), as the GEMM micro-benchmarks measure it.
 var opts = Options.Parse(args);
 int threads = opts.Int("threads", 2);
-var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = threads });
+var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = threads, ConvDirectEverywhere = opts.Int("conv-direct", 0) == 1 });
 Workloads.Device = device;
 var result = new Dictionary<string, object?>
 {
@@ -63,6 +63,7 @@ switch (opts.Workload)
     case "rnn-latency": Workloads.RnnLatency(opts, result); break;
     case "charlm-train": Workloads.CharLmTrain(opts, result); break;
     case "hog": Workloads.HogRun(opts, result, threads); break;
+    case "conv-layers": Workloads.ConvLayers(opts, result); break;
     case "peak": result["gflops"] = PeakFlops.Measure(isDouble: false, threads); break;
     default:
         Console.Error.WriteLine($"unknown workload '{opts.Workload}'; expected train, infer-latency, infer-batch, epoch, time-to-accuracy, gemm, profile, profile-infer, rnn-train, rnn-latency, charlm-train or peak");
