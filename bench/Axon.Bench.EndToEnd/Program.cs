@@ -37,7 +37,7 @@ using Axon.Benchmarks;
 //   peak             the FMA peak of --threads cores (float), as the GEMM micro-benchmarks measure it.
 var opts = Options.Parse(args);
 int threads = opts.Int("threads", 2);
-var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = threads, ConvDirectEverywhere = opts.Int("conv-direct", 0) == 1 });
+var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = threads, ConvDirectEverywhere = opts.Int("conv-direct", 0) == 1, ConvFlatKernel = opts.Int("conv-flat", 1) == 1 });
 Workloads.Device = device;
 var result = new Dictionary<string, object?>
 {

@@ -32,6 +32,27 @@ public sealed partial class CpuBackend
             : k <= 64 || (k <= 160 && 5 * win.OutW >= 3 * chunked);
     }
 
+    /// <summary>
+    /// Whether the direct kernel over flat padded planes computes this float convolution (forward, or the input gradient
+    /// as the forward of the flipped kernel): unit stride, one group, K from 64 (shorter ones keep the tuned rules
+    /// above) and a grid that wastes little (OutH * (OutW + kw - 1) positions of which OutH * OutW are kept).
+    /// </summary>
+    internal bool UseConvFlat<T>(in Window2d win, int groups)
+    {
+        if (typeof(T) != typeof(float) || !Options.ConvFlatKernel || !Options.ConvImplicitGemm || !ConvDirect.Supports(win, groups)) return false;
+        if (Options.ConvDirectEverywhere) return false;
+        return win.ColRows >= 64 && win.OutW >= 8;
+    }
+
+    // Whether the input gradient takes the flat kernel (as the forward of the flipped kernel).
+    private bool FlatInputGradient<T>(int[] xs, int[] ws, in Conv2dParams p)
+    {
+        int kh = ws[2], kw = ws[3];
+        var win = ConvWindow(xs[1], xs[2], xs[3], kh, kw, p, p.OutH(xs[2], kh), p.OutW(xs[3], kw));
+        return win.PadTop < kh && win.PadLeft < kw && p.PadBottom == p.PadTop && p.PadRight == p.PadLeft
+            && UseConvFlat<T>(win, p.Groups) && UseConvFlat<T>(ConvDirect.FlippedWindow(win, ws[0]), p.Groups);
+    }
+
     private bool UseConvGemm<T>() => Options.ConvImplicitGemm && ConvGemm.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
 
     private static Window2d ConvWindow(int c, int h, int w, int kh, int kw, in Conv2dParams p, int outH, int outW) =>
@@ -56,6 +77,11 @@ public sealed partial class CpuBackend
         int n = xs[0], c = xs[1], h = xs[2], wd = xs[3], o = ws[0], cg = ws[1], kh = ws[2], kw = ws[3];
         int g = p.Groups, og = o / g, outH = p.OutH(h, kh), outW = p.OutW(wd, kw), l = outH * outW, k = cg * kh * kw;
         var win = ConvWindow(c, h, wd, kh, kw, p, outH, outW);
+        if (UseConvFlat<T>(win, g))
+        {
+            ConvDirect.ForwardFlat(((float[])(object)x).AsSpan(xOff, n * c * h * wd), n, win, ((float[])(object)w).AsSpan(wOff, o * k), o, (float[]?)(object?)bias, (float[])(object)y, Threads);
+            return;
+        }
         if (UseConvDirect<T>(win, g, o, weightGrad: false))
         {
             ConvDirect.Forward(((float[])(object)x).AsSpan(xOff, n * c * h * wd), n, win, ((float[])(object)w).AsSpan(wOff, o * k), o, (float[]?)(object?)bias, (float[])(object)y, Threads);
@@ -125,8 +151,9 @@ public sealed partial class CpuBackend
         var xc = x?.ContiguousData();
         var wc = w?.ContiguousData();
         int[] xs = x?.ShapeArray ?? gx!.ShapeArray, ws = w?.ShapeArray ?? gw!.ShapeArray;
-        // The kernels accumulate into cleared destinations.
-        foreach (var t in (ReadOnlySpan<Tensor?>)[gx, gw, gb])
+        // The kernels accumulate into cleared destinations, except the flat kernel's input gradient, which overwrites.
+        bool flatDx = gx is not null && (gy.DType == DType.Float32 ? FlatInputGradient<float>(xs, ws, p) : FlatInputGradient<double>(xs, ws, p));
+        foreach (var t in (ReadOnlySpan<Tensor?>)[flatDx ? null : gx, gw, gb])
             if (t is not null) Fill(t, 0);
         if (gy.DType == DType.Float32)
             Conv2dBackward(xc?.Data<float>() ?? [], xc?.Offset ?? 0, xs, wc?.Data<float>() ?? [], wc?.Offset ?? 0, ws, g.Data<float>(), g.Offset, p, gx?.Data<float>(), gw?.Data<float>(), gb?.Data<float>());
@@ -152,6 +179,13 @@ public sealed partial class CpuBackend
         // The input gradient's tile runs over the output channels of a group (k = og): below ConvGemmMinBackwardChannels
         // the short tiles and the fold cost more than the GEMM. Since the fold by permutes, LeNet's Conv2d(6, 16, 5)
         // backward is ~20 % faster here than through im2col + GEMM (profile --model lenet5: 0.75 -> 0.60 ms).
+        if (gx is not null && FlatInputGradient<T>(xs, ws, p))
+        {
+            // gx = conv(gy, flip(w)ᵀ) with padding k - 1 - pad: the forward kernel, overwriting the cleared gx.
+            ConvDirect.BackwardInputFlat(((float[])(object)gy).AsSpan(gyOff, n * o * l), n, win, ((float[])(object)w).AsSpan(wOff, o * k), o, (float[])(object)gx, Threads);
+            gx = null;
+            if (gw is null) return;
+        }
         if (gx is not null && og >= Options.ConvGemmMinBackwardChannels && UseConvGemm<T>())
         {
             ConvGemm.BackwardInput<T>(gy.AsSpan(gyOff, n * o * l), n, win, g, w.AsSpan(wOff, o * k), o, gx, Threads);

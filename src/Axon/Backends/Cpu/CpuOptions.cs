@@ -35,6 +35,13 @@ public sealed record CpuOptions
     /// <summary>Whether the direct kernel takes every convolution it supports, whatever the measured rule (tests).</summary>
     public bool ConvDirectEverywhere { get; init; }
 
+    /// <summary>
+    /// Whether unit-stride float convolutions with many taps (the 3x3 layers of deep CNNs) take the direct kernel over
+    /// flat padded planes (<c>ConvDirect.ForwardFlat</c>) for the forward and the input gradient, where its measured
+    /// rule picks it. Off: the implicit GEMM, which sums in another order (results differ in the last bits).
+    /// </summary>
+    public bool ConvFlatKernel { get; init; } = true;
+
     /// <summary>Throws when a setting is out of range.</summary>
     internal CpuOptions Validated()
     {
