@@ -6,9 +6,11 @@ hits both alike; each figure is the median of its R runs, and the ratio Axon / P
 medians of this one run. Prints the table and (unless --no-write) rewrites the marked sections of BENCHMARKS.md
 and bench/results/compare.jsonl (every raw JSON line).
 
-    bench/compare.sh                 # default: 3 repetitions, 2 threads, about 10 minutes
+    bench/compare.sh                 # default: 3 repetitions, 2 threads, about 13 minutes
     bench/compare.sh --tta           # also time-to-90 % test accuracy (one run each, several minutes)
+    bench/compare.sh --deep          # also train ResNet-18 and DenseNet-121-small (about 2 more minutes)
     bench/compare.sh --reps 5 --only train
+    bench/compare.sh --deep --only resnet18
 """
 import argparse
 import datetime
@@ -26,13 +28,23 @@ BASELINE = os.path.join(ROOT, "bench/pytorch/baseline.py")
 PYTHON = "/usr/bin/python3"
 GLIBC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824"
 BEGIN, END = "<!-- compare:begin -->", "<!-- compare:end -->"
-PBEGIN, PEND = "<!-- profile:begin -->", "<!-- profile:end -->"
+# The layer-by-layer profiles (one run each, not in the ratio table): spec -> (markers in BENCHMARKS.md).
+PROFILES = {"profile": ("<!-- profile:begin -->", "<!-- profile:end -->"),
+            "profile-resnet": ("<!-- profile-resnet:begin -->", "<!-- profile-resnet:end -->")}
 
 # Workloads: name -> harness arguments (the same for both implementations).
 SPECS = {}
 for _m in ("mlp", "lecture-cnn", "lenet5"):
     for _b in (64, 256):
-        SPECS[f"train-{_m}-{_b}"] = ["train", "--model", _m, "--batch", str(_b), "--warmup", "20", "--steps", "200"]
+        # At least 200 steps and at least 1 s: 200 MLP steps alone last about 0.05 s, too short a window to time.
+        SPECS[f"train-{_m}-{_b}"] = ["train", "--model", _m, "--batch", str(_b), "--warmup", "20", "--steps", "200",
+                                     "--min-seconds", "1"]
+# The deep CNNs: a step takes 0.1-2 s, so a few steps (the warm-up still lasts at least 1 s) and a window of >= 1 s.
+DEEP_TRAIN = (("resnet-small", 64), ("resnet-small", 128), ("vgg-small", 64), ("resnet18", 64), ("densenet121-small", 64))
+for _m, _b in DEEP_TRAIN:
+    SPECS[f"train-{_m}-{_b}"] = ["train", "--model", _m, "--batch", str(_b), "--warmup", "3", "--steps", "3",
+                                 "--min-seconds", "1"]
+DEEP_ONLY = {"train-resnet18-64", "train-densenet121-small-64"}  # the slow ones: run with --deep
 SPECS["infer-latency"] = ["infer-latency", "--model", "lecture-cnn", "--iters", "2000"]
 SPECS["infer-batch"] = ["infer-batch", "--model", "lecture-cnn", "--batch", "256", "--iters", "50"]
 SPECS["epoch"] = ["epoch", "--model", "lecture-cnn", "--batch", "64", "--warmup", "20"]
@@ -41,6 +53,7 @@ for _n in GEMM_SIZES:
     SPECS[f"gemm-{_n}"] = ["gemm", "--size", str(_n)]
 SPECS["peak"] = ["peak"]  # Axon only
 SPECS["profile"] = ["profile", "--model", "lecture-cnn", "--batch", "64", "--steps", "50"]  # once, not in the ratio table
+SPECS["profile-resnet"] = ["profile", "--model", "resnet-small", "--batch", "64", "--steps", "10"]  # likewise
 SPECS["tta"] = ["time-to-accuracy", "--model", "lecture-cnn", "--batch", "64", "--target", "0.90", "--eval-every", "469",
                 "--max-epochs", "10"]
 for _c in ("lstm", "gru"):
@@ -50,8 +63,11 @@ for _c in ("lstm", "gru"):
 SPECS["charlm"] = ["charlm-train", "--batch", "64", "--seq", "100", "--steps", "5", "--min-seconds", "1"]
 AXON_ONLY = {"peak"}
 
-NAMES = {"mlp": "MLP 784-256-256-10", "lecture-cnn": "lecture CNN", "lenet5": "LeNet-5"}
-TRAIN_TARGET = {"mlp": 3.0, "lecture-cnn": 2.0, "lenet5": 2.5}
+NAMES = {"mlp": "MLP 784-256-256-10", "lecture-cnn": "lecture CNN", "lenet5": "LeNet-5",
+         "resnet-small": "ResNet-small (basic blocks 2-2-2, widths 32-64-128)", "vgg-small": "small VGG (batch norm, 32-64-128)",
+         "resnet18": "ResNet-18 (2-2-2-2, widths 64-512, 3x3 stem)", "densenet121-small": "DenseNet-121-small (growth 12)"}
+TRAIN_TARGET = {"mlp": 3.0, "lecture-cnn": 2.0, "lenet5": 2.5,
+                "resnet-small": 2.0, "vgg-small": 2.0, "resnet18": 2.0, "densenet121-small": 2.0}
 
 
 def figures():
@@ -60,6 +76,8 @@ def figures():
     for m in ("mlp", "lecture-cnn", "lenet5"):
         for b in (64, 256):
             out.append((f"training, {NAMES[m]}, batch {b}", f"train-{m}-{b}", "img_per_s", (">=", TRAIN_TARGET[m]), "img/s"))
+    for m, b in DEEP_TRAIN:
+        out.append((f"training, {NAMES[m]}, batch {b}", f"train-{m}-{b}", "img_per_s", (">=", TRAIN_TARGET[m]), "img/s"))
     out.append(("single-image inference, lecture CNN, median", "infer-latency", "median_us", ("<=", 0.25), "µs"))
     out.append(("single-image inference, lecture CNN, p99", "infer-latency", "p99_us", ("<=", 0.25), "µs"))
     out.append(("batch-256 inference, lecture CNN", "infer-batch", "img_per_s", (">=", 2.0), "img/s"))
@@ -134,25 +152,45 @@ def load_average():
     return " ".join(open("/proc/loadavg").read().split()[:3])
 
 
+def profile_table(spec, ax, pt):
+    """The markdown of one layer-by-layer profile: Axon's and PyTorch's mean milliseconds per phase."""
+    lines = [
+        f"Command: part of `bench/compare.sh` (workload `{' '.join(SPECS[spec])}`, one run each, "
+        f"same machine and date as the table above). A training step cut at every layer (each layer's input a detached "
+        f"leaf), mean milliseconds per step.",
+        "",
+        "| phase | Axon ms | PyTorch ms | ratio |",
+        "|---|---:|---:|---:|",
+    ]
+    for k in ax["phases_ms"]:
+        av, pv = ax["phases_ms"][k], pt["phases_ms"].get(k)
+        lines.append(f"| {k} | {av:.3f} | {pv:.3f} | {av / pv:.2f} |" if pv else f"| {k} | {av:.3f} | — | — |")
+    lines.append(f"| **whole cut step** | **{ax['step_ms']:.2f}** | **{pt['step_ms']:.2f}** | **{ax['step_ms'] / pt['step_ms']:.2f}** |")
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reps", type=int, default=3, help="repetitions of each workload per implementation (default 3)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--tta", action="store_true", help="also run time-to-accuracy (--tta-reps runs each)")
     ap.add_argument("--tta-reps", type=int, default=1)
+    ap.add_argument("--deep", action="store_true", help="also train the slow deep CNNs (" + ", ".join(sorted(DEEP_ONLY)) + ")")
     ap.add_argument("--only", default="", help="run only workloads whose name contains this (no file is rewritten)")
     ap.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md and bench/results alone")
     a = ap.parse_args()
 
     started = datetime.datetime.now(datetime.timezone.utc)
     load_before = load_average()
-    specs = [s for s in SPECS if s != "tta" or a.tta]
+    specs = [s for s in SPECS if (s != "tta" or a.tta) and (s not in DEEP_ONLY or a.deep)]
     if a.only:
         specs = [s for s in specs if a.only in s]
+        if not specs:
+            raise SystemExit(f"no workload matches --only {a.only!r}" + (" (the slow deep CNNs need --deep)" if not a.deep else ""))
     results = {s: {"axon": [], "pytorch": []} for s in specs}
     raw = []
     for spec in specs:
-        reps = 1 if spec == "profile" else a.tta_reps if spec == "tta" else a.reps
+        reps = 1 if spec in PROFILES else a.tta_reps if spec == "tta" else a.reps
         for rep in range(reps):
             for impl in ("axon", "pytorch"):  # A B A B ...
                 if impl == "pytorch" and spec in AXON_ONLY:
@@ -199,7 +237,7 @@ def main():
     pt_any = next((r for rs in results.values() for r in rs["pytorch"]), None)
     torch_info = f"PyTorch {pt_any['torch']} (Debian python3-torch {torch_package()}), BLAS {', '.join(b for b in pt_any['blas'] if 'libopenblas' in b or 'libblas' in b)}" if pt_any else ""
     header = [
-        f"Command: `bench/compare.sh{' --tta' if a.tta else ''}{f' --reps {a.reps}' if a.reps != 3 else ''}` "
+        f"Command: `bench/compare.sh{' --tta' if a.tta else ''}{' --deep' if a.deep else ''}{f' --reps {a.reps}' if a.reps != 3 else ''}` "
         f"({a.reps} interleaved runs per workload, Axon then PyTorch, {a.tta_reps if a.tta else 0} for time-to-accuracy; "
         f"medians; ratio = Axon / PyTorch; {a.threads} threads each).",
         f"Machine: {machine()}. Shared with other work during the run (load average {load_before} before, {load_after} after).",
@@ -212,24 +250,12 @@ def main():
     table = "\n".join(header)
     print(table)
 
-    prof = None
-    if "profile" in results and results["profile"]["axon"] and results["profile"]["pytorch"]:
-        ax, pt = results["profile"]["axon"][0], results["profile"]["pytorch"][0]
-        lines = [
-            f"Command: part of `bench/compare.sh` (workload `profile --model lecture-cnn --batch 64 --steps 50`, one run each, "
-            f"same machine and date as the table above). A training step cut at every layer (each layer's input a detached "
-            f"leaf), mean milliseconds per step.",
-            "",
-            "| phase | Axon ms | PyTorch ms | ratio |",
-            "|---|---:|---:|---:|",
-        ]
-        for k in ax["phases_ms"]:
-            av, pv = ax["phases_ms"][k], pt["phases_ms"].get(k)
-            lines.append(f"| {k} | {av:.3f} | {pv:.3f} | {av / pv:.2f} |" if pv else f"| {k} | {av:.3f} | — | — |")
-        lines.append(f"| **whole cut step** | **{ax['step_ms']:.2f}** | **{pt['step_ms']:.2f}** | **{ax['step_ms'] / pt['step_ms']:.2f}** |")
-        prof = "\n".join(lines)
-        print()
-        print(prof)
+    profiles = {}
+    for spec in PROFILES:
+        if spec in results and results[spec]["axon"] and results[spec]["pytorch"]:
+            profiles[spec] = profile_table(spec, results[spec]["axon"][0], results[spec]["pytorch"][0])
+            print()
+            print(profiles[spec])
 
     if not a.no_write and not a.only:
         os.makedirs(os.path.join(ROOT, "bench/results"), exist_ok=True)
@@ -238,9 +264,7 @@ def main():
                 f.write(json.dumps(r) + "\n")
         path = os.path.join(ROOT, "BENCHMARKS.md")
         text = open(path).read()
-        for begin, end, body in ((BEGIN, END, table), (PBEGIN, PEND, prof)):
-            if body is None:
-                continue
+        for begin, end, body in [(BEGIN, END, table)] + [(*PROFILES[k], v) for k, v in profiles.items()]:
             if begin not in text or end not in text:
                 raise SystemExit(f"BENCHMARKS.md has no {begin} ... {end} section to rewrite")
             text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: f"{begin}\n{body}\n{end}", text, flags=re.S)

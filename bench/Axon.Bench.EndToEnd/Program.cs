@@ -7,7 +7,10 @@ using Axon.Benchmarks;
 // both (keep them identical):
 //   train            synthetic N(0,1) inputs [B,1,28,28] and uniform labels 0..9, one fixed batch; SGD momentum 0.9,
 //                    lr 0.01; zero_grad (grads kept, zeroed), forward, cross-entropy, backward, step. Warm-up: at least
-//                    --warmup steps and at least --warmup-seconds; then --steps timed steps. img/s = steps*B/seconds.
+//                    --warmup steps (20) and at least --warmup-seconds (1 s); then timed steps until both --steps (200)
+//                    and --min-seconds (0) have passed, so a window is never shorter than --min-seconds; img/s = steps
+//                    actually run * B / seconds. Models: mlp, lecture-cnn, lenet5, vgg-small, resnet-small, resnet18,
+//                    densenet121-small (baseline.py's make_model has their twins, parameter for parameter).
 //   infer-latency    eval mode, no grad, one image [1,1,28,28]; warm-up as above; each of --iters forward passes timed
 //                    on its own; median, p99 (nearest rank) and mean in microseconds.
 //   infer-batch      eval mode, no grad, [B,1,28,28]; warm-up as above; --iters timed passes; img/s.
@@ -21,6 +24,7 @@ using Axon.Benchmarks;
 //                    calls; median GFLOP/s = 2 N^3 / median call time.
 //   profile          a training step (as train) cut at every layer: each layer's input is a detached leaf (unless no
 //                    gradient flows there: the data, or a Flatten of it), so forward and backward can be timed layer by layer with Backward(grad);
+//                    a ResNet is cut at conv1, bn1, a ReLU, each BasicBlock, avgpool, Flatten, fc (phase keys "{i} {type}");
 //                    mean milliseconds per step of each phase over --steps steps (default 50) after the warm-up.
 //   profile-infer    an inference pass (as infer-latency, --batch 1 by default) run layer by layer: mean microseconds of
 //                    each layer over --iters passes, and the median of the whole model's pass (where Sequential fuses a

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Axon;
 using Axon.Models;
+using Axon.Models.Vision;
 using Axon.Nn;
 using Axon.Optim;
 
@@ -119,7 +120,7 @@ internal static partial class Workloads
         r["phases_ms"] = phases.ToDictionary(kv => kv.Key, kv => kv.Value / steps);
     }
 
-    /// <summary>The model as a flat list of layers applied in order (the zoo's models are Sequentials, or features + flatten + classifier).</summary>
+    /// <summary>The model as a flat list of layers applied in order (the zoo's models are Sequentials, or features + flatten + classifier; ResNet and DenseNet as their Forward runs them).</summary>
     private static List<Module<Tensor, Tensor>> Layers(Module<Tensor, Tensor> model)
     {
         var list = new List<Module<Tensor, Tensor>>();
@@ -132,6 +133,25 @@ internal static partial class Workloads
             case Sequential s: AddAll(s); break;
             case LectureCnn c: AddAll(c.Features); list.Add(new Flatten()); AddAll(c.Classifier); break;
             case LeNet5 c: AddAll(c.Features); list.Add(new Flatten()); AddAll(c.Classifier); break;
+            case SmallVgg c: AddAll(c.Features); list.Add(c.Pool); AddAll(c.Classifier); break;
+            case ResNet c:
+                // Stem, its ReLU, every BasicBlock of every stage (the children layer1, layer2, ...), pooling, Flatten, fc.
+                list.Add(c.Conv1);
+                list.Add(c.Bn1);
+                list.Add(new ReLU());
+                foreach (var (_, child) in c.NamedChildren())
+                    if (child is Sequential stage) AddAll(stage);
+                list.Add(c.Pool);
+                list.Add(new Flatten());
+                list.Add(c.Fc);
+                break;
+            case DenseNet c:
+                AddAll(c.Features);
+                list.Add(new ReLU());
+                list.Add(new AdaptiveAvgPool2d(1));
+                list.Add(new Flatten());
+                list.Add(c.Classifier);
+                break;
             default: throw new ArgumentException($"profile: no layer list for {model.GetType().Name}");
         }
         return list;

@@ -36,10 +36,17 @@ internal static partial class Workloads
             lastLoss = loss.Item();
         }
         WarmUp(o, Step);
+        double minSeconds = o.Double("min-seconds", 0);
         var gc = Gc.Now();
         var sw = Stopwatch.StartNew();
-        for (int s = 0; s < steps; s++) Step();
+        int done = 0;
+        while (done < steps || sw.Elapsed.TotalSeconds < minSeconds)
+        {
+            Step();
+            done++;
+        }
         double secs = sw.Elapsed.TotalSeconds;
+        steps = done;
         r["model"] = name;
         r["batch"] = batch;
         r["steps"] = steps;

@@ -43,7 +43,141 @@ def make_model(name):
             nn.Conv2d(1, 6, 5, padding=2), nn.Tanh(), nn.AvgPool2d(2),
             nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2),
             nn.Flatten(), nn.Linear(400, 120), nn.Tanh(), nn.Linear(120, 84), nn.Tanh(), nn.Linear(84, 10))
+    if name == "vgg-small":  # Axon.Models.SmallVgg: features, global average pooling, classifier, flattened
+        layers, cin = [], 1
+        for w in (32, 64, 128):
+            layers += [nn.Conv2d(cin, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU(),
+                       nn.Conv2d(w, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU(), nn.MaxPool2d(2)]
+            cin = w
+        return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.3), nn.Linear(cin, 10))
+    if name == "resnet-small":
+        return ResNet([2, 2, 2], [32, 64, 128])
+    if name == "resnet18":
+        return ResNet([2, 2, 2, 2], [64, 128, 256, 512])
+    if name == "densenet121-small":
+        return DenseNet(12, [6, 12, 24, 16], 24, 4)
     raise SystemExit(f"unknown model {name!r}")
+
+
+class BasicBlock(nn.Module):
+    """Axon.Models.BasicBlock, written as torchvision's (in-place ReLUs and residual add): conv3x3-BN-ReLU-conv3x3-BN
+    plus the shortcut (identity, or a 1x1 convolution with batch norm when the stride or width changes), then ReLU."""
+
+    def __init__(self, cin, cout, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)), inplace=True)
+        out = self.bn2(self.conv2(out))
+        out += x if self.downsample is None else self.downsample(x)
+        return F.relu(out, inplace=True)
+
+
+class ResNet(nn.Module):
+    """Axon.Models.ResNet: a 3x3 stem (no max pooling) with batch norm and ReLU, stages of basic blocks (the first
+    block of every stage after the first halves the resolution), global average pooling, Linear. PyTorch's default
+    initialisation, as Axon's ResNet (it does not apply torchvision's)."""
+
+    def __init__(self, blocks, widths, num_classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, widths[0], 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(widths[0])
+        cin = widths[0]
+        for s, (n, w) in enumerate(zip(blocks, widths)):
+            stage = []
+            for b in range(n):
+                stage.append(BasicBlock(cin, w, 2 if b == 0 and s > 0 else 1))
+                cin = w
+            setattr(self, f"layer{s + 1}", nn.Sequential(*stage))
+        self.stages = len(blocks)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(cin, num_classes)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)), inplace=True)
+        for s in range(self.stages):
+            x = getattr(self, f"layer{s + 1}")(x)
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+    def layers(self):
+        """The profile's layer list, as the harness's Layers(): conv1, bn1, a ReLU, every block, avgpool, Flatten, fc."""
+        blocks = [blk for s in range(self.stages) for blk in getattr(self, f"layer{s + 1}")]
+        return [self.conv1, self.bn1, nn.ReLU(), *blocks, self.avgpool, nn.Flatten(), self.fc]
+
+
+class DenseLayer(nn.Module):
+    """Axon.Models.Vision.DenseLayer (torchvision's _DenseLayer): BN-ReLU-conv1x1 to bn_size*growth, BN-ReLU-conv3x3."""
+
+    def __init__(self, cin, growth, bn_size):
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(cin)
+        self.conv1 = nn.Conv2d(cin, bn_size * growth, 1, bias=False)
+        self.norm2 = nn.BatchNorm2d(bn_size * growth)
+        self.conv2 = nn.Conv2d(bn_size * growth, growth, 3, padding=1, bias=False)
+
+    def forward(self, x):
+        return self.conv2(F.relu(self.norm2(self.conv1(F.relu(self.norm1(x), inplace=True))), inplace=True))
+
+
+class DenseBlock(nn.Module):
+    """Each layer reads the concatenation of the block's input and all earlier outputs; returns the concatenation of all."""
+
+    def __init__(self, n, cin, growth, bn_size):
+        super().__init__()
+        self.layers = nn.ModuleList(DenseLayer(cin + i * growth, growth, bn_size) for i in range(n))
+
+    def forward(self, x):
+        features = [x]
+        for layer in self.layers:
+            features.append(layer(x if len(features) == 1 else torch.cat(features, 1)))
+        return torch.cat(features, 1)
+
+
+class DenseNet(nn.Module):
+    """Axon.Models.Vision.DenseNet with smallInput (DenseNet121Small): a 3x3 stride-1 stem without pooling, dense
+    blocks with transitions (BN, ReLU, 1x1 halving the channels, 2x2 average pooling), norm5; ReLU, global average
+    pooling, Linear. Initialised as torchvision (and Axon): convolutions He-normal, batch norms 1/0, classifier bias 0."""
+
+    def __init__(self, growth, block_config, init_features, bn_size, num_classes=10):
+        super().__init__()
+        feats = [nn.Conv2d(1, init_features, 3, padding=1, bias=False), nn.BatchNorm2d(init_features), nn.ReLU()]
+        c = init_features
+        for i, n in enumerate(block_config):
+            feats.append(DenseBlock(n, c, growth, bn_size))
+            c += n * growth
+            if i != len(block_config) - 1:
+                feats.append(nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(), nn.Conv2d(c, c // 2, 1, bias=False), nn.AvgPool2d(2, 2)))
+                c //= 2
+        feats.append(nn.BatchNorm2d(c))
+        self.features = nn.Sequential(*feats)
+        self.classifier = nn.Linear(c, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
+            elif isinstance(m, nn.Linear):
+                nn.init.constant_(m.bias, 0)
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(F.adaptive_avg_pool2d(F.relu(self.features(x), inplace=True), 1), 1))
+
+    def layers(self):
+        """The profile's layer list, as the harness's Layers(): the features, a ReLU, the pooling, Flatten, classifier."""
+        return [*self.features, nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), self.classifier]
+
+
+def model_layers(model):
+    """The model as a flat list of layers applied in order (the harness's Layers())."""
+    return list(model) if isinstance(model, nn.Sequential) else model.layers()
 
 
 def peak_rss_mib():
@@ -130,11 +264,14 @@ def train(opts, r):
         last[0] = loss.item()
 
     warm_up(opts, step)
+    min_seconds = float(opts.get("min-seconds", 0))
     g = gc_counts()
-    t0 = time.perf_counter()
-    for _ in range(steps):
+    done, t0 = 0, time.perf_counter()
+    while done < steps or time.perf_counter() - t0 < min_seconds:
         step()
+        done += 1
     secs = time.perf_counter() - t0
+    steps = done
     r.update(model=name, batch=b, steps=steps, params=sum(p.numel() for p in model.parameters()), seconds=secs,
              img_per_s=steps * b / secs, gc_during=gc_since(g), final_loss=last[0])
 
@@ -204,7 +341,7 @@ def profile(opts, r):
     torch.manual_seed(int(opts.get("seed", 0)))
     model = make_model(name)
     model.train()
-    layers = list(model)
+    layers = model_layers(model)
     names = [f"{i} {type(m).__name__}" for i, m in enumerate(layers)]
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     x = torch.randn(b, 1, 28, 28)
