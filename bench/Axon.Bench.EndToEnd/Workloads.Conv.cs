@@ -61,8 +61,12 @@ internal static partial class Workloads
             rows.Add(new()
             {
                 ["conv"] = key,
-                ["fwd_ms"] = fwd, ["bwd_input_ms"] = bx, ["bwd_weight_ms"] = bw,
-                ["fwd_gflops"] = flops / fwd / 1e6, ["bwd_input_gflops"] = flops / bx / 1e6, ["bwd_weight_gflops"] = flops / bw / 1e6,
+                ["fwd_ms"] = fwd,
+                ["bwd_input_ms"] = bx,
+                ["bwd_weight_ms"] = bw,
+                ["fwd_gflops"] = flops / fwd / 1e6,
+                ["bwd_input_gflops"] = flops / bx / 1e6,
+                ["bwd_weight_gflops"] = flops / bw / 1e6,
             });
             totalMs += count * (fwd + bx + bw);
             Console.Error.WriteLine($"{key,-36} fwd {fwd,7:F2} ms {flops / fwd / 1e6,6:F0} GF/s | dx {bx,7:F2} ms {flops / bx / 1e6,6:F0} | dw {bw,7:F2} ms {flops / bw / 1e6,6:F0}");

@@ -233,7 +233,7 @@ public static unsafe partial class ConvWeightGrad
 
     // acc[j * Lanes .. + Lanes] += a Lanes-wide fold of vj, j < 8.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FoldRow<T>(T* acc, Vector512<T> v0, Vector512<T> v1, Vector512<T> v2, Vector512<T> v3, Vector512<T> v4, Vector512<T> v5, Vector512<T> v6, Vector512<T> v7)
+    internal static void FoldRow<T>(T* acc, Vector512<T> v0, Vector512<T> v1, Vector512<T> v2, Vector512<T> v3, Vector512<T> v4, Vector512<T> v5, Vector512<T> v6, Vector512<T> v7)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         // Halves: [v blocks 0,1 + blocks 2,3 of a | the same of b] (128-bit blocks).

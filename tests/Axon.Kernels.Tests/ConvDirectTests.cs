@@ -49,7 +49,7 @@ public sealed class ConvDirectTests
         return d;
     }
 
-    private static float[] Random(Random rnd, int n)
+    internal static float[] Random(Random rnd, int n)
     {
         var a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float)(rnd.NextDouble() * 2 - 1);
@@ -57,10 +57,10 @@ public sealed class ConvDirectTests
     }
 
     // x at (s, c, ih, iw), zero outside the input.
-    private static double X(Shape p, float[] x, int s, int c, int ih, int iw) =>
+    internal static double X(Shape p, float[] x, int s, int c, int ih, int iw) =>
         ih < 0 || ih >= p.H || iw < 0 || iw >= p.W ? 0 : x[((s * p.C + c) * p.H + ih) * p.W + iw];
 
-    private static double[] ForwardReference(Shape p, float[] x, float[] w, float[]? b)
+    internal static double[] ForwardReference(Shape p, float[] x, float[] w, float[]? b)
     {
         var y = new double[p.N * p.O * p.OutH * p.OutW];
         for (int s = 0; s < p.N; s++)
@@ -78,7 +78,7 @@ public sealed class ConvDirectTests
         return y;
     }
 
-    private static double[] WeightGradReference(Shape p, float[] x, float[] gy)
+    internal static double[] WeightGradReference(Shape p, float[] x, float[] gy)
     {
         var gw = new double[p.O * p.C * p.Kh * p.Kw];
         for (int s = 0; s < p.N; s++)
@@ -95,13 +95,13 @@ public sealed class ConvDirectTests
         return gw;
     }
 
-    private const int Guard = 40;
-    private const float Sentinel = 12345.5f;
+    internal const int Guard = 40;
+    internal const float Sentinel = 12345.5f;
 
     // A buffer of n elements between two guards of sentinels (the kernel gets the middle).
-    private static float[] Guarded(int n) => Enumerable.Repeat(Sentinel, n + 2 * Guard).ToArray();
+    internal static float[] Guarded(int n) => Enumerable.Repeat(Sentinel, n + 2 * Guard).ToArray();
 
-    private static void AssertGuards(float[] a, string what)
+    internal static void AssertGuards(float[] a, string what)
     {
         for (int i = 0; i < Guard; i++)
         {
@@ -110,7 +110,7 @@ public sealed class ConvDirectTests
         }
     }
 
-    private static void AssertClose(double[] expected, float[] got, int offset, double tol, string what)
+    internal static void AssertClose(double[] expected, float[] got, int offset, double tol, string what)
     {
         for (int i = 0; i < expected.Length; i++)
             Assert.True(Math.Abs(got[offset + i] - expected[i]) <= tol * (1 + Math.Abs(expected[i])), $"{what}: element {i} is {got[offset + i]}, expected {expected[i]}");
