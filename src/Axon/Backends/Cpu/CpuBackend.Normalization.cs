@@ -95,7 +95,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>y = (x - mean[c]) * invstd[c] * weight[c] + bias[c] for contiguous x [N, C, *].</summary>
-    private static void BatchNormApply(Tensor x, ReadOnlySpan<double> mean, ReadOnlySpan<double> invstd, Tensor? weight, Tensor? bias, Tensor y)
+    private void BatchNormApply(Tensor x, ReadOnlySpan<double> mean, ReadOnlySpan<double> invstd, Tensor? weight, Tensor? bias, Tensor y)
     {
         var (n, c, s) = NcS(x);
         // Fold the affine map into one scale and shift per channel.
@@ -112,7 +112,7 @@ public sealed partial class CpuBackend
         else Affine<double>(x.Data<double>(), x.Offset, n, c, s, scale, shift, y.Data<double>());
     }
 
-    private static void Affine<T>(T[] x, int off, int n, int c, int s, double[] scale, double[] shift, T[] y) where T : unmanaged, IFloatingPointIeee754<T>
+    private void Affine<T>(T[] x, int off, int n, int c, int s, double[] scale, double[] shift, T[] y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (s == 1)
         {
@@ -123,14 +123,30 @@ public sealed partial class CpuBackend
             for (int i = 0; i < n; i++) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd<T>(x.AsSpan(off + i * c, c), sc, sh, y.AsSpan(i * c, c));
             return;
         }
-        for (int i = 0; i < n; i++)
-            for (int ch = 0; ch < c; ch++)
+        var body = new AffineBody<T>(x, off, n * c, c, s, scale, shift, y, PlaneParts(n * c, s));
+        KernelThreads.For(body.Parts, ref body);
+    }
+
+    /// <summary>Parts for per-plane work over <paramref name="planes"/> planes of <paramref name="s"/> elements: as the element-wise ops split.</summary>
+    private int PlaneParts(int planes, int s) => Math.Min(ParallelParts((int)Math.Min(int.MaxValue, (long)planes * s)), Math.Max(planes, 1));
+
+    // Planes [count * part / parts, count * (part + 1) / parts) of y = x scale[c] + shift[c]; every element is computed
+    // the same way in any partition.
+    private readonly struct AffineBody<T>(T[] x, int off, int count, int c, int s, double[] scale, double[] shift, T[] y, int parts) : IPartitionBody
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public int Parts => parts;
+
+        public void Run(int part)
+        {
+            for (int pl = count * part / parts, end = count * (part + 1) / parts; pl < end; pl++)
             {
-                var src = x.AsSpan(off + (i * c + ch) * s, s);
-                var dst = y.AsSpan((i * c + ch) * s, s);
-                System.Numerics.Tensors.TensorPrimitives.Multiply(src, T.CreateTruncating(scale[ch]), dst);
+                int ch = pl % c;
+                var dst = y.AsSpan(pl * s, s);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(x.AsSpan(off + pl * s, s), T.CreateTruncating(scale[ch]), dst);
                 System.Numerics.Tensors.TensorPrimitives.Add(dst, T.CreateTruncating(shift[ch]), dst);
             }
+        }
     }
 
     /// <inheritdoc/>
@@ -182,7 +198,7 @@ public sealed partial class CpuBackend
         else v.CopyTo(t.AsSpan<double>());
     }
 
-    private static void BnSums<T>(T[] x, int xo, T[] g, int go, int n, int c, int s, double[] mean, double[] invstd, double[] sumG, double[] sumGx) where T : unmanaged, IFloatingPointIeee754<T>
+    private void BnSums<T>(T[] x, int xo, T[] g, int go, int n, int c, int s, double[] mean, double[] invstd, double[] sumG, double[] sumGx) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (s == 1)
         {
@@ -201,17 +217,30 @@ public sealed partial class CpuBackend
             for (int ch = 0; ch < c; ch++) sumGx[ch] *= invstd[ch];
             return;
         }
-        for (int i = 0; i < n; i++)
-            for (int ch = 0; ch < c; ch++)
-            {
-                // In double, as the reference backend sums.
-                var (sg, sgx) = PlaneGradientSums(x.AsSpan(xo + (i * c + ch) * s, s), g.AsSpan(go + (i * c + ch) * s, s), mean[ch]);
-                sumG[ch] += sg;
-                sumGx[ch] += sgx * invstd[ch];
-            }
+        // Channels split over the threads; each channel sums its samples in order, whatever the partition.
+        var body = new GradientSumsBody<T>(x, xo, g, go, n, c, s, mean, invstd, sumG, sumGx, PlaneParts(c, n * s));
+        KernelThreads.For(body.Parts, ref body);
     }
 
-    private static void BnGx<T>(T[] x, int xo, T[] g, int go, int n, int c, int s, double[] ca, double[] cb, double[] cd, T[] gx) where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly struct GradientSumsBody<T>(T[] x, int xo, T[] g, int go, int n, int c, int s, double[] mean, double[] invstd, double[] sumG, double[] sumGx, int parts)
+        : IPartitionBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public int Parts => parts;
+
+        public void Run(int part)
+        {
+            for (int ch = c * part / parts, end = c * (part + 1) / parts; ch < end; ch++)
+                for (int i = 0; i < n; i++)
+                {
+                    // In double, as the reference backend sums.
+                    var (sg, sgx) = PlaneGradientSums(x.AsSpan(xo + (i * c + ch) * s, s), g.AsSpan(go + (i * c + ch) * s, s), mean[ch]);
+                    sumG[ch] += sg;
+                    sumGx[ch] += sgx * invstd[ch];
+                }
+        }
+    }
+
+    private void BnGx<T>(T[] x, int xo, T[] g, int go, int n, int c, int s, double[] ca, double[] cb, double[] cd, T[] gx) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (s == 1)
         {
@@ -227,16 +256,27 @@ public sealed partial class CpuBackend
             }
             return;
         }
-        for (int i = 0; i < n; i++)
-            for (int ch = 0; ch < c; ch++)
+        var body = new InputGradientBody<T>(x, xo, g, go, n * c, c, s, ca, cb, cd, gx, PlaneParts(n * c, s));
+        KernelThreads.For(body.Parts, ref body);
+    }
+
+    private readonly struct InputGradientBody<T>(T[] x, int xo, T[] g, int go, int count, int c, int s, double[] ca, double[] cb, double[] cd, T[] gx, int parts)
+        : IPartitionBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public int Parts => parts;
+
+        public void Run(int part)
+        {
+            for (int pl = count * part / parts, end = count * (part + 1) / parts; pl < end; pl++)
             {
-                int o = (i * c + ch) * s;
+                int ch = pl % c, o = pl * s;
                 var dst = gx.AsSpan(o, s);
                 // gx = a gy + (b x + d), per plane with SIMD.
                 System.Numerics.Tensors.TensorPrimitives.Multiply(x.AsSpan(xo + o, s), T.CreateTruncating(cb[ch]), dst);
                 System.Numerics.Tensors.TensorPrimitives.Add(dst, T.CreateTruncating(cd[ch]), dst);
                 System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(g.AsSpan(go + o, s), T.CreateTruncating(ca[ch]), dst, dst);
             }
+        }
     }
 
     // Sums over one plane in double. float planes are widened to double vectors (the order of the additions differs from
