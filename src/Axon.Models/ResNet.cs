@@ -38,10 +38,10 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
     {
-        var y = Bn1.Call(Conv1.Call(input)).Relu();
-        y = Bn2.Call(Conv2.Call(y));
+        // Batch norm, residual add and ReLU as one fused op each (the same values as relu(bn2(conv2(y)) + shortcut)).
+        var y = Bn1.ForwardAct(Conv1.Call(input), null, relu: true);
         var shortcut = Downsample is null ? input : Downsample.Call(input);
-        return (y + shortcut).Relu();
+        return Bn2.ForwardAct(Conv2.Call(y), shortcut, relu: true);
     }
 }
 
@@ -97,7 +97,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
     {
-        var x = Bn1.Call(Conv1.Call(input)).Relu();
+        var x = Bn1.ForwardAct(Conv1.Call(input), null, relu: true);
         foreach (var stage in stages) x = stage.Call(x);
         return Fc.Call(Pool.Call(x).Flatten(1));
     }

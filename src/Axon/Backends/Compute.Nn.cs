@@ -115,6 +115,32 @@ internal static partial class Compute
         return (gx, gw, gb);
     }
 
+    /// <summary>Batch normalisation, residual add and ReLU (see <see cref="IBackend.BatchNormAct"/>): the output and the saved statistics.</summary>
+    public static (Tensor Y, Tensor Mean, Tensor InvStd) BatchNormAct(Tensor x, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar, bool training, double momentum, double eps,
+        Tensor? residual, bool relu)
+    {
+        var device = SameDevice("BatchNormAct", x, weight, bias, runningMean, runningVar, residual);
+        int c = x.ShapeArray[1];
+        var y = x.EmptyLike(x.GetShape());
+        var mean = x.EmptyLike([c], DType.Float64);
+        var invstd = x.EmptyLike([c], DType.Float64);
+        device.Backend.BatchNormAct(x, weight, bias, runningMean, runningVar, training, momentum, eps, residual, relu, y, mean, invstd);
+        return (y, mean, invstd);
+    }
+
+    /// <summary>The gradients of <see cref="BatchNormAct"/> that are asked for: x, weight, bias and the residual.</summary>
+    public static (Tensor? Gx, Tensor? Gw, Tensor? Gb, Tensor? GResidual) BatchNormActBackward(Tensor x, Tensor y, Tensor gy, Tensor mean, Tensor invstd, Tensor? weight, bool training, bool relu,
+        bool needX, bool needW, bool needB, bool needResidual)
+    {
+        int c = x.ShapeArray[1];
+        Tensor? gx = needX ? x.EmptyLike(x.GetShape()) : null;
+        Tensor? gw = needW ? x.EmptyLike([c]) : null;
+        Tensor? gb = needB ? x.EmptyLike([c]) : null;
+        Tensor? gr = needResidual ? x.EmptyLike(x.GetShape()) : null;
+        if (gx is not null || gw is not null || gb is not null || gr is not null) x.Backend.BatchNormActBackward(x, y, gy, mean, invstd, weight, training, relu, gx, gw, gb, gr);
+        return (gx, gw, gb, gr);
+    }
+
     /// <summary>The fused softmax cross-entropy (see <see cref="IBackend.CrossEntropy"/>): the loss, lse [N] and the sum of the targets' weights.</summary>
     public static (Tensor Loss, Tensor Lse, double WeightSum) CrossEntropy(Tensor x, Tensor target, Tensor? weight, Reduction reduction)
     {

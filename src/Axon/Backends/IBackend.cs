@@ -163,6 +163,38 @@ public interface IBackend
     /// <summary>The gradients of <see cref="BatchNorm"/> that are not null (overwritten), from the saved statistics.</summary>
     void BatchNormBackward(Tensor x, Tensor gy, Tensor saveMean, Tensor saveInvStd, Tensor? weight, bool training, Tensor? gx, Tensor? gw, Tensor? gb);
 
+    /// <summary>
+    /// Batch normalisation followed by a residual add and a ReLU, y = relu(BatchNorm(x) + residual) (each optional), as
+    /// <see cref="BatchNorm"/> otherwise. The default composes <see cref="BatchNorm"/>, <see cref="Binary"/> and
+    /// <see cref="Unary"/>; a backend may fuse them (fewer passes over memory) and must then give the same values.
+    /// </summary>
+    void BatchNormAct(Tensor x, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar, bool training, double momentum, double eps,
+        Tensor? residual, bool relu, Tensor y, Tensor saveMean, Tensor saveInvStd)
+    {
+        BatchNorm(x, weight, bias, runningMean, runningVar, training, momentum, eps, y, saveMean, saveInvStd);
+        if (residual is not null) Binary(BinaryOp.Add, y, residual, y);
+        if (relu) Unary(UnaryOp.Relu, y, y);
+    }
+
+    /// <summary>
+    /// The gradients of <see cref="BatchNormAct"/> that are not null (overwritten), from its output y and the saved
+    /// statistics: gz = relu ? (y &gt; 0 ? gy : 0) : gy is the residual's gradient and the batch norm's output gradient.
+    /// The default composes <see cref="ActivationBackward"/>, <see cref="BatchNormBackward"/> and <see cref="Copy"/>.
+    /// </summary>
+    void BatchNormActBackward(Tensor x, Tensor y, Tensor gy, Tensor saveMean, Tensor saveInvStd, Tensor? weight, bool training, bool relu,
+        Tensor? gx, Tensor? gw, Tensor? gb, Tensor? gResidual)
+    {
+        var gz = gy;
+        if (relu)
+        {
+            gz = gResidual ?? gy.EmptyLike(gy.GetShape());
+            ActivationBackward(ActivationGrad.Relu, y, gy, gz);
+        }
+        else if (gResidual is not null) Copy(gy, gResidual);
+        BatchNormBackward(x, gz, saveMean, saveInvStd, weight, training, gx, gw, gb);
+        if (relu && gResidual is null) gz.Dispose();
+    }
+
     // ---- losses ----
 
     /// <summary>

@@ -66,6 +66,13 @@ public sealed class Sequential : Module<Tensor, Tensor>
                 i++;
                 continue;
             }
+            if (layers[i] is BatchNormBase bn && i + 1 < layers.Count && layers[i + 1] is ReLU after
+                && !bn.HasForwardHooks && !after.HasForwardHooks)
+            {
+                x = bn.ForwardAct(x, null, relu: true);   // one BatchNormAct op: the same values and gradients
+                i++;
+                continue;
+            }
             x = layers[i].Call(x);
         }
         return x;

@@ -8,7 +8,12 @@ public sealed partial class CpuBackend
 {
     /// <inheritdoc/>
     public void BatchNorm(Tensor input, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar, bool training, double momentum, double eps,
-        Tensor y, Tensor saveMean, Tensor saveInvStd)
+        Tensor y, Tensor saveMean, Tensor saveInvStd) => BatchNormAct(input, weight, bias, runningMean, runningVar, training, momentum, eps, null, false, y, saveMean, saveInvStd);
+
+    /// <inheritdoc/>
+    /// <remarks>Fused: the residual add and the ReLU happen in the affine pass, plane by plane, with the composite's arithmetic.</remarks>
+    public void BatchNormAct(Tensor input, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar, bool training, double momentum, double eps,
+        Tensor? residual, bool relu, Tensor y, Tensor saveMean, Tensor saveInvStd)
     {
         var x = input.ContiguousData();
         var (n, c, s) = NcS(x);
@@ -32,8 +37,10 @@ public sealed partial class CpuBackend
             var rv = runningVar!.ToDoubleArray();
             for (int ch = 0; ch < c; ch++) invstd[ch] = 1 / Math.Sqrt(rv[ch] + eps);
         }
-        BatchNormApply(x, mean, invstd, weight, bias, y);
+        var r = residual?.ContiguousData();
+        BatchNormApply(x, mean, invstd, weight, bias, r, relu, y);
         if (!ReferenceEquals(x, input)) x.Dispose();
+        if (r is not null && !ReferenceEquals(r, residual)) r.Dispose();
     }
 
     // running = (1 - momentum) running + momentum stat factor, in double, rounded to the running tensor's type.
@@ -95,7 +102,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>y = (x - mean[c]) * invstd[c] * weight[c] + bias[c] for contiguous x [N, C, *].</summary>
-    private void BatchNormApply(Tensor x, ReadOnlySpan<double> mean, ReadOnlySpan<double> invstd, Tensor? weight, Tensor? bias, Tensor y)
+    private void BatchNormApply(Tensor x, ReadOnlySpan<double> mean, ReadOnlySpan<double> invstd, Tensor? weight, Tensor? bias, Tensor? residual, bool relu, Tensor y)
     {
         var (n, c, s) = NcS(x);
         // Fold the affine map into one scale and shift per channel.
@@ -108,11 +115,11 @@ public sealed partial class CpuBackend
             scale[ch] = invstd[ch] * (w?[ch] ?? 1);
             shift[ch] = (b?[ch] ?? 0) - mean[ch] * scale[ch];
         }
-        if (x.DType == DType.Float32) Affine<float>(x.Data<float>(), x.Offset, n, c, s, scale, shift, y.Data<float>());
-        else Affine<double>(x.Data<double>(), x.Offset, n, c, s, scale, shift, y.Data<double>());
+        if (x.DType == DType.Float32) Affine<float>(x.Data<float>(), x.Offset, n, c, s, scale, shift, residual?.Data<float>(), residual?.Offset ?? 0, relu, y.Data<float>());
+        else Affine<double>(x.Data<double>(), x.Offset, n, c, s, scale, shift, residual?.Data<double>(), residual?.Offset ?? 0, relu, y.Data<double>());
     }
 
-    private void Affine<T>(T[] x, int off, int n, int c, int s, double[] scale, double[] shift, T[] y) where T : unmanaged, IFloatingPointIeee754<T>
+    private void Affine<T>(T[] x, int off, int n, int c, int s, double[] scale, double[] shift, T[]? r, int ro, bool relu, T[] y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (s == 1)
         {
@@ -120,10 +127,16 @@ public sealed partial class CpuBackend
             var sc = new T[c];
             var sh = new T[c];
             for (int ch = 0; ch < c; ch++) (sc[ch], sh[ch]) = (T.CreateTruncating(scale[ch]), T.CreateTruncating(shift[ch]));
-            for (int i = 0; i < n; i++) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd<T>(x.AsSpan(off + i * c, c), sc, sh, y.AsSpan(i * c, c));
+            for (int i = 0; i < n; i++)
+            {
+                var row = y.AsSpan(i * c, c);
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd<T>(x.AsSpan(off + i * c, c), sc, sh, row);
+                if (r is not null) System.Numerics.Tensors.TensorPrimitives.Add<T>(row, r.AsSpan(ro + i * c, c), row);
+                if (relu) Elementwise.Relu<T>(row, row);
+            }
             return;
         }
-        var body = new AffineBody<T>(x, off, n * c, c, s, scale, shift, y, PlaneParts(n * c, s));
+        var body = new AffineBody<T>(x, off, n * c, c, s, scale, shift, r, ro, relu, y, PlaneParts(n * c, s));
         KernelThreads.For(body.Parts, ref body);
     }
 
@@ -132,7 +145,7 @@ public sealed partial class CpuBackend
 
     // Planes [count * part / parts, count * (part + 1) / parts) of y = x scale[c] + shift[c]; every element is computed
     // the same way in any partition.
-    private readonly struct AffineBody<T>(T[] x, int off, int count, int c, int s, double[] scale, double[] shift, T[] y, int parts) : IPartitionBody
+    private readonly struct AffineBody<T>(T[] x, int off, int count, int c, int s, double[] scale, double[] shift, T[]? r, int ro, bool relu, T[] y, int parts) : IPartitionBody
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public int Parts => parts;
@@ -145,6 +158,8 @@ public sealed partial class CpuBackend
                 var dst = y.AsSpan(pl * s, s);
                 System.Numerics.Tensors.TensorPrimitives.Multiply(x.AsSpan(off + pl * s, s), T.CreateTruncating(scale[ch]), dst);
                 System.Numerics.Tensors.TensorPrimitives.Add(dst, T.CreateTruncating(shift[ch]), dst);
+                if (r is not null) System.Numerics.Tensors.TensorPrimitives.Add<T>(dst, r.AsSpan(ro + pl * s, s), dst);
+                if (relu) Elementwise.Relu<T>(dst, dst);
             }
         }
     }
@@ -154,17 +169,41 @@ public sealed partial class CpuBackend
     /// With <paramref name="training"/> the statistics depend on x: gx = w invstd / M (M gy - sum gy - xhat sum(gy xhat));
     /// otherwise gx = gy w invstd. Always gw = sum(gy xhat), gb = sum(gy).
     /// </remarks>
-    public void BatchNormBackward(Tensor input, Tensor gy, Tensor saveMean, Tensor saveInvStd, Tensor? weight, bool training, Tensor? gx, Tensor? gw, Tensor? gb)
+    public void BatchNormBackward(Tensor input, Tensor gy, Tensor saveMean, Tensor saveInvStd, Tensor? weight, bool training, Tensor? gx, Tensor? gw, Tensor? gb) =>
+        BatchNormActBackward(input, null, gy, saveMean, saveInvStd, weight, training, false, gx, gw, gb, null);
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Fused for planes (S &gt; 1): the ReLU's mask is applied to gy plane by plane inside the gradient-sum and input-gradient
+    /// passes (the masked plane written once, to the residual's gradient, when that is asked for), with the composite's arithmetic.
+    /// </remarks>
+    public void BatchNormActBackward(Tensor input, Tensor? y, Tensor gy, Tensor saveMean, Tensor saveInvStd, Tensor? weight, bool training, bool relu,
+        Tensor? gx, Tensor? gw, Tensor? gb, Tensor? gResidual)
     {
+        if (!relu && gResidual is not null) Copy(gy, gResidual);
+        if (relu && (y is null || NcS(input).S == 1))
+        {
+            // [N, C] rows (or no saved output): the composite, masking gy first.
+            ArgumentNullException.ThrowIfNull(y);
+            var gz = gResidual ?? gy.EmptyLike(gy.GetShape());
+            ActivationBackward(ActivationGrad.Relu, y, gy, gz);
+            BatchNormActBackward(input, null, gz, saveMean, saveInvStd, weight, training, false, gx, gw, gb, null);
+            if (gResidual is null) gz.Dispose();
+            return;
+        }
         var x = input.ContiguousData();
         var (n, c, s) = NcS(x);
         var mean = saveMean.ToDoubleArray();
         var invstd = saveInvStd.ToDoubleArray();
         var g = gy.ContiguousData();
+        var yc = relu ? y!.ContiguousData() : null;
+        var gr = relu ? gResidual : null;
         var sumG = new double[c];
         var sumGx = new double[c];
-        if (x.DType == DType.Float32) BnSums<float>(x.Data<float>(), x.Offset, g.Data<float>(), g.Offset, n, c, s, mean, invstd, sumG, sumGx);
-        else BnSums<double>(x.Data<double>(), x.Offset, g.Data<double>(), g.Offset, n, c, s, mean, invstd, sumG, sumGx);
+        if (x.DType == DType.Float32)
+            BnSums<float>(x.Data<float>(), x.Offset, g.Data<float>(), g.Offset, yc?.Data<float>(), yc?.Offset ?? 0, gr?.Data<float>(), gr?.Offset ?? 0, n, c, s, mean, invstd, sumG, sumGx);
+        else
+            BnSums<double>(x.Data<double>(), x.Offset, g.Data<double>(), g.Offset, yc?.Data<double>(), yc?.Offset ?? 0, gr?.Data<double>(), gr?.Offset ?? 0, n, c, s, mean, invstd, sumG, sumGx);
         if (gw is not null) FromDoubles(sumGx, gw);
         if (gb is not null) FromDoubles(sumG, gb);
         if (gx is not null)
@@ -185,11 +224,21 @@ public sealed partial class CpuBackend
                 cb[ch] = -k * t;
                 cd[ch] = -k * sumG[ch] / m + k * t * mean[ch];
             }
-            if (x.DType == DType.Float32) BnGx<float>(x.Data<float>(), x.Offset, g.Data<float>(), g.Offset, n, c, s, ca, cb, cd, gx.Data<float>());
-            else BnGx<double>(x.Data<double>(), x.Offset, g.Data<double>(), g.Offset, n, c, s, ca, cb, cd, gx.Data<double>());
+            // With the residual's gradient written, it is the masked gy; otherwise the mask is applied again from y.
+            if (x.DType == DType.Float32)
+            {
+                var (gd, go, yd, yo) = gr is not null ? (gr.Data<float>(), gr.Offset, null, 0) : (g.Data<float>(), g.Offset, yc?.Data<float>(), yc?.Offset ?? 0);
+                BnGx<float>(x.Data<float>(), x.Offset, gd, go, yd, yo, n, c, s, ca, cb, cd, gx.Data<float>());
+            }
+            else
+            {
+                var (gd, go, yd, yo) = gr is not null ? (gr.Data<double>(), gr.Offset, null, 0) : (g.Data<double>(), g.Offset, yc?.Data<double>(), yc?.Offset ?? 0);
+                BnGx<double>(x.Data<double>(), x.Offset, gd, go, yd, yo, n, c, s, ca, cb, cd, gx.Data<double>());
+            }
         }
         if (!ReferenceEquals(x, input)) x.Dispose();
         if (!ReferenceEquals(g, gy)) g.Dispose();
+        if (yc is not null && !ReferenceEquals(yc, y)) yc.Dispose();
     }
 
     private static void FromDoubles(double[] v, Tensor t)
@@ -198,7 +247,9 @@ public sealed partial class CpuBackend
         else v.CopyTo(t.AsSpan<double>());
     }
 
-    private void BnSums<T>(T[] x, int xo, T[] g, int go, int n, int c, int s, double[] mean, double[] invstd, double[] sumG, double[] sumGx) where T : unmanaged, IFloatingPointIeee754<T>
+    // With y, the gradient is masked by y > 0 (the ReLU's) plane by plane, and the masked plane written to gr when given.
+    private void BnSums<T>(T[] x, int xo, T[] g, int go, T[]? y, int yo, T[]? gr, int gro, int n, int c, int s, double[] mean, double[] invstd, double[] sumG, double[] sumGx)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (s == 1)
         {
@@ -218,29 +269,39 @@ public sealed partial class CpuBackend
             return;
         }
         // Channels split over the threads; each channel sums its samples in order, whatever the partition.
-        var body = new GradientSumsBody<T>(x, xo, g, go, n, c, s, mean, invstd, sumG, sumGx, PlaneParts(c, n * s));
+        var body = new GradientSumsBody<T>(x, xo, g, go, y, yo, gr, gro, n, c, s, mean, invstd, sumG, sumGx, PlaneParts(c, n * s));
         KernelThreads.For(body.Parts, ref body);
     }
 
-    private readonly struct GradientSumsBody<T>(T[] x, int xo, T[] g, int go, int n, int c, int s, double[] mean, double[] invstd, double[] sumG, double[] sumGx, int parts)
+    private readonly struct GradientSumsBody<T>(T[] x, int xo, T[] g, int go, T[]? y, int yo, T[]? gr, int gro, int n, int c, int s, double[] mean, double[] invstd, double[] sumG, double[] sumGx, int parts)
         : IPartitionBody where T : unmanaged, IFloatingPointIeee754<T>
     {
         public int Parts => parts;
 
         public void Run(int part)
         {
+            var temp = y is not null && gr is null ? PlaneScratch<T>.Get(s) : null;
             for (int ch = c * part / parts, end = c * (part + 1) / parts; ch < end; ch++)
                 for (int i = 0; i < n; i++)
                 {
+                    int o = (i * c + ch) * s;
+                    ReadOnlySpan<T> gp = g.AsSpan(go + o, s);
+                    if (y is not null)
+                    {
+                        var masked = gr is not null ? gr.AsSpan(gro + o, s) : temp.AsSpan(0, s);
+                        Elementwise.ReluBackward<T>(y.AsSpan(yo + o, s), gp, masked);
+                        gp = masked;
+                    }
                     // In double, as the reference backend sums.
-                    var (sg, sgx) = PlaneGradientSums(x.AsSpan(xo + (i * c + ch) * s, s), g.AsSpan(go + (i * c + ch) * s, s), mean[ch]);
+                    var (sg, sgx) = PlaneGradientSums(x.AsSpan(xo + o, s), gp, mean[ch]);
                     sumG[ch] += sg;
                     sumGx[ch] += sgx * invstd[ch];
                 }
         }
     }
 
-    private void BnGx<T>(T[] x, int xo, T[] g, int go, int n, int c, int s, double[] ca, double[] cb, double[] cd, T[] gx) where T : unmanaged, IFloatingPointIeee754<T>
+    // With y, gy is masked by y > 0 plane by plane first.
+    private void BnGx<T>(T[] x, int xo, T[] g, int go, T[]? y, int yo, int n, int c, int s, double[] ca, double[] cb, double[] cd, T[] gx) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (s == 1)
         {
@@ -256,25 +317,32 @@ public sealed partial class CpuBackend
             }
             return;
         }
-        var body = new InputGradientBody<T>(x, xo, g, go, n * c, c, s, ca, cb, cd, gx, PlaneParts(n * c, s));
+        var body = new InputGradientBody<T>(x, xo, g, go, y, yo, n * c, c, s, ca, cb, cd, gx, PlaneParts(n * c, s));
         KernelThreads.For(body.Parts, ref body);
     }
 
-    private readonly struct InputGradientBody<T>(T[] x, int xo, T[] g, int go, int count, int c, int s, double[] ca, double[] cb, double[] cd, T[] gx, int parts)
+    private readonly struct InputGradientBody<T>(T[] x, int xo, T[] g, int go, T[]? y, int yo, int count, int c, int s, double[] ca, double[] cb, double[] cd, T[] gx, int parts)
         : IPartitionBody where T : unmanaged, IFloatingPointIeee754<T>
     {
         public int Parts => parts;
 
         public void Run(int part)
         {
+            var temp = y is not null ? PlaneScratch<T>.Get(s) : null;
             for (int pl = count * part / parts, end = count * (part + 1) / parts; pl < end; pl++)
             {
                 int ch = pl % c, o = pl * s;
                 var dst = gx.AsSpan(o, s);
+                ReadOnlySpan<T> gp = g.AsSpan(go + o, s);
+                if (y is not null)
+                {
+                    Elementwise.ReluBackward<T>(y.AsSpan(yo + o, s), gp, temp.AsSpan(0, s));
+                    gp = temp.AsSpan(0, s);
+                }
                 // gx = a gy + (b x + d), per plane with SIMD.
                 System.Numerics.Tensors.TensorPrimitives.Multiply(x.AsSpan(xo + o, s), T.CreateTruncating(cb[ch]), dst);
                 System.Numerics.Tensors.TensorPrimitives.Add(dst, T.CreateTruncating(cd[ch]), dst);
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(g.AsSpan(go + o, s), T.CreateTruncating(ca[ch]), dst, dst);
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gp, T.CreateTruncating(ca[ch]), dst, dst);
             }
         }
     }
@@ -358,5 +426,13 @@ public sealed partial class CpuBackend
             sgx += gf[i] * (xf[i] - mu);
         }
         return (sg, sgx);
+    }
+
+    // A plane-sized scratch per thread (the masked gradient of one plane).
+    private static class PlaneScratch<T> where T : unmanaged
+    {
+        [ThreadStatic] private static T[]? buffer;
+
+        public static T[] Get(int length) => buffer is not null && buffer.Length >= length ? buffer : buffer = new T[Math.Max(length, 1024)];
     }
 }
