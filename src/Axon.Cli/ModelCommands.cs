@@ -38,14 +38,16 @@ internal static class ModelCommands
         var dataDir = new Option<string?>("--data-dir") { Description = $"Directory with the Fashion-MNIST IDX files (default {FashionMnist.DefaultDirectory})." }
             .Require(v => v is null || v.Trim().Length > 0, "must name the directory holding the Fashion-MNIST IDX files");
         var threads = TrainingOptionSet.NewThreadsOption();
-        var command = new Command("eval", "Score a saved model on the Fashion-MNIST test set.") { file, ModelOption, dataDir, threads };
+        var flipTta = new Option<bool>("--flip-tta") { Description = "Classify each image by the mean of the model's logits on it and on its left-right mirror (test-time flip augmentation)." };
+        var command = new Command("eval", "Score a saved model on the Fashion-MNIST test set.") { file, ModelOption, dataDir, threads, flipTta };
         command.SetAction(p => Cli.Guard(p, () =>
         {
             int n = p.GetValue(threads);
             var (model, name) = LoadModel(p.GetValue(file)!, p.GetValue(ModelOption), n);
             var test = FashionMnist.Load(TrainCommand.ResolveDataDir(p.GetValue(dataDir), withTrainingSet: false), train: false);
-            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/] on {test.Count} test images, {Cli.Threads(n)}.");
-            Report.Confusion(new ClassificationTask(model, FashionMnist.ClassNames.Count).EvaluateClasses(test), FashionMnist.ClassNames, n);
+            bool flip = p.GetValue(flipTta);
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/] on {test.Count} test images{(flip ? " and their mirrors (flip test-time augmentation)" : "")}, {Cli.Threads(n)}.");
+            Report.Confusion(new ClassificationTask(model, FashionMnist.ClassNames.Count).EvaluateClasses(test, flipTta: flip), FashionMnist.ClassNames, n);
             return 0;
         }));
         return command;

@@ -207,7 +207,8 @@ internal static class TrainCommand
         var (fit, held) = trainer.SplitTrainingSet(train);
         string data = held is null ? $"{train.Count} training / {test.Count} test images"
             : $"{fit.Count} training / {held.Count} validation / {test.Count} test images";
-        string extras = (options.Augment ? ", augmentation" : "") + (options.EarlyStoppingPatience > 0 ? $", early stopping after {options.EarlyStoppingPatience}" : "");
+        string extras = (options.Augment ? ", augmentation" : "") + (options.EarlyStoppingPatience > 0 ? $", early stopping after {options.EarlyStoppingPatience}" : "") +
+            (options.FlipTta ? ", flip test-time augmentation" : "");
         AnsiConsole.MarkupLine(Markup.Escape($"{modelName} ({task.Model.ParameterCount():N0} parameters) on Fashion-MNIST: {data}, {Epochs(options.Epochs)}, batch {options.BatchSize}, " +
             $"{TrainingOptionSet.Describe(options)}, schedule {options.Schedule}{extras}, {Cli.Threads(threads)}, seed {options.Seed}."));
 
@@ -261,7 +262,7 @@ internal static class TrainCommand
         if (trainer.EarlyStopping is { RestoredEpoch: > 0 } stopping && stopping.RestoredEpoch < trainer.Epoch) AnsiConsole.MarkupLine($"Restored the weights of epoch {stopping.RestoredEpoch}, the best validation loss.");
 
         Evaluation eval;
-        using (trainer.UseEvaluationWeights()) eval = task.EvaluateClasses(test, Math.Max(options.BatchSize, 256));
+        using (trainer.UseEvaluationWeights()) eval = task.EvaluateClasses(test, Math.Max(options.BatchSize, 256), options.FlipTta);
         task.Model.Save(Path.Combine(output, "model.safetensors"), new Dictionary<string, string> { [ModelKey] = modelName });
         Report.Confusion(eval, FashionMnist.ClassNames, threads);
         string title = $"{modelName}, test accuracy {F(100 * eval.Accuracy, "F2")}% ({Cli.Threads(threads)})";

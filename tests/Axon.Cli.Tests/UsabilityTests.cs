@@ -84,6 +84,43 @@ public sealed partial class TrainCommandTests
     }
 
     [Fact]
+    public void LabelSmoothingAndFlipTtaAreSavedKeptOnResumeAndFlipTtaEvaluates()
+    {
+        string checkpoint = Path.Combine(Run, "checkpoint.safetensors");
+        var (code, text, errors) = Capture("train", "--model", "mlp", "--epochs", "1", "--batch-size", "32", "--data-dir", Data, "--output", Run, "--threads", "1",
+            "--label-smoothing", "0.1", "--flip-tta");
+        Assert.True(code == 0, errors);
+        Assert.Contains("sgd lr 0.05, label-smoothing 0.1, schedule step, flip test-time augmentation, 1 thread, seed 0.", text, StringComparison.Ordinal);
+        var (saved, _) = Trainer.ReadCheckpointSettings(checkpoint);
+        Assert.Equal((0.1, true), (saved.LabelSmoothing, saved.FlipTta));
+
+        // A resumed run keeps them without their being typed again, and refuses other values naming the option.
+        var (resumed, resumedText, resumedErrors) = Capture("train", "--resume", "--output", Run, "--epochs", "2");
+        Assert.True(resumed == 0, resumedErrors);
+        Assert.Contains("sgd lr 0.05, label-smoothing 0.1, schedule step, seed 0; --epochs 2 overrides the saved 1)", resumedText, StringComparison.Ordinal);
+        Assert.Contains("label-smoothing 0.1, schedule step, flip test-time augmentation, 1 thread", resumedText, StringComparison.Ordinal);
+        (saved, _) = Trainer.ReadCheckpointSettings(checkpoint);
+        Assert.Equal((2, 0.1, true), (saved.Epochs, saved.LabelSmoothing, saved.FlipTta));
+        Assert.Equal(2, Axon.IO.Checkpoint.ReadInfo(checkpoint).Epoch);
+        var (other, _, otherErrors) = Capture("train", "--resume", "--output", Run, "--label-smoothing", "0.2");
+        Assert.Equal(1, other);
+        Assert.Contains("--label-smoothing 0.2: the run was started with 0.1, and a resumed run keeps it", otherErrors, StringComparison.Ordinal);
+        var (off, _, offErrors) = Capture("train", "--resume", "--output", Run, "--flip-tta", "false");
+        Assert.Equal(1, off);
+        Assert.Contains("--flip-tta false: the run was started with true, and a resumed run keeps it", offErrors, StringComparison.Ordinal);
+
+        // The final evaluation of the run and axon eval --flip-tta score the mean logits of each image and its mirror.
+        string weights = Path.Combine(Run, "model.safetensors");
+        var (model, _) = ModelCommands.LoadModel(weights, null, 1);
+        var expected = new ClassificationTask(model, 10).EvaluateClasses(FashionMnist.Load(Data, train: false), flipTta: true);
+        Assert.Contains($"Test accuracy {Cli.F(100 * expected.Accuracy, "F2")}%", resumedText, StringComparison.Ordinal);
+        var (eval, evalText, evalErrors) = Capture("eval", weights, "--data-dir", Data, "--threads", "1", "--flip-tta");
+        Assert.True(eval == 0, evalErrors);
+        Assert.Contains("on 60 test images and their mirrors (flip test-time augmentation), 1 thread.", evalText, StringComparison.Ordinal);
+        Assert.Contains($"loss {expected.Loss.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)}, accuracy {expected.Accuracy.ToString("P2", System.Globalization.CultureInfo.InvariantCulture)} (1 thread)", evalText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void InvalidOptionValuesNameTheOptionOnStandardError()
     {
         foreach (var (args, message) in new[]
@@ -91,6 +128,7 @@ public sealed partial class TrainCommandTests
             (new[] { "train", "--epochs", "0" }, "error: --epochs must be at least 1 (got 0)"),
             (new[] { "train", "--lr", "-1" }, "error: --lr must be finite and non-negative (got -1)"),
             (new[] { "train", "--threads", "0" }, "error: --threads must be at least 1 (got 0)"),
+            (new[] { "train", "--label-smoothing", "1.5" }, "error: --label-smoothing must be in [0, 1) (0 = off) (got 1.5)"),
             (new[] { "train", "--epochs", "ten" }, "error: --epochs expects a whole number (got 'ten')"),
             (new[] { "train", "--data-dir", "" }, "error: --data-dir must name the directory holding the Fashion-MNIST IDX files (got '')"),
             (new[] { "lr-find", "--start-lr", "1", "--end-lr", "0.1" }, "error: --end-lr must be greater than --start-lr (got 0.1 and 1)"),

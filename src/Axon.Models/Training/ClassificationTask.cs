@@ -69,24 +69,78 @@ public sealed class ClassificationTask : TrainingTask
     /// <summary>The k of the reported top-k accuracy.</summary>
     public int TopK { get; }
 
-    /// <inheritdoc/>
-    public override TaskLoss Loss(Tensor input, Tensor target)
+    /// <summary>The forward pass and the plain cross-entropy of one batch (no label smoothing).</summary>
+    public override TaskLoss Loss(Tensor input, Tensor target) => Loss(input, target, labelSmoothing: 0);
+
+    /// <summary>
+    /// The forward pass and the cross-entropy of one batch with label smoothing <paramref name="labelSmoothing"/> in
+    /// [0, 1) (<see cref="Functional.CrossEntropy"/>'s: targets (1 − ε)·one-hot + ε/C); the reported accuracy is the
+    /// plain one. This is the training loss; evaluation (<see cref="Score(Tensor, Tensor)"/>,
+    /// <see cref="EvaluateClasses"/>) reports plain cross-entropy.
+    /// </summary>
+    public TaskLoss Loss(Tensor input, Tensor target, double labelSmoothing)
     {
+        CheckLabelSmoothing(labelSmoothing);
         var logits = model.Forward(input);
-        var loss = Functional.CrossEntropy(logits, target);
+        var loss = Functional.CrossEntropy(logits, target, labelSmoothing: labelSmoothing);
         return new TaskLoss(loss, target.NumEl, new Dictionary<string, double>(StringComparer.Ordinal) { [AccuracyKey] = Correct(logits, target) });
     }
 
-    /// <inheritdoc/>
-    public override BatchScore Score(Tensor input, Tensor target)
+    /// <summary>The standard step on the training loss smoothed by the run's <see cref="TrainerOptions.LabelSmoothing"/>.</summary>
+    public override (TaskLoss Loss, double Objective) TrainStep(Tensor input, Tensor target, StepContext context)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        context.Optimizer.ZeroGrad(setToNone: false);
+        var loss = Loss(input, target, context.Options.LabelSmoothing);
+        return (loss, context.Minimize(loss.Loss));
+    }
+
+    /// <summary>
+    /// The classifier's logits [N, C] for <paramref name="input"/>; with <paramref name="flipTta"/> (test-time flip
+    /// augmentation), the mean of its logits on the images [N, C, H, W] and on the same images mirrored left-right.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="flipTta"/> with an input that is not images [N, C, H, W].</exception>
+    public Tensor Logits(Tensor input, bool flipTta = false)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (!flipTta) return model.Forward(input);
+        if (input.Rank != 4)
+            throw new ArgumentException($"Flip test-time augmentation mirrors images [N, C, H, W]; the input has the shape [{string.Join(", ", input.Shape.ToArray())}].", nameof(input));
+        int w = input.Size(3);
+        var reversed = new long[w];
+        for (int i = 0; i < w; i++) reversed[i] = w - 1 - i;
+        var index = Tensor.FromArray(reversed).To(input.Device);
         var logits = model.Forward(input);
+        var mirrored = model.Forward(input.IndexSelect(3, index));
+        return (logits + mirrored) * 0.5;
+    }
+
+    /// <summary>The batch's plain cross-entropy summed, its accuracy and its top-k accuracy (no flip augmentation).</summary>
+    public override BatchScore Score(Tensor input, Tensor target) => Score(input, target, flipTta: false);
+
+    /// <summary>The batch's score under the run's <see cref="TrainerOptions.FlipTta"/> (the loss is plain cross-entropy whatever <see cref="TrainerOptions.LabelSmoothing"/>).</summary>
+    public override BatchScore Score(Tensor input, Tensor target, TrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Score(input, target, options.FlipTta);
+    }
+
+    /// <summary>The batch's plain cross-entropy summed, its accuracy and its top-k accuracy, from <see cref="Logits"/> with or without <paramref name="flipTta"/>.</summary>
+    public BatchScore Score(Tensor input, Tensor target, bool flipTta)
+    {
+        var logits = Logits(input, flipTta);
         double lossSum = Functional.CrossEntropy(logits, target, reduction: Reduction.Sum).Item();
         return new BatchScore(lossSum, target.NumEl, new Dictionary<string, double>(StringComparer.Ordinal)
         {
             [AccuracyKey] = Correct(logits, target),
             [TopKKey] = Metrics.TopKCorrect(logits, target, TopK),
         });
+    }
+
+    private static void CheckLabelSmoothing(double labelSmoothing)
+    {
+        if (!(labelSmoothing is >= 0 and < 1))
+            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, $"Label smoothing must be in [0, 1) (got {labelSmoothing.ToString(System.Globalization.CultureInfo.InvariantCulture)}).");
     }
 
     private static double Correct(Tensor logits, Tensor target)
@@ -105,8 +159,12 @@ public sealed class ClassificationTask : TrainingTask
         return new Compose(new RandomCrop(x.Size(-2), x.Size(-1), padding: 2), new RandomHorizontalFlip(), new RandomErasing(p: 0.25));
     }
 
-    /// <summary>Evaluates the classifier on <paramref name="data"/> in eval mode: loss, accuracy, top-k accuracy and the confusion matrix.</summary>
-    public Evaluation EvaluateClasses(IDataset data, int batchSize = 256)
+    /// <summary>
+    /// Evaluates the classifier on <paramref name="data"/> in eval mode: loss (plain cross-entropy), accuracy, top-k
+    /// accuracy and the confusion matrix; with <paramref name="flipTta"/> (<see cref="TrainerOptions.FlipTta"/>), from the
+    /// mean of the logits on each image and on its left-right mirror (<see cref="Logits"/>).
+    /// </summary>
+    public Evaluation EvaluateClasses(IDataset data, int batchSize = 256, bool flipTta = false)
     {
         ArgumentNullException.ThrowIfNull(data);
         bool wasTraining = model.Training;
@@ -120,7 +178,7 @@ public sealed class ClassificationTask : TrainingTask
             foreach (var (x, y) in new DataLoader(data, batchSize, device: Device))
             {
                 using var scope = new TensorScope();
-                var logits = model.Forward(x);
+                var logits = Logits(x, flipTta);
                 lossSum += Functional.CrossEntropy(logits, y, reduction: Reduction.Sum).Item();
                 topCorrect += Metrics.TopKCorrect(logits, y, TopK);
                 var pred = logits.ArgMax(1).ToLongArray();

@@ -290,10 +290,13 @@ public sealed partial class Trainer
     /// <summary>Swaps in the weights the model is evaluated with (the running average under averaged SGD) until disposed; null when they are the model's own.</summary>
     public IDisposable? UseEvaluationWeights() => Optimizer is AveragedSgd asgd ? asgd.UseAverage() : null;
 
-    /// <summary>The task's loss and metrics on <paramref name="data"/>, in eval mode, with the evaluation weights (the average under averaged SGD).</summary>
+    /// <summary>
+    /// The task's loss and metrics on <paramref name="data"/>, in eval mode, with the evaluation weights (the average under
+    /// averaged SGD) and under the options (a classifier's <see cref="TrainerOptions.FlipTta"/>).
+    /// </summary>
     public Score Evaluate(IDataset data)
     {
         using var average = UseEvaluationWeights();
-        return Task.Evaluate(data, Math.Max(Options.BatchSize, 256));
+        return Task.Evaluate(data, Math.Max(Options.BatchSize, 256), Options);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Axon.Nn;
 using Axon.Optim;
 
 namespace Axon.Models.Training;
@@ -89,6 +90,24 @@ public sealed record TrainerOptions
 
     /// <summary>Max-norm constraint: after each step, rescale every unit's incoming weights to at most this L2 norm (0 = none).</summary>
     public double MaxNorm { get; init; }
+
+    /// <summary>
+    /// Label smoothing ε in [0, 1) of a classifier's training loss (<see cref="ClassificationTask"/>): the targets become
+    /// (1 − ε)·one-hot + ε/C, as PyTorch's <c>CrossEntropyLoss(label_smoothing=ε)</c> (see
+    /// <see cref="Functional.CrossEntropy"/>). Only the training loss is smoothed (the loss that is minimised and the
+    /// reported training loss); the validation and test losses stay plain cross-entropy, as PyTorch users report them.
+    /// 0 (the default) is off; <see cref="Validate"/> rejects a value outside [0, 1). Other tasks ignore it.
+    /// </summary>
+    public double LabelSmoothing { get; init; }
+
+    /// <summary>
+    /// Test-time flip augmentation of a classifier (<see cref="ClassificationTask"/>): when it is evaluated on images
+    /// [N, C, H, W] (each epoch's validation and test evaluation, <see cref="Trainer.Evaluate"/>), its logits are the mean
+    /// of the model's logits on the batch and on the batch mirrored left-right; the loss, accuracy and top-k accuracy are
+    /// computed from those. Training is unchanged. Pass it on to <see cref="ClassificationTask.EvaluateClasses"/> for a
+    /// final evaluation. Other tasks ignore it.
+    /// </summary>
+    public bool FlipTta { get; init; }
 
     /// <summary>Stop when the validation loss has not improved for this many epochs (0 = no early stopping).</summary>
     public int EarlyStoppingPatience { get; init; }

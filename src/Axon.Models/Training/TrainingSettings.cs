@@ -18,7 +18,7 @@ public enum SettingKind
     /// <summary>The learning-rate schedule (a full run only, not a range test).</summary>
     Schedule,
 
-    /// <summary>Validation and early stopping (a full run only).</summary>
+    /// <summary>Validation, early stopping and how a classifier is evaluated (a full run only).</summary>
     Validation,
 }
 
@@ -157,6 +157,8 @@ public static class TrainingSettings
         Number("clip-norm", SettingKind.Regularization, "Clip the gradients' total L2 norm to this value (0 = off).", o => o.GradClipNorm, (o, v) => o with { GradClipNorm = v }, "must be finite and non-negative (0 = off)", d => NonNegative(d)),
         Number("clip-value", SettingKind.Regularization, "Clamp every gradient element to [-v, v] (0 = off).", o => o.GradClipValue, (o, v) => o with { GradClipValue = v }, "must be finite and non-negative (0 = off)", d => NonNegative(d)),
         Number("max-norm", SettingKind.Regularization, "Max-norm constraint on every unit's incoming weights, applied after each step (0 = off).", o => o.MaxNorm, (o, v) => o with { MaxNorm = v }, "must be finite and non-negative (0 = off)", d => NonNegative(d)),
+        Number("label-smoothing", SettingKind.Regularization, "Label smoothing ε of a classifier's training loss: targets (1 − ε)·one-hot + ε/C (0 = off; validation and test losses stay plain cross-entropy).",
+            o => o.LabelSmoothing, (o, v) => o with { LabelSmoothing = v }, "must be in [0, 1) (0 = off)", d => d is >= 0 and < 1),
 
         new("schedule", SettingKind.Schedule, typeof(string), "Learning-rate schedule.", o => o.Schedule, (o, v) => o with { Schedule = (string)v! },
             "must be one of " + string.Join(", ", Trainer.Schedules), v => v is string s && Trainer.Schedules.Contains(s), choices: Trainer.Schedules),
@@ -170,6 +172,8 @@ public static class TrainingSettings
         Number("validation", SettingKind.Validation, "Fraction of the training set held out for validation (0: validate on the test set).", o => o.ValidationFraction, (o, v) => o with { ValidationFraction = v }, "must be in [0, 1)", d => d is >= 0 and < 1),
         Count("early-stopping", SettingKind.Validation, "Stop after this many epochs without improvement of the validation loss, and keep the best epoch's weights (0 = off).", o => o.EarlyStoppingPatience, (o, v) => o with { EarlyStoppingPatience = v }, "must be non-negative (0 = off)", v => v >= 0),
         Number("min-delta", SettingKind.Validation, "Early stopping: smallest decrease of the validation loss that counts.", o => o.EarlyStoppingMinDelta, (o, v) => o with { EarlyStoppingMinDelta = v }, "must be finite and non-negative", d => NonNegative(d)),
+        Switch("flip-tta", SettingKind.Validation, "Evaluate a classifier on the mean of its logits on each image and on its left-right mirror (test-time flip augmentation; training is unchanged).",
+            o => o.FlipTta, (o, v) => o with { FlipTta = v }),
     ];
 
     /// <summary>The setting named <paramref name="name"/>; throws listing the names when there is none.</summary>

@@ -83,6 +83,13 @@ public abstract class TrainingTask
     }
 
     /// <summary>
+    /// Scores one batch as <see cref="Score(Tensor, Tensor)"/> does, under a run's <paramref name="options"/> (for a
+    /// classifier, <see cref="TrainerOptions.FlipTta"/>); <see cref="Trainer.Evaluate"/> calls it. By default the options
+    /// change nothing.
+    /// </summary>
+    public virtual BatchScore Score(Tensor input, Tensor target, TrainerOptions options) => Score(input, target);
+
+    /// <summary>
     /// The random sources the task draws from while training (a GAN's codes, a VAE's ε, a corruption), by name: the
     /// trainer's checkpoints save and restore them (as <c>task.NAME</c>), so that resuming is exact. None by default.
     /// </summary>
@@ -97,10 +104,11 @@ public abstract class TrainingTask
     public Device Device => Model.Device;
 
     /// <summary>
-    /// Scores a whole data set in evaluation mode (<see cref="Score(Tensor, Tensor)"/> per batch): the mean loss and metrics.
-    /// The model's mode is restored afterwards.
+    /// Scores a whole data set in evaluation mode (<see cref="Score(Tensor, Tensor)"/> per batch, or
+    /// <see cref="Score(Tensor, Tensor, TrainerOptions)"/> under a run's <paramref name="options"/>): the mean loss and
+    /// metrics. The model's mode is restored afterwards.
     /// </summary>
-    public Score Evaluate(IDataset data, int batchSize = 256)
+    public Score Evaluate(IDataset data, int batchSize = 256, TrainerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         bool wasTraining = Model.Training;
@@ -114,7 +122,7 @@ public abstract class TrainingTask
             foreach (var (x, y) in new DataLoader(data, batchSize, device: Device))
             {
                 using var scope = new TensorScope();
-                var score = Score(x, y);
+                var score = options is null ? Score(x, y) : Score(x, y, options);
                 lossSum += score.LossSum;
                 seen += score.Count;
                 foreach (var (k, v) in score.MetricSums ?? new Dictionary<string, double>()) sums[k] = sums.GetValueOrDefault(k) + v;
