@@ -109,9 +109,14 @@ public sealed class ClassificationTask : TrainingTask
         int w = input.Size(3);
         var reversed = new long[w];
         for (int i = 0; i < w; i++) reversed[i] = w - 1 - i;
-        var index = Tensor.FromArray(reversed).To(input.Device);
-        var logits = model.Forward(input);
-        var mirrored = model.Forward(input.IndexSelect(3, index));
+        // Each pass in its own scope, keeping only its logits: the two passes' activations are never alive together.
+        Tensor Pass(Func<Tensor> make)
+        {
+            using var scope = new TensorScope();
+            return scope.Keep(model.Forward(make()));
+        }
+        var logits = Pass(() => input);
+        var mirrored = Pass(() => input.IndexSelect(3, Tensor.FromArray(reversed).To(input.Device)));
         return (logits + mirrored) * 0.5;
     }
 

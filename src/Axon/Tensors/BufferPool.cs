@@ -3,13 +3,17 @@ namespace Axon;
 /// <summary>
 /// Recycles the arrays behind tensors so that a steady-state training step allocates no large arrays.
 /// Arrays are kept by exact length (training repeats the same shapes step after step), up to a cap on
-/// retained bytes. An array that is never returned is simply collected by the GC.
+/// retained bytes. When a returned array would pass the cap, the lengths used longest ago are dropped first (so an
+/// evaluation at another batch size cannot fill the pool and leave the training step allocating afresh every step);
+/// only when nothing older is left is the returned array itself dropped. An array that is never returned is simply
+/// collected by the GC.
 /// </summary>
 public static class BufferPool
 {
     private static readonly Lock Gate = new();
     private static readonly Dictionary<(Type, int), Stack<Array>> Free = [];
-    private static long retainedBytes;
+    private static readonly Dictionary<(Type, int), long> LastUse = [];
+    private static long retainedBytes, clock;
 
     /// <summary>Arrays shorter than this are not pooled: the GC's allocator is faster for them.</summary>
     public const int MinPooledLength = 1024;
@@ -30,6 +34,7 @@ public static class BufferPool
         {
             lock (Gate)
             {
+                LastUse[(typeof(T), length)] = ++clock;
                 if (Free.TryGetValue((typeof(T), length), out var stack) && stack.Count > 0)
                 {
                     var a = (T[])stack.Pop();
@@ -51,18 +56,48 @@ public static class BufferPool
     {
         if (array.Length < MinPooledLength) return;
         long bytes = (long)array.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        var key = (typeof(T), array.Length);
         lock (Gate)
         {
-            if (retainedBytes + bytes > MaxRetainedBytes) return;
-            if (!Free.TryGetValue((typeof(T), array.Length), out var stack)) Free[(typeof(T), array.Length)] = stack = new Stack<Array>();
+            LastUse[key] = ++clock;
+            if (retainedBytes + bytes > MaxRetainedBytes && !EvictOlderThan(key, retainedBytes + bytes - MaxRetainedBytes)) return;
+            if (!Free.TryGetValue(key, out var stack)) Free[key] = stack = new Stack<Array>();
             stack.Push(array);
             retainedBytes += bytes;
         }
     }
 
+    // Drops retained arrays of the lengths used longest ago (before key's) until at least need bytes are freed; false
+    // when that is not possible. Called under the lock.
+    private static bool EvictOlderThan((Type, int) key, long need)
+    {
+        long since = LastUse[key];
+        while (need > 0)
+        {
+            (Type, int)? oldest = null;
+            long oldestUse = since;
+            foreach (var (k, stack) in Free)
+                if (stack.Count > 0 && LastUse.GetValueOrDefault(k) < oldestUse)
+                {
+                    oldest = k;
+                    oldestUse = LastUse.GetValueOrDefault(k);
+                }
+            if (oldest is null) return false;
+            var victims = Free[oldest.Value];
+            long each = (long)oldest.Value.Item2 * System.Runtime.InteropServices.Marshal.SizeOf(oldest.Value.Item1);
+            while (victims.Count > 0 && need > 0)
+            {
+                victims.Pop();
+                retainedBytes -= each;
+                need -= each;
+            }
+        }
+        return true;
+    }
+
     /// <summary>Drops every retained array.</summary>
     public static void Clear()
     {
-        lock (Gate) { Free.Clear(); retainedBytes = 0; }
+        lock (Gate) { Free.Clear(); LastUse.Clear(); retainedBytes = 0; }
     }
 }
