@@ -32,8 +32,12 @@ public class ModelZooTests
             ? new Adam(model.Parameters(), lr: 3e-3)
             : name == "alexnet-small" ? new Adam(model.Parameters(), lr: 2e-3)
             : new Sgd(model.Parameters(), lr: name == "lenet5" ? 0.1 : 0.05, momentum: 0.9);
+        // alexnet-small (no batch norm, dropout) sits on a plateau near 2.0 and leaves it somewhere between steps 36 and
+        // 54 depending on the rounding of its convolutions (measured on the CPU kernels before and after the flat 3x3
+        // kernels and on the reference backend: 0.056, 0.464 and 0.139 at step 60), so it gets 100 steps.
+        int steps = name == "alexnet-small" ? 100 : 60;
         double first = 0, last = 0;
-        for (int step = 0; step < 60; step++)
+        for (int step = 0; step < steps; step++)
         {
             using var scope = new TensorScope();
             opt.ZeroGrad();

@@ -73,6 +73,38 @@ public partial class ReferenceBackendTests
             }
     }
 
+    [Theory]
+    [MemberData(nameof(BatchNormCases))]
+    [Covers(nameof(IBackend.BatchNormAct), nameof(IBackend.BatchNormActBackward))]
+    public void BatchNormActForwardAndBackward(int[] shape, bool residual)
+    {
+        // The CPU backend's fused kernels against the reference backend's default body (the composite of its primitives).
+        int c = shape[1];
+        foreach (var dtype in Floats)
+            foreach (bool relu in new[] { true, false })
+            {
+                string what = $"BatchNormAct {ShapeUtil.Format(shape)} {dtype} residual {residual} relu {relu}";
+                Close(what, dtype == DType.Float32 ? 1e-6 : 1e-13, 1e-6, d =>
+                {
+                    var x = NormInput(d, shape, dtype, 100);
+                    var w = On(d, Randn([c], dtype, 101));
+                    var b = On(d, Randn([c], dtype, 102));
+                    var r = residual ? NormInput(d, shape, dtype, 103) : null;
+                    var y = Tensor.Empty(shape, dtype, d);
+                    var mean = Tensor.Empty([c], DType.Float64, d);
+                    var invStd = Tensor.Empty([c], DType.Float64, d);
+                    d.Backend.BatchNormAct(x, w, b, null, null, training: true, 0.1, 1e-5, r, relu, y, mean, invStd);
+                    var gy = NormInput(d, shape, dtype, 104);
+                    var gx = Tensor.Empty(shape, dtype, d);
+                    var gw = Tensor.Empty([c], dtype, d);
+                    var gb = Tensor.Empty([c], dtype, d);
+                    var gr = residual ? Tensor.Empty(shape, dtype, d) : null;
+                    d.Backend.BatchNormActBackward(x, y, gy, mean, invStd, w, true, relu, gx, gw, gb, gr);
+                    return new[] { y, mean, invStd, gx, gw, gb, gr }.OfType<Tensor>().ToArray();
+                }, scale: 1);
+            }
+    }
+
     public static TheoryData<int, int, Reduction, bool> CrossEntropyCases()
     {
         var data = new TheoryData<int, int, Reduction, bool>();

@@ -100,6 +100,7 @@ internal static class OpReplay
             "AvgPool2d" => [Tensor.AvgPool2d(x[0], a.Get<Size2>("kernel_size"), a.Get<Size2>("stride"), a.Get<Size2>("padding"), a.Get<bool>("ceil_mode"), a.Get<bool>("count_include_pad"))],
             "AdaptiveAvgPool2d" => [Tensor.AdaptiveAvgPool2d(x[0], a.Get<Size2>("output_size"))],
             "BatchNorm" => [BatchNorm(x, a)],
+            "BatchNormAct" => [BatchNormAct(x, a)],
             "CrossEntropy" => [Tensor.SoftmaxCrossEntropy(x[0], x[1], x.Length > 2 ? x[2] : null, a.Get<Reduction>("reduction"))],
             "RecurrentLayer" => RecurrentLayer(x, a),
             _ => throw new NotSupportedException($"TracedGraph.Run: the op '{op}' cannot be replayed (it is a backward-only op, or new and missing from OpReplay)."),
@@ -124,5 +125,13 @@ internal static class OpReplay
         Tensor? Next(string flag) => a.Get<bool>(flag) ? x[i++] : null;
         var (mean, var, weight, bias) = (Next("has_running_mean"), Next("has_running_var"), Next("has_weight"), Next("has_bias"));
         return Tensor.BatchNorm(x[0], mean, var, weight, bias, a.Get<bool>("training"), a.Get<double>("momentum"), a.Get<double>("eps"));
+    }
+
+    private static Tensor BatchNormAct(Tensor[] x, OpAttributes a)
+    {
+        int i = 1;
+        Tensor? Next(string flag) => a.Get<bool>(flag) ? x[i++] : null;
+        var (mean, var, weight, bias, residual) = (Next("has_running_mean"), Next("has_running_var"), Next("has_weight"), Next("has_bias"), Next("has_residual"));
+        return Tensor.BatchNormAct(x[0], mean, var, weight, bias, a.Get<bool>("training"), a.Get<double>("momentum"), a.Get<double>("eps"), residual, a.Get<bool>("relu"));
     }
 }
