@@ -33,4 +33,44 @@ public class TrainingStepAllocationTests
         long perStep = (GC.GetTotalAllocatedBytes(precise: true) - bytes) / 10;
         Assert.True(perStep < 256 * 1024, $"{perStep} bytes allocated per step");
     }
+
+    [Fact]
+    public void AFullPoolDropsTheLengthUsedLongestAgo()
+    {
+        long cap = BufferPool.MaxRetainedBytes;
+        try
+        {
+            BufferPool.Clear();
+            BufferPool.MaxRetainedBytes = 2 * 7001 * sizeof(float);
+            // Two arrays of an old length fill most of the pool.
+            var a = BufferPool.Rent<float>(5003, clear: false);
+            var b = BufferPool.Rent<float>(5003, clear: false);
+            BufferPool.Return(a);
+            BufferPool.Return(b);
+            // A newer length comes back: one old array is dropped to make room, not the new one.
+            var c = BufferPool.Rent<float>(7001, clear: false);
+            BufferPool.Return(c);
+            long misses = BufferPool.Misses;
+            Assert.Same(c, BufferPool.Rent<float>(7001, clear: false));
+            var kept = BufferPool.Rent<float>(5003, clear: false);
+            Assert.True(ReferenceEquals(kept, a) || ReferenceEquals(kept, b));
+            Assert.Equal(misses, BufferPool.Misses);
+            BufferPool.Rent<float>(5003, clear: false);
+            Assert.Equal(misses + 1, BufferPool.Misses);
+            // Nothing older to drop: an array that does not fit is itself dropped.
+            BufferPool.Clear();
+            var big = BufferPool.Rent<float>(3 * 7001, clear: false);
+            BufferPool.Return(big);
+            Assert.NotSame(big, BufferPool.Rent<float>(3 * 7001, clear: false));
+        }
+        finally
+        {
+            BufferPool.MaxRetainedBytes = cap;
+            BufferPool.Clear();
+        }
+    }
+
+    [Fact]
+    public void ThePoolKeepsAQuarterOfTheMemoryByDefault() =>
+        Assert.Equal(Math.Max(1L << 30, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4), BufferPool.MaxRetainedBytes);
 }
