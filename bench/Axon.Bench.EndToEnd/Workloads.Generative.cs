@@ -73,7 +73,7 @@ internal static partial class Workloads
 
 internal static partial class Workloads
 {
-    /// <summary>One activation's forward and backward on [64, 32, 14, 14] (--op relu|leaky|bn2d|tanh), ms per call.</summary>
+    /// <summary>One activation's forward and backward on [64, 32, 14, 14] (--op relu|leaky|bn2d|bce|tanh), ms per call.</summary>
     public static void MicroBackward(Options o, Dictionary<string, object?> r)
     {
         string op = o.Str("op", "relu");
@@ -83,7 +83,15 @@ internal static partial class Workloads
         var grad = Tensor.Randn([64, 32, 14, 14], g, device: Device);
         var bn = new BatchNorm2d(32);
         bn.To(Device);
-        Tensor F(Tensor t) => op switch { "relu" => t.Relu(), "leaky" => t.LeakyRelu(0.2), "bn2d" => bn.Forward(t), _ => t.Tanh() };
+        var target = Tensor.Rand([64, 32, 14, 14], g, device: Device);
+        Tensor F(Tensor t) => op switch
+        {
+            "relu" => t.Relu(),
+            "leaky" => t.LeakyRelu(0.2),
+            "bn2d" => bn.Forward(t),
+            "bce" => Functional.BinaryCrossEntropyWithLogits(t, target),   // the mean: backward from a broadcast scalar
+            _ => t.Tanh(),
+        };
         double fwd = 0, bwd = 0;
         int gc0 = GC.CollectionCount(2);
         for (int i = 0; i < iters + 20; i++)
@@ -94,7 +102,8 @@ internal static partial class Workloads
             var y = F(x);
             if (i >= 20) fwd += Stopwatch.GetElapsedTime(t).TotalMilliseconds;
             t = Stopwatch.GetTimestamp();
-            y.Backward(grad);
+            if (y.NumEl == 1) y.Backward();
+            else y.Backward(grad);
             if (i >= 20) bwd += Stopwatch.GetElapsedTime(t).TotalMilliseconds;
         }
         r["op"] = op;

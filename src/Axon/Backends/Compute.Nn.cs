@@ -141,6 +141,23 @@ internal static partial class Compute
         return (gx, gw, gb, gr);
     }
 
+    /// <summary>Element-wise binary cross-entropy of logits x against targets of x's shape (see <see cref="IBackend.BinaryCrossEntropyWithLogits"/>).</summary>
+    public static Tensor BinaryCrossEntropyWithLogits(Tensor x, Tensor target)
+    {
+        var device = SameDevice("BinaryCrossEntropyWithLogits", x, target);
+        var loss = x.EmptyLike(x.GetShape());
+        device.Backend.BinaryCrossEntropyWithLogits(x, target, loss);
+        return loss;
+    }
+
+    /// <summary>The gradient of <see cref="BinaryCrossEntropyWithLogits"/> with respect to the logits, (σ(x) − t) g.</summary>
+    public static Tensor BinaryCrossEntropyWithLogitsBackward(Tensor x, Tensor target, Tensor g)
+    {
+        var gx = x.EmptyLike(x.GetShape());
+        x.Backend.BinaryCrossEntropyWithLogitsBackward(x, target, g, gx);
+        return gx;
+    }
+
     /// <summary>The fused softmax cross-entropy (see <see cref="IBackend.CrossEntropy"/>): the loss, lse [N] and the sum of the targets' weights.</summary>
     public static (Tensor Loss, Tensor Lse, double WeightSum) CrossEntropy(Tensor x, Tensor target, Tensor? weight, Reduction reduction)
     {

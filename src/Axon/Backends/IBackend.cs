@@ -206,6 +206,15 @@ public interface IBackend
     /// <summary>gx = (softmax(x) − onehot(target)) scaled by the output gradient g, the target's weight and the reduction.</summary>
     void CrossEntropyBackward(Tensor x, Tensor lse, Tensor target, Tensor? weight, Reduction reduction, double weightSum, Tensor g, Tensor gx);
 
+    /// <summary>
+    /// loss = (1 − t) x + log(1 + e^−|x|) + max(−x, 0) element-wise: binary cross-entropy of logits x against targets t
+    /// of x's shape and floating-point dtype (any strides), written into the contiguous <paramref name="loss"/>.
+    /// </summary>
+    void BinaryCrossEntropyWithLogits(Tensor x, Tensor target, Tensor loss);
+
+    /// <summary>gx = (σ(x) − t) g element-wise, for an output gradient g of x's shape (any strides, broadcast views included).</summary>
+    void BinaryCrossEntropyWithLogitsBackward(Tensor x, Tensor target, Tensor g, Tensor gx);
+
     // ---- indexing ----
 
     /// <summary>dst = x's entries along <paramref name="dim"/> at the 1-D int64 index (checked).</summary>

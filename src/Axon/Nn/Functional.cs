@@ -52,6 +52,8 @@ public static partial class Functional
     public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, Tensor? posWeight = null)
     {
         SameShape(input, target, "BinaryCrossEntropyWithLogits");
+        if (posWeight is null && input.DType.IsFloatingPoint() && target.DType == input.DType && input.Device == target.Device)
+            return Reduce(Tensor.BinaryCrossEntropyWithLogits(input, target), reduction);
         // log(1 + e^-|x|) + max(-x, 0) = -log sigmoid(x), written without overflow.
         var logSigmoidNeg = (input.Abs().Neg().Exp() + 1.0).Log() + (-input).Relu();  // -log sigmoid(x)
         var loss = posWeight is null

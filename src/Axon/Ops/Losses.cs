@@ -29,6 +29,25 @@ public sealed partial class Tensor
         });
     }
 
+    /// <summary>
+    /// Binary cross-entropy of logits against targets of the same shape and floating-point dtype, element-wise (no
+    /// reduction): loss = (1 − t) x + log(1 + e^−|x|) + max(−x, 0), in one pass and one node where the composite
+    /// records eleven; the forward rounds exactly as the composite does. Backward: gx = (σ(x) − t) g and gt = −x g.
+    /// </summary>
+    internal static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor target)
+    {
+        var loss = Compute.BinaryCrossEntropyWithLogits(logits, target);
+        return loss.Record("BinaryCrossEntropyWithLogits", [logits, target], g =>
+        {
+            // Under createGraph (or with a target that takes a gradient) the gradient is written with ops, so it differentiates again.
+            Tensor? gx = !logits.requiresGrad ? null
+                : Recording(g, logits) || (GradMode.IsEnabled && target.requiresGrad) ? (logits.Sigmoid() - target) * g
+                : Compute.BinaryCrossEntropyWithLogitsBackward(logits, target, g);
+            Tensor? gt = target.requiresGrad ? -logits * g : null;
+            return [gx, gt];
+        });
+    }
+
     /// <summary>The fused op's gradient written with ops (under createGraph): (softmax(x) − onehot(t)) times the output gradient, the target's weight and the reduction's scale.</summary>
     private static Tensor CrossEntropyGradient(Tensor logits, Tensor target, Tensor? weight, Reduction reduction, Tensor g)
     {

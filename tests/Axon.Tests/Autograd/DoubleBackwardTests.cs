@@ -60,6 +60,8 @@ public class DoubleBackwardTests
         ["IndexSelect"] = (x => x[0].IndexSelect(0, Tensor.FromArray(new long[] { 2, 0, 2 })).Square(), () => [Leaf(57, 3, 2)]),
         ["CrossEntropy (fused)"] = (x => Functional.CrossEntropy(x[0], Tensor.FromArray(new long[] { 1, 0, 3 })), () => [Leaf(58, 3, 4)]),
         ["CrossEntropy (weighted, sum)"] = (x => Functional.CrossEntropy(x[0], Tensor.FromArray(new long[] { 2, 1 }), Tensor.FromArray([0.5, 2.0, 1.5]), Reduction.Sum), () => [Leaf(59, 2, 3)]),
+        ["BinaryCrossEntropyWithLogits (fused)"] = (x => Functional.BinaryCrossEntropyWithLogits(x[0], x[1].Sigmoid()), () => [Leaf(62, 3, 4), Leaf(63, 3, 4)]),
+        ["BinaryCrossEntropyWithLogits (none)"] = (x => Functional.BinaryCrossEntropyWithLogits(x[0], Tensor.Rand([2, 5], new Generator(64), DType.Float64), Reduction.None).Square(), () => [Leaf(65, 2, 5)]),
         ["MseLoss"] = (x => Functional.MseLoss(x[0].Tanh(), x[1]), () => [Leaf(60, 3, 2), Leaf(61, 3, 2)]),
     };
 

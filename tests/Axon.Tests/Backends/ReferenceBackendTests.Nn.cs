@@ -157,4 +157,29 @@ public partial class ReferenceBackendTests
             ThrowsOnReference<ArgumentOutOfRangeException>(d => d.Backend.CrossEntropy(On(d, Randn([2, 3], DType.Float32, 1)), On(d, Tensor.FromArray(new[] { 0L, bad })), null, Reduction.Mean,
                 Tensor.Empty([], DType.Float32, d), Tensor.Empty([2], DType.Float32, d)), "CrossEntropy", $"class index {bad}", "3 classes");
     }
+    [Fact]
+    [Covers(nameof(IBackend.BinaryCrossEntropyWithLogits), nameof(IBackend.BinaryCrossEntropyWithLogitsBackward))]
+    public void BinaryCrossEntropyWithLogitsForwardAndBackward()
+    {
+        // Terms of either sign cancel ((1 − t) x against −x, σ(x) against t): errors against the largest magnitude.
+        foreach (var dtype in Floats)
+            Close($"BinaryCrossEntropyWithLogits {dtype}", dtype == DType.Float32 ? 1e-6 : 1e-14, d =>
+            {
+                var x = On(d, Special([7, 5, 3], dtype, 21)).PermuteView([1, 2, 0]);          // strided, with NaN, ±inf, −0
+                var t = On(d, Tensor.Rand([5, 3, 7], new Generator(22), dtype));
+                var loss = Tensor.Empty([5, 3, 7], dtype, d);
+                d.Backend.BinaryCrossEntropyWithLogits(x, t, loss);
+                var big = On(d, Randn([33, 17], dtype, 23) * 6.0);                            // the CPU's vector and parallel paths
+                var tb = On(d, Tensor.Rand([33, 17], new Generator(24), dtype));
+                var lossBig = Tensor.Empty([33, 17], dtype, d);
+                d.Backend.BinaryCrossEntropyWithLogits(big, tb, lossBig);
+                var g = On(d, Randn([7, 3, 5], dtype, 25)).PermuteView([2, 1, 0]);
+                var gx = Tensor.Empty([5, 3, 7], dtype, d);
+                d.Backend.BinaryCrossEntropyWithLogitsBackward(x, t, g, gx);
+                var shared = On(d, Tensor.Scalar(0.3, dtype)).ExpandView([33, 17]);           // a mean's gradient, broadcast
+                var gxBig = Tensor.Empty([33, 17], dtype, d);
+                d.Backend.BinaryCrossEntropyWithLogitsBackward(big, tb, shared, gxBig);
+                return [loss, lossBig, gx, gxBig];
+            }, scale: 1);
+    }
 }

@@ -101,6 +101,7 @@ internal static class OpReplay
             "AdaptiveAvgPool2d" => [Tensor.AdaptiveAvgPool2d(x[0], a.Get<Size2>("output_size"))],
             "BatchNorm" => [BatchNorm(x, a)],
             "BatchNormAct" => [BatchNormAct(x, a)],
+            "BinaryCrossEntropyWithLogits" => [Tensor.BinaryCrossEntropyWithLogits(x[0], x[1])],
             "CrossEntropy" => [Tensor.SoftmaxCrossEntropy(x[0], x[1], x.Length > 2 ? x[2] : null, a.Get<Reduction>("reduction"))],
             "RecurrentLayer" => RecurrentLayer(x, a),
             _ => throw new NotSupportedException($"TracedGraph.Run: the op '{op}' cannot be replayed (it is a backward-only op, or new and missing from OpReplay)."),
