@@ -68,13 +68,37 @@ public sealed class Generator
     public double NextNormal()
     {
         if (spareNormal is double s) { spareNormal = null; return s; }
+        var (u1, u2) = NextBoxMullerUniforms();
+        var (first, second) = BoxMuller(u1, u2);
+        spareNormal = second;
+        return first;
+    }
+
+    /// <summary>The two uniforms of one Box-Muller pair as <see cref="NextNormal"/> draws them: u1 in (ε, 1), u2 in [0, 1).</summary>
+    internal (double U1, double U2) NextBoxMullerUniforms()
+    {
         double u1;
         do u1 = NextDouble(); while (u1 <= double.Epsilon);
-        double u2 = NextDouble();
-        double r = Math.Sqrt(-2.0 * Math.Log(u1)), theta = 2.0 * Math.PI * u2;
-        spareNormal = r * Math.Sin(theta);
-        return r * Math.Cos(theta);
+        return (u1, NextDouble());
     }
+
+    /// <summary>Two independent standard normals from two uniforms: r cos θ and r sin θ, r = √(−2 ln u1), θ = 2π u2.</summary>
+    internal static (double First, double Second) BoxMuller(double u1, double u2)
+    {
+        double r = Math.Sqrt(-2.0 * Math.Log(u1)), theta = 2.0 * Math.PI * u2;
+        return (r * Math.Cos(theta), r * Math.Sin(theta));
+    }
+
+    /// <summary>Takes the second value of the last pair if <see cref="NextNormal"/> left one, so a bulk fill continues the same stream.</summary>
+    internal double? TakeSpareNormal()
+    {
+        var s = spareNormal;
+        spareNormal = null;
+        return s;
+    }
+
+    /// <summary>Leaves <paramref name="value"/> as the next <see cref="NextNormal"/>, as a fill that used one value of its last pair does.</summary>
+    internal void SetSpareNormal(double value) => spareNormal = value;
 
     /// <summary>Fisher-Yates shuffle of <paramref name="items"/>.</summary>
     public void Shuffle<T>(Span<T> items)

@@ -117,7 +117,15 @@ public partial class ReferenceBackendTests
             d.Backend.FillUniform(uniform, g, -2, 3);
             d.Backend.FillNormal(odd, g, 0, 1);
             d.Backend.FillNormal(normal, g, 1.5, 0.25);
-            return [randint, uniform, odd, normal];
+            // Large fills take the CPU's parallel Box-Muller: entered with a spare (after odd), odd and even counts.
+            var large = Tensor.Empty([3, 40_001], dtype, d);
+            var larger = Tensor.Empty([200_000], dtype, d);
+            d.Backend.FillNormal(odd, g, 0, 1);
+            d.Backend.FillNormal(large, g, -1, 2);
+            d.Backend.FillNormal(larger, g, 0, 1);
+            var after = Tensor.Empty([3], dtype, d);   // the stream goes on where the large fills left it
+            d.Backend.FillNormal(after, g, 0, 1);
+            return [randint, uniform, odd, normal, large, larger, after];
         });
     }
 

@@ -138,7 +138,12 @@ public sealed partial class CpuBackend : IBackend
     public void FillUniform(Tensor dst, Generator generator, double low, double high) => HostRandom.Uniform(dst, generator, low, high);
 
     /// <inheritdoc/>
-    public void FillNormal(Tensor dst, Generator generator, double mean, double std) => HostRandom.Normal(dst, generator, mean, std);
+    public void FillNormal(Tensor dst, Generator generator, double mean, double std)
+    {
+        if (ParallelParts(dst.NumEl) == 1) HostRandom.Normal(dst, generator, mean, std);
+        else if (dst.DType == DType.Float32) ParallelNormal(dst.Data<float>().AsSpan(dst.Offset, dst.NumEl), generator, mean, std);
+        else ParallelNormal(dst.Data<double>().AsSpan(dst.Offset, dst.NumEl), generator, mean, std);
+    }
 
     /// <inheritdoc/>
     public void FillRandint(Tensor dst, Generator generator, long low, long high) => HostRandom.Randint(dst, generator, low, high);
