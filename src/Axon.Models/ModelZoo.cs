@@ -19,6 +19,7 @@ public static class ModelZoo
         ["lstm-rows"] = ("LSTM reading the image as 28 steps of 28 pixels (2 layers of 128, dropout 0.2); trains with adam and a cosine schedule unless told otherwise", (c, g) => new RowRnnClassifier(RowRnnKind.Lstm, 128, 2, 0.2, c, generator: g)),
         ["alexnet-small"] = (VisionZoo.SmallDescriptions["alexnet-small"], (c, g) => AlexNetOriginal.Small(c, generator: g)),
         ["vgg16-small"] = (VisionZoo.SmallDescriptions["vgg16-small"], (c, g) => Vgg.Vgg16Small(c, generator: g)),
+        ["googlenet-small"] = (VisionZoo.SmallDescriptions["googlenet-small"], (c, g) => GoogLeNet.Small(c, generator: g)),
         ["resnet50-small"] = (VisionZoo.SmallDescriptions["resnet50-small"], (c, g) => TorchVisionResNet.ResNet50Small(c, generator: g)),
         ["densenet121-small"] = (VisionZoo.SmallDescriptions["densenet121-small"], (c, g) => DenseNet.DenseNet121Small(c, generator: g)),
     };

@@ -95,7 +95,7 @@ public class BehaviourFixtureTests
         var g = new Generator(11);
         var net = ModelZoo.Create(model, generator: g);
         net.To(Cpu2);
-        int batch = model is "resnet18" or "resnet50-small" or "densenet121-small" ? 4 : 16;
+        int batch = model is "resnet18" or "resnet50-small" or "densenet121-small" or "googlenet-small" ? 4 : 16;
         var data = new Generator(12);
         var x = Tensor.Randn([batch, 1, 28, 28], data, device: Cpu2);
         var y = Tensor.Randint(0, 10, [batch], data, device: Cpu2);

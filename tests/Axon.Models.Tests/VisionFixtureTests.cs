@@ -120,7 +120,6 @@ public class VisionFixtureTests
         Assert.StartsWith("Unknown vision model 'resnet101'. Known models: alexnet, alexnet-original, vgg11, vgg11_bn,", error.Message, StringComparison.Ordinal);
         Assert.Equal(227, VisionZoo.InputSize("alexnet-original"));
         Assert.Equal(28, VisionZoo.InputSize("densenet121-small"));
-        // googlenet-small is not in ModelZoo (see GoogLeNet.Small): its shapes are checked here.
         var net = VisionZoo.Create("googlenet-small", numClasses: 10, inChannels: 1, generator: new Generator(1));
         net.Eval();
         using (GradMode.NoGrad()) Assert.Equal([2, 10], net.Forward(Tensor.Randn([2, 1, 28, 28], new Generator(2))).GetShape());

@@ -8,8 +8,7 @@ namespace Axon.Models.Vision;
 /// <c>vgg13</c>, <c>vgg13_bn</c>, <c>vgg16</c>, <c>vgg16_bn</c>, <c>vgg19</c>, <c>vgg19_bn</c>, <c>googlenet</c> (with
 /// its auxiliary heads, as torchvision's builder and pretrained file), <c>resnet18</c>, <c>resnet34</c>, <c>resnet50</c>,
 /// <c>densenet121</c>; and their variants for [N, 1, 28, 28] images (<c>alexnet-small</c>, <c>vgg16-small</c>,
-/// <c>googlenet-small</c>, <c>resnet50-small</c>, <c>densenet121-small</c>), which <see cref="ModelZoo"/> also lists
-/// (all but googlenet-small, see <see cref="GoogLeNet.Small"/>).
+/// <c>googlenet-small</c>, <c>resnet50-small</c>, <c>densenet121-small</c>), which <see cref="ModelZoo"/> also lists.
 /// </summary>
 public static class VisionZoo
 {

@@ -226,6 +226,29 @@ public abstract partial class Module
         return this;
     }
 
+    /// <summary>
+    /// Converts every floating-point parameter, gradient and buffer to the floating-point <paramref name="dtype"/> in
+    /// place, as PyTorch's <c>module.to(torch.float64)</c> (or <c>module.double()</c>): integer buffers such as batch
+    /// norm's <c>num_batches_tracked</c> stay as they are, and the tensor objects stay the same. A float64 copy of a
+    /// model is the yardstick for its float32 rounding, and what gradient checks run on.
+    /// </summary>
+    public Module To(DType dtype)
+    {
+        if (!dtype.IsFloatingPoint()) throw new ArgumentException($"Module.To: parameters convert only to a floating-point dtype, got {dtype.TorchName()}.", nameof(dtype));
+        foreach (var (_, m) in NamedModules())
+        {
+            foreach (var p in m.parameters)
+            {
+                if (p.Value is null || !p.Value.DType.IsFloatingPoint()) continue;
+                p.Value.ConvertTo(dtype);
+                p.Value.Grad?.ConvertTo(dtype);
+            }
+            foreach (var b in m.buffers)
+                if (b.Value.DType.IsFloatingPoint()) b.Value.ConvertTo(dtype);
+        }
+        return this;
+    }
+
     /// <summary>The device of the first parameter or buffer (the CPU for a module without any).</summary>
     public Device Device => Parameters().Concat(NamedBuffers().Select(b => b.Buffer)).FirstOrDefault()?.Device ?? Device.Cpu;
 

@@ -38,6 +38,9 @@ public abstract class Module<TIn, TOut> : Module
     /// <summary>Moves the parameters and buffers to <paramref name="device"/>; returns this module.</summary>
     public new Module<TIn, TOut> To(Device device) => (Module<TIn, TOut>)base.To(device);
 
+    /// <summary>Converts the floating-point parameters and buffers to <paramref name="dtype"/>; returns this module.</summary>
+    public new Module<TIn, TOut> To(DType dtype) => (Module<TIn, TOut>)base.To(dtype);
+
     /// <summary>
     /// A table of every module reached through <c>Call</c> during one forward pass on <paramref name="example"/> (in eval
     /// mode, without recording): its output's shapes, its parameter count, units and connections (see <see cref="ModuleSummary"/>).

@@ -296,6 +296,23 @@ public sealed partial class Tensor : IDisposable
         old.Release();
     }
 
+    /// <summary>
+    /// Converts this tensor's data to <paramref name="dtype"/> in place (a contiguous copy, rounded as <see cref="To(DType)"/>
+    /// rounds), keeping the tensor object: what <see cref="Nn.Module.To(DType)"/> does to parameters and buffers.
+    /// </summary>
+    internal void ConvertTo(DType dtype)
+    {
+        if (DType == dtype) return;
+        var converted = ConvertData(dtype);
+        var old = storage;
+        storage = converted.storage;
+        storage.AddRef();
+        strides = ShapeUtil.ContiguousStrides(shape);
+        Offset = 0;
+        converted.Dispose();
+        old.Release();
+    }
+
     /// <summary>Sets every element to zero, in place and unrecorded.</summary>
     public Tensor Zero() => Fill(0);
 }

@@ -43,6 +43,30 @@ public class ModuleTests
     }
 
     [Fact]
+    public void ToDTypeConvertsFloatingParametersAndBuffersInPlace()
+    {
+        var net = new Sequential(new Linear(4, 3, generator: new Generator(1)), new BatchNorm1d(3));
+        var weight = ((Linear)net[0]).Weight;
+        float[] before = weight.ToFloatArray();
+        var x = Tensor.Randn([5, 4], new Generator(2));
+        net.Forward(x).Sum().Backward();
+        Assert.Same(net, net.To(DType.Float64));
+        // The same tensor objects (an optimiser over them keeps working), their values exactly widened.
+        Assert.Same(weight, ((Linear)net[0]).Weight);
+        Assert.Equal(DType.Float64, weight.DType);
+        Assert.Equal(Array.ConvertAll(before, v => (double)v), weight.ToDoubleArray());
+        Assert.Equal(DType.Float64, weight.Grad!.DType);
+        var buffers = net.NamedBuffers().ToDictionary(b => b.Name, b => b.Buffer.DType);
+        Assert.Equal(DType.Float64, buffers["1.running_mean"]);
+        Assert.Equal(DType.Int64, buffers["1.num_batches_tracked"]);   // integer buffers stay
+        Assert.Equal(DType.Float64, net.Forward(x.To(DType.Float64)).DType);
+        net.To(DType.Float32);
+        Assert.Equal(before, weight.ToFloatArray());
+        var e = Assert.Throws<ArgumentException>(() => net.To(DType.Int64));
+        Assert.Contains("floating-point", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TrainEvalReachesEveryDescendant()
     {
         var net = Net();
