@@ -14,7 +14,10 @@ internal static partial class Workloads
         int batch = o.Int("batch", 64);
         double minSeconds = o.Double("min-seconds", 0.3);
         var g = new Generator(o.Int("seed", 0));
-        var model = ModelZoo.Create(name, 10, g);
+        // A GAN's convolutions are its discriminator's (the generator's transposed ones run the same shapes backwards).
+        var model = Axon.Models.Generative.GenerativeZoo.Contains(name)
+            ? ((Axon.Models.Generative.Gan)Axon.Models.Generative.GenerativeZoo.Create(name, g)).Discriminator
+            : ModelZoo.Create(name, 10, g);
         model.To(Device);
         model.Train();
         var seen = new List<(Conv2d Conv, int[] InShape, int Count)>();
