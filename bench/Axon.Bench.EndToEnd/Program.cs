@@ -41,8 +41,14 @@ using Axon.Benchmarks;
 //   peak             the FMA peak of --threads cores (float), as the GEMM micro-benchmarks measure it.
 var opts = Options.Parse(args);
 int threads = opts.Int("threads", 2);
-var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = threads, ConvDirectEverywhere = opts.Int("conv-direct", 0) == 1, ConvFlatKernel = opts.Int("conv-flat", 1) == 1,
-    ConvImplicitGemm = opts.Int("conv-gemm", 1) == 1, ConvImplicitWeightGrad = opts.Int("conv-wgrad", 1) == 1 });
+var device = Device.CpuWith(new Axon.Backends.CpuOptions
+{
+    Threads = threads,
+    ConvDirectEverywhere = opts.Int("conv-direct", 0) == 1,
+    ConvFlatKernel = opts.Int("conv-flat", 1) == 1,
+    ConvImplicitGemm = opts.Int("conv-gemm", 1) == 1,
+    ConvImplicitWeightGrad = opts.Int("conv-wgrad", 1) == 1
+});
 Workloads.Device = device;
 var result = new Dictionary<string, object?>
 {

@@ -109,4 +109,13 @@ public sealed class GanTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void PictureTitlesNameTheDcganAsSuch()
+    {
+        var g = new Generator(1);
+        Assert.StartsWith("DCGAN: G(z)", GenerativePictures.Samples(DcGan.Create(8, 4, g), 1, 2, g).Title, StringComparison.Ordinal);
+        Assert.StartsWith("GAN: G(z)", GenerativePictures.Samples(MlpGan.Create(8, 16, g), 1, 2, g).Title, StringComparison.Ordinal);
+        Assert.StartsWith("DCGAN: G along", GenerativePictures.Interpolation(DcGan.Create(8, 4, g), 1, 3, g).Title, StringComparison.Ordinal);
+    }
 }

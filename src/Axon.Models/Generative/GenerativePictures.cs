@@ -36,7 +36,7 @@ public static class GenerativePictures
             case Vae vae:
                 return new ImageGrid(Shape(vae.Sample(n, generator), rows, columns), "VAE: decoded draws from the prior N(0, I)");
             case Gan gan:
-                return new ImageGrid(Shape(FromTanh(gan.Sample(n, generator)), rows, columns), "GAN: G(z), z ~ N(0, I)");
+                return new ImageGrid(Shape(FromTanh(gan.Sample(n, generator)), rows, columns), $"{Name(gan)}: G(z), z ~ N(0, I)");
             case InfoGan info:
                 {
                     var cats = Enumerable.Range(0, n).Select(i => (long)(i / columns % info.Categories)).ToArray();
@@ -107,7 +107,7 @@ public static class GenerativePictures
                 {
                     var z = gan.Codes(2 * rows, generator);
                     for (int r = 0; r < rows; r++) lines.Add(FromTanh(gan.Forward(Line(z.Narrow(0, 2 * r, 1), z.Narrow(0, 2 * r + 1, 1)))));
-                    return new ImageGrid(Shape(Tensor.Cat(lines.ToArray(), 0), rows, steps), "GAN: G along straight lines between two codes z");
+                    return new ImageGrid(Shape(Tensor.Cat(lines.ToArray(), 0), rows, steps), $"{Name(gan)}: G along straight lines between two codes z");
                 }
             case InfoGan info:
                 {
@@ -161,7 +161,7 @@ public static class GenerativePictures
                         var all = Enumerable.Range(0, steps).SelectMany(i => codes.Select((v, j) => j == d ? (float)values[i] : v)).ToArray();
                         rows.Add(FromTanh(gan.Forward(Tensor.FromArray(all, steps, gan.Latent).To(z.DType).To(z.Device))));
                     }
-                    return [new ImageGrid(Shape(Tensor.Cat(rows.ToArray(), 0), dims, steps), $"GAN: code dimensions 0-{dims - 1} each from {-range} to {range}",
+                    return [new ImageGrid(Shape(Tensor.Cat(rows.ToArray(), 0), dims, steps), $"{Name(gan)}: code dimensions 0-{dims - 1} each from {-range} to {range}",
                     Enumerable.Range(0, dims).Select(d => $"z{d}").ToList())];
                 }
             case InfoGan info:
@@ -282,4 +282,7 @@ public static class GenerativePictures
     private static NotSupportedException Unsupported(Module model, string what) => new(model is SiameseNetwork
         ? "A Siamese network embeds images; it does not generate them, so it has no " + what + "."
         : $"GenerativePictures: {model.GetType().Name} has no {what}; VAE, GAN, DCGAN and InfoGAN models do (autoencoders: reconstructions and interpolations).");
+
+    /// <summary>"DCGAN" for a generator built of transposed convolutions, else "GAN": the pictures' titles.</summary>
+    private static string Name(Gan gan) => gan.Generator.NamedModules().Any(m => m.Module is ConvTranspose2d) ? "DCGAN" : "GAN";
 }
