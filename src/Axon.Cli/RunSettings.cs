@@ -17,6 +17,12 @@ internal sealed record RunSettings(int Limit, string? DataDir, int Threads)
     /// <summary>The k of the reported top-k accuracy (5 in a file from before it was saved).</summary>
     public int TopK { get; init; } = DefaultTopK;
 
+    /// <summary>The weights file the classifier started from (--weights, a full path), or null for a fresh draw.</summary>
+    public string? Weights { get; init; }
+
+    /// <summary>The --freeze patterns, or null when every parameter trains.</summary>
+    public string[]? Freeze { get; init; }
+
     /// <summary>The file name in the output directory.</summary>
     public const string FileName = "run.json";
 

@@ -25,9 +25,13 @@ internal static class TrainCommand
             .Require(v => v is >= 1 and <= 10, "must be between 1 and 10, the number of classes");
         var output = new Option<string?>("--output") { Description = "Output directory (default runs/MODEL)." }
             .Require(v => v is null || v.Trim().Length > 0, "must name a directory");
+        var weights = new Option<string?>("--weights") { Description = "Start a classifier from these weights (safetensors, e.g. an earlier run's model.safetensors, or a PyTorch .pth state dict with the zoo's keys) instead of a fresh draw." }
+            .Require(v => v is null || v.Trim().Length > 0, "must name a weights file");
+        var freeze = new Option<string?>("--freeze") { Description = "Freeze a classifier's parameters selected by these comma-separated glob patterns over their names or their modules' (e.g. conv1,conv2 or 'features.*'): they keep their values, and batch norms whose parameters are all frozen keep their statistics." }
+            .Require(v => v is null || v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Length > 0, "must hold at least one pattern");
         var resume = new Option<bool>("--resume") { Description = "Continue the run in OUTPUT from its checkpoint, with its saved settings; --epochs, --limit, --data-dir, --threads and --top-k may override them." };
         var command = new Command("train", "Train a model on Fashion-MNIST: a classifier (with no arguments, the lecture CNN), an autoencoder, a VAE, a GAN or a Siamese network.");
-        foreach (var option in common.All.Append(topK).Append(output).Append(resume)) command.Options.Add(option);
+        foreach (var option in common.All.Append(topK).Append(output).Append(weights).Append(freeze).Append(resume)) command.Options.Add(option);
         // A resumed run takes its optimiser from the checkpoint, so the options are compared with the saved ones there instead.
         command.Validators.Add(r =>
         {
@@ -38,9 +42,24 @@ internal static class TrainCommand
             string name = p.GetValue(common.Model)!;
             var options = common.Build(p);
             string dir = p.GetValue(output) ?? Path.Combine("runs", name);
-            var run = new RunSettings(p.GetValue(common.Limit), p.GetValue(common.DataDir), p.GetValue(common.Threads)) { TopK = p.GetValue(topK) };
+            var run = new RunSettings(p.GetValue(common.Limit), p.GetValue(common.DataDir), p.GetValue(common.Threads))
+            {
+                TopK = p.GetValue(topK),
+                Weights = p.GetValue(weights) is { } file ? Path.GetFullPath(file) : null,
+                Freeze = SplitPatterns(p.GetValue(freeze)),
+            };
+            if ((run.Weights is not null || run.Freeze is not null) && Axon.Models.Generative.GenerativeZoo.Contains(name))
+                throw new ArgumentException($"--weights and --freeze start a classifier; {name} is a generative model.");
             string? resumed = null;
-            if (p.GetValue(resume)) (name, options, run, resumed) = Resume(p, dir, p.Typed(output), name, options, run, common, topK);
+            if (p.GetValue(resume))
+            {
+                // The checkpoint holds the weights and the run's settings its frozen patterns: neither may change.
+                if (p.Typed(weights)) throw new ArgumentException("--weights: a resumed run continues from its checkpoint's weights.");
+                var typedFreeze = run.Freeze;
+                (name, options, run, resumed) = Resume(p, dir, p.Typed(output), name, options, run, common, topK);
+                if (p.Typed(freeze) && !(typedFreeze ?? []).SequenceEqual(run.Freeze ?? []))
+                    throw new ArgumentException($"--freeze {string.Join(",", typedFreeze ?? [])}: the run in {dir} froze {(run.Freeze is null ? "nothing" : string.Join(",", run.Freeze))}, and a resumed run keeps it.");
+            }
             return Run(name, options, run, dir, resumed);
         }));
         return command;
@@ -116,8 +135,12 @@ internal static class TrainCommand
 
         string description = $"{Epochs(epochs)}, {(limit > 0 ? $"--limit {limit}" : "all images")}, data {dataDir ?? FashionMnist.DefaultDirectory}, {Cli.Threads(threads)}, " +
             $"{TrainingOptionSet.Describe(saved)}, schedule {saved.Schedule}, seed {saved.Seed}" + (notes.Count > 0 ? "; " + string.Join("; ", notes) : "");
-        return (savedModel, saved with { Epochs = epochs }, new RunSettings(limit, dataDir, threads) { TopK = k }, $"after epoch {done} of {epochs} (settings: {description})");
+        var resumedRun = new RunSettings(limit, dataDir, threads) { TopK = k, Weights = savedRun?.Weights, Freeze = savedRun?.Freeze };
+        return (savedModel, saved with { Epochs = epochs }, resumedRun, $"after epoch {done} of {epochs} (settings: {description})");
     }
+
+    /// <summary>The comma-separated patterns of --freeze, or null for none.</summary>
+    private static string[]? SplitPatterns(string? text) => text?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>The checkpoint metadata key of the model's zoo name.</summary>
     internal const string ModelKey = "model";
@@ -172,6 +195,8 @@ internal static class TrainCommand
         var (train, test) = LoadData(dataDir, run.Limit);
         var generator = new Generator(options.Seed);
         var net = ModelZoo.Create(modelName, FashionMnist.ClassNames.Count, generator);
+        if (run.Weights is not null && resumed is null) net.LoadWeights(run.Weights);
+        if (run.Freeze is not null) net.Freeze(run.Freeze);
         net.To(device);
         string checkpoint = Path.Combine(output, CheckpointFile), best = Path.Combine(output, "best.safetensors");
         var task = new ClassificationTask(net, FashionMnist.ClassNames.Count, run.TopK);
@@ -191,6 +216,12 @@ internal static class TrainCommand
                 AnsiConsole.MarkupLine(Markup.Escape($"Resuming {modelName} from {checkpoint} {resumed}."));
             }
             (run with { DataDir = dataDir }).Write(output);
+            if (run.Weights is not null && resumed is null) AnsiConsole.MarkupLine(Markup.Escape($"Starting from the weights in {run.Weights}."));
+            if (run.Freeze is not null)
+            {
+                long trainable = net.Parameters().Where(q => q.RequiresGrad).Sum(q => (long)q.NumEl), all = net.Parameters().Sum(q => (long)q.NumEl);
+                AnsiConsole.MarkupLine(Markup.Escape($"Frozen: {string.Join(", ", run.Freeze)}; {trainable:N0} of {all:N0} parameters train."));
+            }
             return Train(modelName, options, run.Threads, output, trainer, task, train, test);
         }
         catch when (created)

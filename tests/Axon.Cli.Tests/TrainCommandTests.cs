@@ -50,6 +50,37 @@ public sealed partial class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void WeightsAndFreezeFineTuneOnlyTheUnfrozenLayers()
+    {
+        string first = Path.Combine(dir.FullName, "first");
+        Assert.Equal(0, Invoke("train", "--model", "mlp", "--epochs", "1", "--data-dir", Data, "--output", first, "--threads", "1"));
+        string start = Path.Combine(first, "model.safetensors");
+        Assert.Equal(0, Invoke("train", "--model", "mlp", "--epochs", "1", "--seed", "3", "--weights", start, "--freeze", "1, 3", "--data-dir", Data, "--output", Run, "--threads", "1"));
+        var before = Weights(start);
+        var after = Weights(Path.Combine(Run, "model.safetensors"));
+        // The mlp is Flatten, Linear (1), ReLU, Linear (3), ReLU, Linear (5): the first two layers kept their values, the head trained.
+        foreach (var key in new[] { "1.weight", "1.bias", "3.weight", "3.bias" })
+            Assert.Equal(before[key].ToFloatArray(), after[key].ToFloatArray());
+        Assert.NotEqual(before["5.weight"].ToFloatArray(), after["5.weight"].ToFloatArray());
+        // A resumed run keeps them; changing the patterns or the weights there is an error.
+        Assert.Equal(0, Invoke("train", "--epochs", "2", "--resume", "--data-dir", Data, "--output", Run, "--threads", "1"));
+        Assert.Equal(before["1.weight"].ToFloatArray(), Weights(Path.Combine(Run, "model.safetensors"))["1.weight"].ToFloatArray());
+        var (code, _, text) = Capture("train", "--epochs", "3", "--resume", "--freeze", "1", "--data-dir", Data, "--output", Run, "--threads", "1");
+        Assert.Equal(1, code);
+        Assert.Contains("--freeze 1: the run in", text, StringComparison.Ordinal);
+        Assert.Contains("froze 1,3, and a resumed run keeps it", text, StringComparison.Ordinal);
+        // A pattern that selects nothing, and a generative model, are errors.
+        (code, _, text) = Capture("train", "--model", "mlp", "--epochs", "1", "--freeze", "conv9", "--data-dir", Data, "--output", Path.Combine(dir.FullName, "bad"), "--threads", "1");
+        Assert.Equal(1, code);
+        Assert.Contains("conv9", text, StringComparison.Ordinal);
+        (code, _, text) = Capture("train", "--model", "vae", "--weights", start, "--data-dir", Data, "--output", Path.Combine(dir.FullName, "bad"), "--threads", "1");
+        Assert.Equal(1, code);
+        Assert.Contains("--weights and --freeze start a classifier; vae is a generative model", text, StringComparison.Ordinal);
+    }
+
+    private static Dictionary<string, Tensor> Weights(string path) => Axon.IO.Safetensors.Load(path).Tensors.ToDictionary(kv => kv.Key, kv => kv.Value);
+
+    [Fact]
     public void ResumeContinuesExactlyAsAnUninterruptedRun()
     {
         string straight = Path.Combine(dir.FullName, "straight");
