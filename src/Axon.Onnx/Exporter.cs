@@ -26,11 +26,13 @@ internal sealed partial class Exporter
         ArgumentNullException.ThrowIfNull(forward);
         ArgumentNullException.ThrowIfNull(exampleInputs);
         if (exampleInputs.Length == 0) throw new ArgumentException("ONNX export: give at least one example input.", nameof(exampleInputs));
-        int axis = options.BatchAxis;
+        if (options.BatchAxes is { } given && given.Count != exampleInputs.Length)
+            throw new ArgumentException($"ONNX export: {given.Count} batch axes for {exampleInputs.Length} inputs; give one per input.", nameof(options));
+        int[] axes = exampleInputs.Select((_, i) => options.BatchAxes?[i] ?? options.BatchAxis).ToArray();
         if (options.DynamicBatch)
-            foreach (var x in exampleInputs)
-                if (axis < 0 || axis >= x.Rank || x.Shape[axis] < 1)
-                    throw new ArgumentException($"ONNX export: batch axis {axis} is not a non-empty axis of the example input of shape {Shapes.Format(x.GetShape())}; set OnnxExportOptions.BatchAxis, or DynamicBatch = false.", nameof(exampleInputs));
+            for (int i = 0; i < axes.Length; i++)
+                if (axes[i] < 0 || axes[i] >= exampleInputs[i].Rank || exampleInputs[i].Shape[axes[i]] != exampleInputs[0].Shape[axes[0]])
+                    throw new ArgumentException($"ONNX export: axis {axes[i]} of example input {i} (shape {Shapes.Format(exampleInputs[i].GetShape())}) is not a batch axis of the same size as input 0's; set OnnxExportOptions.BatchAxis or BatchAxes, or DynamicBatch = false.", nameof(exampleInputs));
         bool wasTraining = module.Training;
         module.Eval();
         TracedGraph first, second = null!;
@@ -38,8 +40,8 @@ internal sealed partial class Exporter
         {
             using var noGrad = GradMode.NoGrad();
             // A batch of one can take another path (a transpose of a size-1 axis needs no copy): trace at two and three then.
-            Tensor[] Grown(Tensor[] xs) => xs.Select(x => Tensor.Cat([x, x.Narrow(axis, 0, 1)], axis)).ToArray();
-            if (options.DynamicBatch && exampleInputs[0].Shape[axis] == 1) exampleInputs = Grown(exampleInputs);
+            Tensor[] Grown(Tensor[] xs) => xs.Select((x, i) => Tensor.Cat([x, x.Narrow(axes[i], 0, 1)], axes[i])).ToArray();
+            if (options.DynamicBatch && exampleInputs[0].Shape[axes[0]] == 1) exampleInputs = Grown(exampleInputs);
             first = Trace.Of(module, forward, exampleInputs);
             if (options.DynamicBatch) second = Trace.Of(module, forward, Grown(exampleInputs));
         }
@@ -49,7 +51,7 @@ internal sealed partial class Exporter
         }
         var inputNames = Names(options.InputNames, first.Inputs.Count, "input");
         var outputNames = Names(options.OutputNames, first.Outputs.Count, "output");
-        var exporter = new Exporter(first, options.DynamicBatch ? second : null, options.DynamicBatch ? exampleInputs[0].Shape[axis] : 0, new GraphBuilder(inputNames[0], axis));
+        var exporter = new Exporter(first, options.DynamicBatch ? second : null, options.DynamicBatch ? exampleInputs[0].Shape[axes[0]] : 0, new GraphBuilder(inputNames[0], axes[0]));
         if (exporter.b is not null) exporter.CheckSamePath();
         var graph = exporter.Run(inputNames, outputNames);
         graph.Name = options.GraphName ?? module.GetType().Name;

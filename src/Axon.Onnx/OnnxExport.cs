@@ -14,8 +14,11 @@ public sealed record OnnxExportOptions
     /// </summary>
     public bool DynamicBatch { get; init; } = true;
 
-    /// <summary>The batch axis of every input (0; 1 for time-major sequences [T, N, ...]).</summary>
+    /// <summary>The batch axis of every input (0; 1 for time-major sequences [T, N, ...]), unless <see cref="BatchAxes"/> gives one per input.</summary>
     public int BatchAxis { get; init; }
+
+    /// <summary>The batch axis of each input, when they differ (a batch-first sequence [N, T, ...] with a state [L, N, H]: 0 and 1).</summary>
+    public IReadOnlyList<int>? BatchAxes { get; init; }
 
     /// <summary>Names of the graph's inputs (default "input", or "input0", "input1", ... for several).</summary>
     public IReadOnlyList<string>? InputNames { get; init; }
