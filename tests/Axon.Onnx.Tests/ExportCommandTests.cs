@@ -54,6 +54,24 @@ public sealed class ExportCommandTests : IDisposable
     }
 
     [Fact]
+    public void ExportsAGeneratorFromATrainingCheckpoint()
+    {
+        var gan = (Models.Generative.Gan)Models.Generative.GenerativeZoo.Create("dcgan", new Generator(11));
+        OrtRunner.PerturbBatchNorms(gan, new Generator(12));
+        string checkpoint = PathOf("checkpoint.safetensors"), onnx = PathOf("dcgan.onnx");
+        var info = new CheckpointInfo { Epoch = 3, Step = 300 };
+        info.Metadata["model"] = "dcgan";
+        Checkpoint.Save(checkpoint, gan, info: info);
+        var (code, text, errors) = Run("export", checkpoint, "--out", onnx);
+        Assert.True(code == 0, errors);
+        Assert.Contains("inputs:  codes: float32 [batch, 64]", text, StringComparison.Ordinal);
+        Assert.Contains("outputs: images: float32 [batch, 1, 28, 28]", text, StringComparison.Ordinal);
+        var z = Tensor.Randn([4, 64], new Generator(13));
+        gan.Eval();
+        using (GradMode.NoGrad()) OrtRunner.AssertClose(gan.Forward(z), OrtRunner.Run(File.ReadAllBytes(onnx), z)[0], 1e-5);
+    }
+
+    [Fact]
     public void ExportsALanguageModelWithItsStateAsInputsAndOutputs()
     {
         var vocabulary = new CharVocabulary("abcdefgh ".Select(c => (int)c));
