@@ -38,10 +38,12 @@ public class ZooExportTests(ITestOutputHelper output)
     }).ToArray();
 
     /// <summary>
-    /// Every output agrees within 1e-5 absolute, except where the randomly initialised network's logits are large: the
-    /// two deepest torchvision-style models (53 and 57 convolutions with perturbed batch norms) reach |logit| ≈ 75 and
-    /// 29, where 1e-5 is 1.3e-7 relative, about one float32 rounding step, while the two runtimes sum in different orders
-    /// through 50-odd layers. For them an element may also differ by 1e-6 of its size (≈ 8 float32 steps; measured 6.5e-7).
+    /// Every output agrees within 1e-5 absolute, except where the randomly initialised network's activations are large:
+    /// the two deepest torchvision-style models (53 and 57 convolutions with perturbed batch norms) reach |logit| ≈ 75
+    /// and 29. Rounding errors grow with the activations' scale, not with each logit's own size, and the two runtimes
+    /// sum in different orders through 50-odd layers, so for them the bound is 1e-5 plus 1e-6 of the largest |logit|
+    /// (≈ 16 float32 rounding steps at that scale; measured: 5.0e-5 at 75 for resnet50-small, 1.4e-5 at 29 for
+    /// googlenet-small; a logit of 5.4 in the former is off by 4.5e-5, so the bound cannot be per element).
     /// </summary>
     private static readonly Dictionary<string, double> RelativeTolerance = new(StringComparer.Ordinal)
     {
@@ -67,8 +69,9 @@ public class ZooExportTests(ITestOutputHelper output)
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)
         {
-            output.WriteLine($"{name} output {i} {string.Join("x", expected[i].GetShape())}: max |Axon - ORT| = {OrtRunner.MaxAbsDiff(expected[i], actual[i]):E2}, max |Axon| = {expected[i].Abs().Max().Item():F3}");
-            OrtRunner.AssertClose(expected[i], actual[i], 1e-5, RelativeTolerance.GetValueOrDefault(name), $"{name} output {i}");
+            double scale = expected[i].Abs().Max().Item();
+            output.WriteLine($"{name} output {i} {string.Join("x", expected[i].GetShape())}: max |Axon - ORT| = {OrtRunner.MaxAbsDiff(expected[i], actual[i]):E2}, max |Axon| = {scale:F3}");
+            OrtRunner.AssertClose(expected[i], actual[i], 1e-5 + RelativeTolerance.GetValueOrDefault(name) * scale, what: $"{name} output {i}");
         }
     }
 }
