@@ -27,7 +27,7 @@ internal static class ExportCommand
             if (r.GetValueOrDefault<string?>() is { } text && SummaryCommand.ParseShape(text) is null)
                 r.AddError($"{Cli.TypedName(r)} must be positive whole numbers separated by commas, such as 3,224,224 (got '{text}')");
         });
-        var classes = new Option<int>("--classes") { Description = "Classes of a classifier created by name.", DefaultValueFactory = _ => Axon.Data.FashionMnist.ClassNames.Count }
+        var classes = new Option<int>("--classes") { Description = "Classes of a classifier created by name (the ImageNet models have 1000 unless this is given).", DefaultValueFactory = _ => Axon.Data.FashionMnist.ClassNames.Count }
             .Require(v => v >= 1, "must be at least 1");
         var steps = new Option<int>("--steps") { Description = "Time steps of a character language model's input (its state is an input and an output, so generation runs one step at a time).", DefaultValueFactory = _ => 1 }
             .Require(v => v is >= 1 and <= 100_000, "must be between 1 and 100000");
