@@ -32,6 +32,7 @@ internal static partial class Cli
             ModelCommands.Eval(),
             ModelCommands.Predict(),
             SummaryCommand.Create(),
+            ExportCommand.Create(),
             TransferCommand.Create(),
             JudgeCommand.Create(),
             ToyCommand.Create(),

@@ -53,6 +53,9 @@ public class TraceTests
         var conv1 = graph.Nodes.First(n => n.Op == "Conv2d");
         Assert.Equal("features.0.weight", conv1.Inputs[1].Name);
         Assert.Equal([1, 32, 24, 24], conv1.Outputs[0].Shape);
+        // Each node names the module whose Call ran it: the layer, or the model itself for its own ops (the flatten).
+        Assert.Equal("features.0 (Conv2d)", conv1.Module);
+        Assert.Equal("LectureCnn", graph.Nodes.Single(n => n.Op == "Reshape").Module);
         var text = graph.ToString();
         Assert.Contains("= Conv2d(%input0, %features.0.weight, %features.0.bias, stride=1, padding=[0, 0, 0, 0], dilation=1, groups=1)  # float32[1, 32, 24, 24]", text, StringComparison.Ordinal);
     }

@@ -17,7 +17,18 @@ public abstract class Module<TIn, TOut> : Module
     /// <summary>Runs <see cref="Forward"/> and then the forward hooks (like calling <c>module(x)</c> in PyTorch).</summary>
     public TOut Call(TIn input)
     {
-        var output = Forward(input);
+        // A trace notes which module each op ran in (for the exporter's errors); off the trace this is one thread-static read.
+        var tracer = Tracing.Tracer.Current;
+        tracer?.EnterModule(this);
+        TOut output;
+        try
+        {
+            output = Forward(input);
+        }
+        finally
+        {
+            tracer?.ExitModule();
+        }
         RunForwardHooks(input, output);
         return output;
     }

@@ -15,11 +15,28 @@ namespace Axon.Tracing;
 public static class Trace
 {
     /// <summary>Traces <paramref name="function"/> on <paramref name="inputs"/>; <paramref name="names"/> may name the constants it meets (parameters).</summary>
-    public static TracedGraph Of(Func<Tensor[], Tensor[]> function, Tensor[] inputs, Func<Tensor, string?>? names = null)
+    public static TracedGraph Of(Func<Tensor[], Tensor[]> function, Tensor[] inputs, Func<Tensor, string?>? names = null) => Of(function, inputs, names, null);
+
+    /// <summary>
+    /// Traces <paramref name="function"/>, a computation with <paramref name="module"/>'s layers (for example a
+    /// variational autoencoder's mean code decoded): the constants it meets are named by the module's state-dict keys,
+    /// and each node says which of its submodules ran it (<see cref="TraceNode.Module"/>).
+    /// </summary>
+    public static TracedGraph Of(Nn.Module module, Func<Tensor[], Tensor[]> function, Tensor[] inputs)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var names = new Dictionary<Tensor, string>(ReferenceEqualityComparer.Instance);
+        foreach (var (key, tensor) in module.StateDict()) names.TryAdd(tensor, key);
+        var modules = new Dictionary<Nn.Module, string>(ReferenceEqualityComparer.Instance);
+        foreach (var (key, m) in module.NamedModules()) modules.TryAdd(m, key);
+        return Of(function, inputs, t => names.GetValueOrDefault(t), m => modules.GetValueOrDefault(m));
+    }
+
+    private static TracedGraph Of(Func<Tensor[], Tensor[]> function, Tensor[] inputs, Func<Tensor, string?>? names, Func<Nn.Module, string?>? modules)
     {
         ArgumentNullException.ThrowIfNull(function);
         ArgumentNullException.ThrowIfNull(inputs);
-        using var tracer = new Tracer(inputs, names ?? (_ => null));
+        using var tracer = new Tracer(inputs, names ?? (_ => null), modules);
         var outputs = function(inputs);
         return tracer.Finish(outputs);
     }
@@ -32,9 +49,7 @@ public static class Trace
     public static TracedGraph Of<TIn, TOut>(Nn.Module<TIn, TOut> module, TIn input)
     {
         ArgumentNullException.ThrowIfNull(module);
-        var names = new Dictionary<Tensor, string>(ReferenceEqualityComparer.Instance);
-        foreach (var (key, tensor) in module.StateDict()) names.TryAdd(tensor, key);
         var inputs = Nn.ModuleSummary.Tensors(input).ToArray();
-        return Of(_ => Nn.ModuleSummary.Tensors(module.Call(input)).ToArray(), inputs, t => names.GetValueOrDefault(t));
+        return Of(module, _ => Nn.ModuleSummary.Tensors(module.Call(input)).ToArray(), inputs);
     }
 }

@@ -29,12 +29,17 @@ public sealed record TraceValue(TraceValueKind Kind, int Index, int Node, int Ou
     public override string ToString() => $"%{Name}";
 }
 
-/// <summary>One op of a traced graph: its kind, attributes, input values and output values.</summary>
+/// <summary>One op of a traced graph: its kind, attributes, input values and output values, and the module it ran in.</summary>
 /// <param name="Op">The op's kind, as <see cref="Node.Op"/> names it.</param>
 /// <param name="Attributes">Its non-tensor arguments.</param>
 /// <param name="Inputs">The values it read, in its argument order.</param>
 /// <param name="Outputs">The values it produced.</param>
-public sealed record TraceNode(string Op, OpAttributes Attributes, IReadOnlyList<TraceValue> Inputs, IReadOnlyList<TraceValue> Outputs);
+/// <param name="Module">
+/// The innermost module whose <c>Call</c> ran the op, as its state-dict prefix and type ("features.0 (Conv2d)"; the
+/// traced module itself by its type alone, "LectureCnn"), so that an exporter's errors can say where an op came from; null for a
+/// function traced without a module.
+/// </param>
+public sealed record TraceNode(string Op, OpAttributes Attributes, IReadOnlyList<TraceValue> Inputs, IReadOnlyList<TraceValue> Outputs, string? Module = null);
 
 /// <summary>
 /// A function's forward pass recorded as a graph of op kinds, attributes and shapes (see <see cref="Trace"/>), which can

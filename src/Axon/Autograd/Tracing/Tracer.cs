@@ -15,11 +15,14 @@ internal sealed class Tracer : IDisposable
     private readonly List<Tensor> constants = [];
     private readonly List<TraceValue> constantValues = [];
     private readonly Func<Tensor, string?> nameOf;
+    private readonly Func<Nn.Module, string?> moduleName;
+    private readonly List<string> modules = [];
     private int depth;
 
-    public Tracer(IReadOnlyList<Tensor> inputTensors, Func<Tensor, string?> nameOf)
+    public Tracer(IReadOnlyList<Tensor> inputTensors, Func<Tensor, string?> nameOf, Func<Nn.Module, string?>? moduleName = null)
     {
         this.nameOf = nameOf;
+        this.moduleName = moduleName ?? (_ => null);
         foreach (var t in inputTensors)
         {
             if (values.ContainsKey(t)) throw new ArgumentException("Trace: the same tensor was given as two inputs.", nameof(inputTensors));
@@ -47,6 +50,19 @@ internal sealed class Tracer : IDisposable
         finally { t.depth--; }
     }
 
+    /// <summary>
+    /// Notes that <paramref name="module"/>'s <c>Call</c> starts (the ops until the matching <see cref="ExitModule"/>
+    /// ran in it); the traced module itself, and modules the trace has no name for, are described by their type alone.
+    /// </summary>
+    public void EnterModule(Nn.Module module)
+    {
+        var name = moduleName(module);
+        modules.Add(string.IsNullOrEmpty(name) ? module.GetType().Name : $"{name} ({module.GetType().Name})");
+    }
+
+    /// <summary>Notes that the innermost module's <c>Call</c> returned.</summary>
+    public void ExitModule() => modules.RemoveAt(modules.Count - 1);
+
     public void Add(string op, OpAttributes attributes, Tensor[] opInputs, Tensor[] outputs)
     {
         var ins = new TraceValue[opInputs.Length];
@@ -58,7 +74,7 @@ internal sealed class Tracer : IDisposable
             outs[k] = new TraceValue(TraceValueKind.NodeOutput, index, index, k, outputs[k].GetShape(), outputs[k].DType, $"v{index}" + (outputs.Length > 1 ? $"_{k}" : ""));
             values[outputs[k]] = outs[k];
         }
-        nodes.Add(new TraceNode(op, attributes, ins, outs));
+        nodes.Add(new TraceNode(op, attributes, ins, outs, modules.Count == 0 ? null : modules[^1]));
     }
 
     private TraceValue ValueOf(Tensor t)
