@@ -139,8 +139,6 @@ internal static class GenerativeTrain
 
     private const string SummaryFile = "summary.json";
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     /// <summary>Seconds per epoch of the epochs already trained (from the summary of the run being resumed).</summary>
     private static List<double> SavedSeconds(string output, int epochs)
     {
@@ -170,7 +168,7 @@ internal static class GenerativeTrain
         }
         if (final is not null)
             foreach (var (k, v) in final) metrics[k] = v;
-        var summary = new Dictionary<string, object>
+        var summary = new Dictionary<string, object?>
         {
             ["tool"] = "axon",
             ["model"] = modelName,
@@ -184,6 +182,6 @@ internal static class GenerativeTrain
             ["metrics"] = metrics.Where(kv => double.IsFinite(kv.Value)).ToDictionary(kv => kv.Key, kv => kv.Value),
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         };
-        Plots.SaveAtomically(Path.Combine(output, SummaryFile), tmp => File.WriteAllText(tmp, JsonSerializer.Serialize(summary, Indented)));
+        Plots.SaveAtomically(Path.Combine(output, SummaryFile), tmp => File.WriteAllText(tmp, CliJson.Serialize(summary)));
     }
 }

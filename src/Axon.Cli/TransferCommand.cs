@@ -27,7 +27,6 @@ internal static class TransferCommand
     private const string EpochsKey = "transfer.pretrain_epochs";
     private const string AccuracyKey = "transfer.source_test_accuracy";
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     public static Command Create()
     {
@@ -255,7 +254,7 @@ internal static class TransferCommand
             ["machine"] = Machine(),
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         };
-        Plots.SaveAtomically(Path.Combine(output, SummaryFile), tmp => File.WriteAllText(tmp, JsonSerializer.Serialize(summary, Indented)));
+        Plots.SaveAtomically(Path.Combine(output, SummaryFile), tmp => File.WriteAllText(tmp, CliJson.Serialize(summary)));
     }
 
     /// <summary>"AMD EPYC ... (2 cores)": the processor's name where Linux tells it, and the core count.</summary>
