@@ -18,7 +18,7 @@ fi
 out=artifacts/aot-publish
 rm -rf "$out" artifacts/axon-linux-x64
 start=$(date +%s)
-dotnet publish src/Axon.Cli -c Release -r linux-x64 -p:PublishAot=true -p:IlcInstructionSet="$isa" -o "$out" --nologo
+dotnet publish src/Axon.Cli -c Release -p:AxonNativeAot=true -p:IlcInstructionSet="$isa" -o "$out" --nologo
 mkdir -p artifacts/axon-linux-x64
 cp "$out/Axon.Cli" artifacts/axon-linux-x64/axon
 echo "Published artifacts/axon-linux-x64/axon ($(stat -c %s artifacts/axon-linux-x64/axon) bytes, instruction set $isa) in $(( $(date +%s) - start )) s."
