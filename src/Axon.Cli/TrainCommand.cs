@@ -25,9 +25,10 @@ internal static class TrainCommand
             .Require(v => v is >= 1 and <= 10, "must be between 1 and 10, the number of classes");
         var output = new Option<string?>("--output") { Description = "Output directory (default runs/MODEL)." }
             .Require(v => v is null || v.Trim().Length > 0, "must name a directory");
+        var tensorboard = TensorBoardLogs.CreateOption();
         var resume = new Option<bool>("--resume") { Description = "Continue the run in OUTPUT from its checkpoint, with its saved settings; --epochs, --limit, --data-dir, --threads and --top-k may override them." };
         var command = new Command("train", "Train a model on Fashion-MNIST: a classifier (with no arguments, the lecture CNN), an autoencoder, a VAE, a GAN or a Siamese network.");
-        foreach (var option in common.All.Append(topK).Append(output).Append(resume)) command.Options.Add(option);
+        foreach (var option in common.All.Append(topK).Append(output).Append(resume).Append(tensorboard)) command.Options.Add(option);
         // A resumed run takes its optimiser from the checkpoint, so the options are compared with the saved ones there instead.
         command.Validators.Add(r =>
         {
@@ -41,7 +42,7 @@ internal static class TrainCommand
             var run = new RunSettings(p.GetValue(common.Limit), p.GetValue(common.DataDir), p.GetValue(common.Threads)) { TopK = p.GetValue(topK) };
             string? resumed = null;
             if (p.GetValue(resume)) (name, options, run, resumed) = Resume(p, dir, p.Typed(output), name, options, run, common, topK);
-            return Run(name, options, run, dir, resumed);
+            return Run(name, options, run, dir, resumed, p.GetValue(tensorboard));
         }));
         return command;
     }
@@ -163,9 +164,9 @@ internal static class TrainCommand
         return (train, test);
     }
 
-    private static int Run(string modelName, TrainerOptions options, RunSettings run, string output, string? resumed)
+    private static int Run(string modelName, TrainerOptions options, RunSettings run, string output, string? resumed, string? tensorboard)
     {
-        if (Axon.Models.Generative.GenerativeZoo.Contains(modelName)) return GenerativeTrain.Run(modelName, options, run, output, resumed);
+        if (Axon.Models.Generative.GenerativeZoo.Contains(modelName)) return GenerativeTrain.Run(modelName, options, run, output, resumed, tensorboard);
         options.Validate();
         var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = run.Threads });
         string dataDir = ResolveDataDir(run.DataDir);
@@ -179,6 +180,7 @@ internal static class TrainCommand
         trainer.Callbacks.Add(new NanTermination(checkpoint));
         trainer.Callbacks.Add(new CheckpointBest(best, new Dictionary<string, string> { [ModelKey] = modelName }));
         if (trainer.EarlyStopping is not null) trainer.EarlyStopping.BestWeightsPath = best;
+        using var logs = TensorBoardLogs.Attach(trainer, tensorboard, TensorBoardLogs.FirstInputs(test));
 
         // The directory is made only now that the run really starts, so a failed start leaves none behind.
         bool created = !Directory.Exists(output);
