@@ -32,6 +32,19 @@ internal static class TensorBoardLogs
         return writer;
     }
 
+    /// <summary>
+    /// For a training loop of its own (not a <see cref="Trainer"/>): the epoch's finite scalars and the histograms of the
+    /// model's weights and gradients at step <paramref name="epoch"/>, then a flush. Nothing when <paramref name="writer"/> is null.
+    /// </summary>
+    public static void LogEpoch(SummaryWriter? writer, long epoch, Axon.Nn.Module model, params (string Tag, double Value)[] scalars)
+    {
+        if (writer is null) return;
+        foreach (var (tag, value) in scalars)
+            if (double.IsFinite(value)) writer.AddScalar(tag, value, epoch);
+        writer.AddParameterHistograms(model, epoch);
+        writer.Flush();
+    }
+
     /// <summary>The first <paramref name="count"/> inputs of <paramref name="data"/> as one batch.</summary>
     public static Tensor FirstInputs(IDataset data, int count = 16)
     {

@@ -66,6 +66,20 @@ public sealed class SummaryWriter : IDisposable
         AddValue(new Summary.Types.Value { Tag = CheckTag(tag), Histo = Histogram.Of(values, bins) }, step);
 
     /// <summary>
+    /// Logs the histograms <c>weights/NAME</c> of every parameter of <paramref name="model"/> (its state-dict name) and
+    /// <c>gradients/NAME</c> of those that hold a gradient.
+    /// </summary>
+    public void AddParameterHistograms(Axon.Nn.Module model, long step, int bins = 30)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        foreach (var (name, p) in model.NamedParameters())
+        {
+            AddHistogram("weights/" + name, p, step, bins);
+            if (p.Grad is { } g) AddHistogram("gradients/" + name, g, step, bins);
+        }
+    }
+
+    /// <summary>
     /// Logs an image: <paramref name="image"/> is [channels, height, width] (1 grey, 3 RGB, 4 RGBA) or [height, width],
     /// with values in [0, 1] (clamped), or a batch [n, channels, height, width] laid out as a grid
     /// (<see cref="TensorImages"/>). It is stored as PNG.

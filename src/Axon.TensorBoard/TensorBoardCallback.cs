@@ -66,12 +66,7 @@ public sealed class TensorBoardCallback(SummaryWriter writer) : ITrainerCallback
         foreach (var (name, v) in report.TestMetrics) Scalar("epoch/test_" + name, v, epoch);
         Scalar("epoch/lr", report.LearningRate, epoch);
         Scalar("epoch/samples_per_second", report.SamplesPerSecond, epoch);
-        if (Histograms)
-            foreach (var (name, p) in trainer.Model.NamedParameters())
-            {
-                Writer.AddHistogram("weights/" + name, p, epoch);
-                if (p.Grad is { } g) Writer.AddHistogram("gradients/" + name, g, epoch);
-            }
+        if (Histograms) Writer.AddParameterHistograms(trainer.Model, epoch);
         if (EpochImages is not null)
         {
             using var scope = new TensorScope();

@@ -44,9 +44,13 @@ same "axon --help" --help
 same "axon --version" --version
 same "axon train --epochs 0 (an error)" train --epochs 0
 same "axon toy --steps 300" toy --steps 300
-same "axon train --epochs 1 --limit 2000" train --epochs 1 --limit 2000 --seed 1 --threads 2 --output run
+same "axon train --epochs 1 --limit 2000" train --epochs 1 --limit 2000 --seed 1 --threads 2 --output run --tensorboard tb
 grep -h "^epoch 1" "$work/jit/out.txt" "$work/aot/out.txt" | sed 's/^/  /'
 for f in model.safetensors confusion.png curves.png run.json; do
   if cmp -s "$work/jit/run/$f" "$work/aot/run/$f"; then ok "train: $f is byte-identical"; else fail "train: $f differs between the JIT and AOT builds"; fi
 done
+# The TensorBoard logs differ only in the events' wall times (8 bytes each), so the files have the same size.
+jit_tb=$(cat "$work"/jit/tb/events.out.tfevents.* 2>/dev/null | wc -c) aot_tb=$(cat "$work"/aot/tb/events.out.tfevents.* 2>/dev/null | wc -c)
+if [ "$jit_tb" -gt 0 ] && [ "$jit_tb" = "$aot_tb" ]; then ok "train --tensorboard: event files of the same size ($aot_tb bytes)"
+else fail "train --tensorboard: the JIT build wrote $jit_tb bytes of events, the AOT build $aot_tb"; fi
 exit "$failed"
