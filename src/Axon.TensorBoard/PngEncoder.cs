@@ -36,9 +36,9 @@ public static class PngEncoder
 
         using var png = new MemoryStream();
         png.Write(Signature);
-        Span<byte> header = stackalloc byte[13];
+        var header = new byte[13];
         BinaryPrimitives.WriteInt32BigEndian(header, width);
-        BinaryPrimitives.WriteInt32BigEndian(header[4..], height);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
         header[8] = 8;            // bits per channel
         header[9] = colourType;
         header[10] = header[11] = header[12] = 0;   // deflate, adaptive filtering, no interlace
@@ -61,7 +61,7 @@ public static class PngEncoder
     // A chunk: its length (big-endian), type, data, and the CRC-32 of type and data.
     private static void WriteChunk(Stream png, string type, ReadOnlySpan<byte> data)
     {
-        Span<byte> word = stackalloc byte[4];
+        var word = new byte[4];
         BinaryPrimitives.WriteInt32BigEndian(word, data.Length);
         png.Write(word);
         var crc = new Crc32();

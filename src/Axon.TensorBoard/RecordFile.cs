@@ -15,10 +15,10 @@ public static class RecordFile
     public static void Write(Stream stream, ReadOnlySpan<byte> data)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        Span<byte> header = stackalloc byte[12];
+        var header = new byte[12];
         BinaryPrimitives.WriteUInt64LittleEndian(header, (ulong)data.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[8..], Crc32C.Masked(header[..8]));
-        Span<byte> footer = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(8), Crc32C.Masked(header.AsSpan(0, 8)));
+        var footer = new byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(footer, Crc32C.Masked(data));
         stream.Write(header);
         stream.Write(data);
