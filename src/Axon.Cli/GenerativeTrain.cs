@@ -21,7 +21,7 @@ internal static class GenerativeTrain
     private const long GridSeed = 1234;
 
     /// <summary>Trains <paramref name="modelName"/>; <paramref name="resumed"/> describes the checkpoint to continue from, or null.</summary>
-    public static int Run(string modelName, TrainerOptions options, RunSettings run, string output, string? resumed)
+    public static int Run(string modelName, TrainerOptions options, RunSettings run, string output, string? resumed, string? tensorboard = null)
     {
         options.Validate();
         var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = run.Threads });
@@ -34,6 +34,10 @@ internal static class GenerativeTrain
         string checkpoint = Path.Combine(output, TrainCommand.CheckpointFile);
         var trainer = new Trainer(setup.Task, generator, options);
         trainer.Callbacks.Add(new NanTermination(checkpoint));
+        // The epoch's sample grid (the PNG written beside the checkpoint) as TensorBoard's image; [rows, columns, h, w] becomes a batch of one-channel images.
+        static Tensor Batch(Tensor grid) => grid.Reshape(grid.Size(0) * grid.Size(1), 1, grid.Size(2), grid.Size(3));
+        Func<Trainer, Tensor>? epochImages = HasPictures(model) ? t => Batch(EpochGrid(model, testImages, t.Epoch, modelName).Images) : null;
+        using var logs = TensorBoardLogs.Attach(trainer, tensorboard, TensorBoardLogs.FirstInputs(testImages), epochImages);
         var metadata = new Dictionary<string, string> { [TrainCommand.ModelKey] = modelName };
 
         bool created = !Directory.Exists(output);
@@ -139,8 +143,6 @@ internal static class GenerativeTrain
 
     private const string SummaryFile = "summary.json";
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     /// <summary>Seconds per epoch of the epochs already trained (from the summary of the run being resumed).</summary>
     private static List<double> SavedSeconds(string output, int epochs)
     {
@@ -170,7 +172,7 @@ internal static class GenerativeTrain
         }
         if (final is not null)
             foreach (var (k, v) in final) metrics[k] = v;
-        var summary = new Dictionary<string, object>
+        var summary = new Dictionary<string, object?>
         {
             ["tool"] = "axon",
             ["model"] = modelName,
@@ -184,6 +186,6 @@ internal static class GenerativeTrain
             ["metrics"] = metrics.Where(kv => double.IsFinite(kv.Value)).ToDictionary(kv => kv.Key, kv => kv.Value),
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         };
-        Plots.SaveAtomically(Path.Combine(output, SummaryFile), tmp => File.WriteAllText(tmp, JsonSerializer.Serialize(summary, Indented)));
+        Plots.SaveAtomically(Path.Combine(output, SummaryFile), tmp => File.WriteAllText(tmp, CliJson.Serialize(summary)));
     }
 }

@@ -19,7 +19,6 @@ namespace Axon.Cli;
 internal static class JudgeCommand
 {
     // Relaxed escaping keeps apostrophes and accents readable in the file (it is data, never embedded in HTML).
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The key of the images in a samples file.</summary>
     public const string ImagesKey = "images";
@@ -50,7 +49,7 @@ internal static class JudgeCommand
         {
             var result = Judge(p.GetValue(classifier)!, p.GetValue(samples)!, p.GetValue(dataDir), p.GetValue(threads), p.InvocationConfiguration.Output);
             if (p.GetValue(json) is { } path)
-                AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(result, Indented));
+                AtomicFile.WriteAllBytes(path, CliJson.SerializeRelaxed(result));
             return 0;
         }));
         return command;

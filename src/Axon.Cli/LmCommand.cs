@@ -57,9 +57,10 @@ internal static class LmCommand
         var limit = new Option<long>("--limit") { Description = "Use only the first N characters of the text (quick runs; 0: all).", DefaultValueFactory = _ => 0 }
             .Require(v => v >= 0, "must be non-negative (0 = all)");
         var resume = new Option<bool>("--resume") { Description = "Continue the run in OUT from its checkpoint, exactly; --epochs, --steps and --threads may be raised or changed." };
+        var tensorboard = TensorBoardLogs.CreateOption();
         var command = new Command("train", "Train a character-level language model with truncated back-propagation through time.")
         {
-            cell, hidden, layers, embedding, dropout, seqLen, batch, optimizer, lr, clip, epochs, steps, validation, seed, threads, output, corpus, limit, resume,
+            cell, hidden, layers, embedding, dropout, seqLen, batch, optimizer, lr, clip, epochs, steps, validation, seed, threads, output, corpus, limit, resume, tensorboard,
         };
         command.SetAction(p => Guard(p, () =>
         {
@@ -84,7 +85,8 @@ internal static class LmCommand
             string? corpusPath = p.GetValue(corpus);
             long charLimit = p.GetValue(limit);
             int threadCount = p.GetValue(threads);
-            if (!p.GetValue(resume)) return Run(options, dir, corpusPath, charLimit, threadCount, resumed: false);
+            string? logs = p.GetValue(tensorboard);
+            if (!p.GetValue(resume)) return Run(options, dir, corpusPath, charLimit, threadCount, resumed: false, logs);
 
             // Resume: the saved settings, except those that only lengthen the run or change the thread count.
             string checkpoint = Path.Combine(dir, CheckpointFile);
@@ -120,7 +122,7 @@ internal static class LmCommand
             string? savedCorpus = meta.GetValueOrDefault(CorpusKey) is { Length: > 0 } sc ? sc : null;
             long savedLimit = long.Parse(meta.GetValueOrDefault(LimitKey, "0"), CultureInfo.InvariantCulture);
             int savedThreads = int.TryParse(meta.GetValueOrDefault(ThreadsKey), CultureInfo.InvariantCulture, out int t) ? t : threadCount;
-            return Run(resumedOptions, dir, savedCorpus, savedLimit, p.Typed(threads) ? threadCount : savedThreads, resumed: true);
+            return Run(resumedOptions, dir, savedCorpus, savedLimit, p.Typed(threads) ? threadCount : savedThreads, resumed: true, logs);
         }));
         return command;
     }
@@ -132,7 +134,7 @@ internal static class LmCommand
         _ => v.ToString() ?? "",
     };
 
-    private static int Run(CharLmOptions options, string dir, string? corpusPath, long limit, int threads, bool resumed)
+    private static int Run(CharLmOptions options, string dir, string? corpusPath, long limit, int threads, bool resumed, string? tensorboard)
     {
         options.Validate();
         string path = corpusPath is null ? KjvCorpus.Ensure() : Path.GetFullPath(corpusPath);
@@ -173,6 +175,7 @@ internal static class LmCommand
 
         bool created = !Directory.Exists(dir);
         Directory.CreateDirectory(dir);
+        using var logs = tensorboard is null ? null : new Axon.TensorBoard.SummaryWriter(tensorboard);
         try
         {
             while (!trainer.Done)
@@ -207,6 +210,8 @@ internal static class LmCommand
                 string val = double.IsNaN(report.ValidationLoss) ? "" : $"  [bold]val loss {F(report.ValidationLoss, "F4")} bpc {F(report.ValidationBpc, "F3")}[/]";
                 AnsiConsole.MarkupLine($"epoch {report.Epoch}{(report.Complete ? "" : $" (stopped at step {report.Steps}, chunk {trainer.Chunk} of {trainer.Batches.Count})")}: " +
                     $"train loss {F(report.TrainLoss, "F4")} bpc {F(report.TrainBpc, "F3")}{val}  {F(report.Seconds, "F1")} s, {F(report.CharsPerSecond, "F0")} char/s, {Cli.Threads(threads)}");
+                TensorBoardLogs.LogEpoch(logs, report.Epoch, model, ("epoch/train_loss", report.TrainLoss), ("epoch/train_bpc", report.TrainBpc),
+                    ("epoch/validation_loss", report.ValidationLoss), ("epoch/validation_bpc", report.ValidationBpc), ("epoch/chars_per_second", report.CharsPerSecond));
                 trainer.SaveCheckpoint(checkpoint, runMeta);
                 model.Save(modelFile, model.Metadata(corpus.Vocabulary));
             }

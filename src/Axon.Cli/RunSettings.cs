@@ -26,8 +26,6 @@ internal sealed record RunSettings(int Limit, string? DataDir, int Threads)
     /// <summary>The file name in the output directory.</summary>
     public const string FileName = "run.json";
 
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
-
     /// <summary>Reads the settings saved in <paramref name="directory"/>, or null when there are none (a run from before they were saved).</summary>
     public static RunSettings? Read(string directory)
     {
@@ -35,7 +33,7 @@ internal sealed record RunSettings(int Limit, string? DataDir, int Threads)
         if (!File.Exists(path)) return null;
         try
         {
-            var settings = JsonSerializer.Deserialize<RunSettings>(File.ReadAllText(path), Json);
+            var settings = JsonSerializer.Deserialize(File.ReadAllText(path), RunSettingsJson.Default.RunSettings);
             if (settings is null || settings.Limit < 0 || settings.Threads < 1 || settings.TopK < 1) throw new InvalidDataException($"{path}: invalid run settings.");
             return settings;
         }
@@ -49,7 +47,7 @@ internal sealed record RunSettings(int Limit, string? DataDir, int Threads)
     public void Write(string directory)
     {
         string path = Path.Combine(directory, FileName), tmp = path + ".tmp" + Environment.ProcessId;
-        File.WriteAllText(tmp, JsonSerializer.Serialize(this, Json));
+        File.WriteAllText(tmp, JsonSerializer.Serialize(this, RunSettingsJson.Default.RunSettings));
         File.Move(tmp, path, overwrite: true);
     }
 }

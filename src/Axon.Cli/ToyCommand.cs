@@ -33,14 +33,15 @@ internal static class ToyCommand
             .Require(v => v > 0 && double.IsFinite(v), "must be greater than 0");
         var seed = new Option<long>("--seed") { Description = "Random seed (data and weights).", DefaultValueFactory = _ => 0 };
         var plot = new Option<FileInfo?>("--plot") { Description = "Write the three decision regions with the data points to this PNG file." };
+        var tensorboard = TensorBoardLogs.CreateOption();
         var command = new Command("toy", "The first lecture's lab: logistic regression vs random and trained ReLU hidden layers on 2-D toy data.")
         {
-            dataset, samples, classes, noise, hidden, steps, lr, seed, plot,
+            dataset, samples, classes, noise, hidden, steps, lr, seed, plot, tensorboard,
         };
         command.SetAction(parse => Cli.Guard(parse, () => Run(
             parse.GetValue(dataset)!, parse.GetValue(samples), parse.GetValue(classes), parse.GetValue(noise),
             new ToyLabOptions(Hidden: parse.GetValue(hidden), Steps: parse.GetValue(steps), LearningRate: parse.GetValue(lr), Seed: parse.GetValue(seed)),
-            parse.GetValue(seed), parse.GetValue(plot))));
+            parse.GetValue(seed), parse.GetValue(plot), parse.GetValue(tensorboard))));
         return command;
     }
 
@@ -55,7 +56,22 @@ internal static class ToyCommand
         _ => throw new ArgumentException($"Unknown data set '{name}'; expected one of {string.Join(", ", DataSets)}."),
     };
 
-    private static int Run(string name, int perClass, int classes, double noise, ToyLabOptions options, long seed, FileInfo? plot)
+    private static int Run(string name, int perClass, int classes, double noise, ToyLabOptions options, long seed, FileInfo? plot, string? tensorboard)
+    {
+        // TensorBoard: one run folder per model, its loss every 50 steps and its accuracies at the end.
+        string[] runs = ["a-logistic-regression", "b-random-relu-features", "c-trained-relu-layer"];
+        var logs = tensorboard is null ? null : runs.Select(r => new Axon.TensorBoard.SummaryWriter(Path.Combine(tensorboard, r))).ToArray();
+        try
+        {
+            return Run(name, perClass, classes, noise, options, seed, plot, logs);
+        }
+        finally
+        {
+            foreach (var log in logs ?? []) log.Dispose();
+        }
+    }
+
+    private static int Run(string name, int perClass, int classes, double noise, ToyLabOptions options, long seed, FileInfo? plot, Axon.TensorBoard.SummaryWriter[]? logs)
     {
         var (trainX, trainY) = Generate(name, perClass, classes, noise, new Generator(seed));
         var (testX, testY) = Generate(name, perClass, classes, noise, new Generator(seed + 1_000_003));
@@ -72,12 +88,19 @@ internal static class ToyCommand
                     var tasks = labels.Select(l => ctx.AddTask(l, maxValue: options.Steps)).ToArray();
                     results = ToyLab.Run(trainX, trainY, testX, testY, options, (m, step, loss) =>
                     {
+                        logs?[m].AddScalar("train/loss", loss, step);
                         tasks[m].Value = step;
                         tasks[m].Description = string.Create(CultureInfo.InvariantCulture, $"{labels[m]}  loss {loss:F4}");
                     });
                 });
         }
-        else results = ToyLab.Run(trainX, trainY, testX, testY, options);  // seconds; the table follows
+        else results = ToyLab.Run(trainX, trainY, testX, testY, options, (m, step, loss) => logs?[m].AddScalar("train/loss", loss, step));  // seconds; the table follows
+        for (int m = 0; m < results.Count && logs is not null; m++)
+        {
+            logs[m].AddScalar("accuracy/train", results[m].TrainAccuracy, options.Steps);
+            logs[m].AddScalar("accuracy/test", results[m].TestAccuracy, options.Steps);
+            logs[m].AddParameterHistograms(results[m].Model, options.Steps);
+        }
 
         var table = new Table().AddColumn("model").AddColumn(new TableColumn("train accuracy").RightAligned()).AddColumn(new TableColumn("test accuracy").RightAligned());
         foreach (var r in results)

@@ -29,9 +29,10 @@ internal static class TrainCommand
             .Require(v => v is null || v.Trim().Length > 0, "must name a weights file");
         var freeze = new Option<string?>("--freeze") { Description = "Freeze a classifier's parameters selected by these comma-separated glob patterns over their names or their modules' (e.g. conv1,conv2 or 'features.*'): they keep their values, and batch norms whose parameters are all frozen keep their statistics." }
             .Require(v => v is null || v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Length > 0, "must hold at least one pattern");
+        var tensorboard = TensorBoardLogs.CreateOption();
         var resume = new Option<bool>("--resume") { Description = "Continue the run in OUTPUT from its checkpoint, with its saved settings; --epochs, --limit, --data-dir, --threads and --top-k may override them." };
         var command = new Command("train", "Train a model on Fashion-MNIST: a classifier (with no arguments, the lecture CNN), an autoencoder, a VAE, a GAN or a Siamese network.");
-        foreach (var option in common.All.Append(topK).Append(output).Append(weights).Append(freeze).Append(resume)) command.Options.Add(option);
+        foreach (var option in common.All.Append(topK).Append(output).Append(weights).Append(freeze).Append(resume).Append(tensorboard)) command.Options.Add(option);
         // A resumed run takes its optimiser from the checkpoint, so the options are compared with the saved ones there instead.
         command.Validators.Add(r =>
         {
@@ -60,7 +61,7 @@ internal static class TrainCommand
                 if (p.Typed(freeze) && !(typedFreeze ?? []).SequenceEqual(run.Freeze ?? []))
                     throw new ArgumentException($"--freeze {string.Join(",", typedFreeze ?? [])}: the run in {dir} froze {(run.Freeze is null ? "nothing" : string.Join(",", run.Freeze))}, and a resumed run keeps it.");
             }
-            return Run(name, options, run, dir, resumed);
+            return Run(name, options, run, dir, resumed, p.GetValue(tensorboard));
         }));
         return command;
     }
@@ -186,9 +187,9 @@ internal static class TrainCommand
         return (train, test);
     }
 
-    private static int Run(string modelName, TrainerOptions options, RunSettings run, string output, string? resumed)
+    private static int Run(string modelName, TrainerOptions options, RunSettings run, string output, string? resumed, string? tensorboard)
     {
-        if (Axon.Models.Generative.GenerativeZoo.Contains(modelName)) return GenerativeTrain.Run(modelName, options, run, output, resumed);
+        if (Axon.Models.Generative.GenerativeZoo.Contains(modelName)) return GenerativeTrain.Run(modelName, options, run, output, resumed, tensorboard);
         options.Validate();
         var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = run.Threads });
         string dataDir = ResolveDataDir(run.DataDir);
@@ -204,6 +205,7 @@ internal static class TrainCommand
         trainer.Callbacks.Add(new NanTermination(checkpoint));
         trainer.Callbacks.Add(new CheckpointBest(best, new Dictionary<string, string> { [ModelKey] = modelName }));
         if (trainer.EarlyStopping is not null) trainer.EarlyStopping.BestWeightsPath = best;
+        using var logs = TensorBoardLogs.Attach(trainer, tensorboard, TensorBoardLogs.FirstInputs(test));
 
         // The directory is made only now that the run really starts, so a failed start leaves none behind.
         bool created = !Directory.Exists(output);

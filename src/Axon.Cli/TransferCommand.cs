@@ -27,7 +27,6 @@ internal static class TransferCommand
     private const string EpochsKey = "transfer.pretrain_epochs";
     private const string AccuracyKey = "transfer.source_test_accuracy";
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     public static Command Create()
     {
@@ -52,9 +51,10 @@ internal static class TransferCommand
         var limit = new Option<int>("--limit") { Description = "Use only the first N training and N/6 test images (quick runs).", DefaultValueFactory = _ => 0 }.Require(v => v >= 0, "must be non-negative (0 = all images)");
         var dataDir = new Option<string?>("--data-dir") { Description = $"Directory with the Fashion-MNIST IDX files (default {FashionMnist.DefaultDirectory})." }
             .Require(v => v is null || v.Trim().Length > 0, "must name the directory holding the Fashion-MNIST IDX files");
+        var tensorboard = TensorBoardLogs.CreateOption();
         var command = new Command("transfer", "Transfer learning: pretrain on Fashion-MNIST classes 0-4, then learn 5-9 from a few labels with frozen features, full fine-tuning and from scratch.")
         {
-            model, pretrainEpochs, epochs, labels, seed, lr, bodyLr, pretrainLr, pretrained, output, threads, limit, dataDir,
+            model, pretrainEpochs, epochs, labels, seed, lr, bodyLr, pretrainLr, pretrained, output, threads, limit, dataDir, tensorboard,
         };
         command.SetAction(p => Guard(p, () =>
         {
@@ -70,14 +70,14 @@ internal static class TransferCommand
                 PretrainLr = p.GetValue(pretrainLr),
             };
             string dir = p.GetValue(output)!;
-            return Run(recipe, dir, p.GetValue(pretrained) ?? Path.Combine(dir, PretrainedFile), p.GetValue(threads), p.GetValue(dataDir), p.GetValue(limit));
+            return Run(recipe, dir, p.GetValue(pretrained) ?? Path.Combine(dir, PretrainedFile), p.GetValue(threads), p.GetValue(dataDir), p.GetValue(limit), p.GetValue(tensorboard));
         }));
         return command;
     }
 
     private sealed record Outcome(TransferRegime Regime, long Trainable, double Accuracy, double Loss, double Seconds, IReadOnlyList<EpochReport> History);
 
-    private static int Run(TransferRecipe recipe, string output, string pretrainedPath, int threads, string? dataDir, int limit)
+    private static int Run(TransferRecipe recipe, string output, string pretrainedPath, int threads, string? dataDir, int limit, string? tensorboard)
     {
         recipe.Validate();
         var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = threads });
@@ -91,7 +91,7 @@ internal static class TransferCommand
             $"{Cli.Threads(threads)}, seed {recipe.Seed}."));
         Directory.CreateDirectory(output);
 
-        var (source, pretrainSeconds, sourceAccuracy, reused) = Pretrained(experiment, pretrainedPath, device, threads);
+        var (source, pretrainSeconds, sourceAccuracy, reused) = Pretrained(experiment, pretrainedPath, device, threads, LogDir(tensorboard, "pretraining"));
         var state = source.StateDict();
         var outcomes = new List<Outcome>();
         foreach (var regime in Enum.GetValues<TransferRegime>())
@@ -103,7 +103,7 @@ internal static class TransferCommand
             var trainer = new Trainer(task, generator, experiment.FineTuneOptions, groups);
             string rates = string.Join(", ", groups.Select(g => F(g.Lr, "G3")));
             AnsiConsole.MarkupLine(Markup.Escape($"{Label(regime)}: {net.ParameterCount(trainableOnly: true):N0} of {net.ParameterCount():N0} parameters train (rates {rates})."));
-            var history = Epochs(trainer, experiment.TargetTrain, experiment.TargetTest, Label(regime), threads);
+            var history = Epochs(trainer, experiment.TargetTrain, experiment.TargetTest, Label(regime), threads, LogDir(tensorboard, Label(regime)));
             var last = history[^1];
             outcomes.Add(new Outcome(regime, net.ParameterCount(trainableOnly: true), last.TestAccuracy, last.TestLoss, history.Sum(h => h.Seconds), history));
         }
@@ -119,6 +119,10 @@ internal static class TransferCommand
         return 0;
     }
 
+    /// <summary>One TensorBoard run per training (pretraining, each regime): a folder under --tensorboard named after it.</summary>
+    private static string? LogDir(string? tensorboard, string label) =>
+        tensorboard is null ? null : Path.Combine(tensorboard, string.Concat(label.Select(c => char.IsAsciiLetterOrDigit(c) ? char.ToLowerInvariant(c) : '-')));
+
     private static string Label(TransferRegime regime) => regime switch
     {
         TransferRegime.FrozenFeatures => "frozen features",
@@ -133,7 +137,7 @@ internal static class TransferCommand
     }
 
     /// <summary>The pretrained model: read from <paramref name="path"/> when it exists, else pretrained and saved there.</summary>
-    private static (Module<Tensor, Tensor> Model, double Seconds, double Accuracy, bool Reused) Pretrained(TransferExperiment experiment, string path, Device device, int threads)
+    private static (Module<Tensor, Tensor> Model, double Seconds, double Accuracy, bool Reused) Pretrained(TransferExperiment experiment, string path, Device device, int threads, string? logDir)
     {
         var recipe = experiment.Recipe;
         var generator = new Generator(recipe.Seed);
@@ -157,7 +161,7 @@ internal static class TransferCommand
         model.To(device);
         var task = new ClassificationTask(model, recipe.SourceClasses.Count, topK: 2);
         var trainer = new Trainer(task, generator, experiment.PretrainOptions);
-        var history = Epochs(trainer, experiment.SourceTrain, experiment.SourceTest, "pretraining", threads);
+        var history = Epochs(trainer, experiment.SourceTrain, experiment.SourceTest, "pretraining", threads, logDir);
         double acc = history[^1].TestAccuracy, seconds = history.Sum(h => h.Seconds);
         model.Save(path, new Dictionary<string, string>
         {
@@ -171,8 +175,9 @@ internal static class TransferCommand
     }
 
     /// <summary>Trains every epoch of <paramref name="trainer"/> with a progress bar (plain lines outside a terminal); scores <paramref name="test"/> after the last.</summary>
-    private static List<EpochReport> Epochs(Trainer trainer, IDataset train, IDataset test, string label, int threads)
+    private static List<EpochReport> Epochs(Trainer trainer, IDataset train, IDataset test, string label, int threads, string? logDir)
     {
+        using var logs = TensorBoardLogs.Attach(trainer, logDir, TensorBoardLogs.FirstInputs(test));
         int total = trainer.Options.Epochs;
         var history = new List<EpochReport>();
         while (trainer.Epoch < total)
@@ -255,7 +260,7 @@ internal static class TransferCommand
             ["machine"] = Machine(),
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         };
-        Plots.SaveAtomically(Path.Combine(output, SummaryFile), tmp => File.WriteAllText(tmp, JsonSerializer.Serialize(summary, Indented)));
+        Plots.SaveAtomically(Path.Combine(output, SummaryFile), tmp => File.WriteAllText(tmp, CliJson.Serialize(summary)));
     }
 
     /// <summary>"AMD EPYC ... (2 cores)": the processor's name where Linux tells it, and the core count.</summary>

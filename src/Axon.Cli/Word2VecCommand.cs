@@ -12,7 +12,6 @@ namespace Axon.Cli;
 /// </summary>
 internal static class Word2VecCommand
 {
-    private static readonly System.Text.Json.JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     public static Command Create() => new("word2vec", "Word vectors: nearest neighbours, analogies, similarities and a PCA picture, from a word2vec text, binary or safetensors file.")
     {
@@ -203,7 +202,7 @@ internal static class Word2VecCommand
                 o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {a.Category.PadRight(width)}  {100 * a.Accuracy,6:F2} %  ({a.Correct} of {a.Total}; {a.Answerable} answerable)"));
             if (p.GetValue(json) is { } jsonPath)
             {
-                var doc = new Dictionary<string, object>
+                var doc = new Dictionary<string, object?>
                 {
                     ["vectors"] = file,
                     ["words"] = v.Count,
@@ -217,7 +216,7 @@ internal static class Word2VecCommand
                         ["total"] = a.Total,
                     }).ToArray(),
                 };
-                File.WriteAllText(jsonPath, System.Text.Json.JsonSerializer.Serialize(doc, Indented));
+                File.WriteAllText(jsonPath, CliJson.Serialize(doc));
             }
             return 0;
         }));

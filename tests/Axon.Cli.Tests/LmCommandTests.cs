@@ -33,6 +33,21 @@ public sealed class LmCommandTests : IDisposable
             "--threads", "1", "--out", output, .. extra];
 
     [Fact]
+    public void TensorBoardLogsEachEpochsLossesAndHistograms()
+    {
+        string run = Path.Combine(dir.FullName, "run"), logs = Path.Combine(dir.FullName, "tb");
+        var (code, _, errors) = Invoke(Train(run, "--epochs", "2", "--tensorboard", logs));
+        Assert.True(code == 0, errors);
+        var file = Assert.Single(Directory.GetFiles(logs, "events.out.tfevents.*"));
+        var values = Axon.TensorBoard.RecordFile.Read(file).Select(Axon.TensorBoard.Protos.Event.Parser.ParseFrom)
+            .Where(e => e.Summary is not null).SelectMany(e => e.Summary.Value.Select(v => (e.Step, v.Tag))).ToList();
+        foreach (var tag in new[] { "epoch/train_loss", "epoch/train_bpc", "epoch/validation_loss", "epoch/chars_per_second" })
+            Assert.Equal([1L, 2], values.Where(v => v.Tag == tag).Select(v => v.Step));
+        Assert.Contains(values, v => v.Tag.StartsWith("weights/", StringComparison.Ordinal) && v.Step == 2);
+        Assert.Contains(values, v => v.Tag.StartsWith("gradients/", StringComparison.Ordinal) && v.Step == 2);
+    }
+
+    [Fact]
     public void TrainThenSample()
     {
         string run = Path.Combine(dir.FullName, "run");

@@ -9,6 +9,22 @@ public class ToyCommandTests
         Cli.Run(Cli.CreateRoot(), args, new InvocationConfiguration { Output = TextWriter.Null, Error = TextWriter.Null });
 
     [Fact]
+    public void TensorBoardGetsOneRunPerModel()
+    {
+        var dir = Directory.CreateTempSubdirectory("axon-toy-tb-");
+        Assert.Equal(0, Invoke("toy", "--dataset", "xor", "--samples", "20", "--steps", "100", "--hidden", "8", "--tensorboard", dir.FullName));
+        var runs = Directory.GetDirectories(dir.FullName).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["a-logistic-regression", "b-random-relu-features", "c-trained-relu-layer"], runs);
+        var file = Assert.Single(Directory.GetFiles(Path.Combine(dir.FullName, "c-trained-relu-layer")));
+        var values = Axon.TensorBoard.RecordFile.Read(file).Select(Axon.TensorBoard.Protos.Event.Parser.ParseFrom)
+            .Where(e => e.Summary is not null).SelectMany(e => e.Summary.Value.Select(v => (e.Step, v.Tag))).ToList();
+        Assert.Equal([50L, 100], values.Where(v => v.Tag == "train/loss").Select(v => v.Step));
+        Assert.Contains((100L, "accuracy/test"), values);
+        Assert.Contains((100L, "weights/layers.0.weight"), values);
+        dir.Delete(true);
+    }
+
+    [Fact]
     public void ToyWritesThePlotAndSucceeds()
     {
         var dir = Directory.CreateTempSubdirectory("axon-toy-");

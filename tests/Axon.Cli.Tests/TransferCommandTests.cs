@@ -63,8 +63,13 @@ public sealed class TransferCommandTests : IDisposable
     public void TransferComparesTheThreeRegimesAndReusesThePretrainedWeights()
     {
         string[] common = ["transfer", "--data-dir", Data, "--output", Run, "--threads", "1", "--pretrain-epochs", "1", "--epochs", "2", "--labels-per-class", "5"];
-        var (code, text, errors) = Capture([.. common, "--model", "lecture-cnn"]);
+        string logs = Path.Combine(Run, "tb");
+        var (code, text, errors) = Capture([.. common, "--model", "lecture-cnn", "--tensorboard", logs]);
         Assert.True(code == 0, text + errors);
+        // One TensorBoard run per training: the pretraining and each regime.
+        Assert.Equal(4, Directory.GetDirectories(logs).Length);
+        Assert.Contains(Path.Combine(logs, "pretraining"), Directory.GetDirectories(logs));
+        Assert.All(Directory.GetDirectories(logs), d => Assert.Single(Directory.GetFiles(d, "events.out.tfevents.*")));
         Assert.Matches(@"pretrain on classes T-shirt/top, Trouser, Pullover, Dress, Coat \(100 images\),\s+then learn Sandal, Shirt, Sneaker, Bag, Ankle boot\s+from\s+5\s+labels\s+each\s+\(25\s+images;\s+25\s+test\s+images\)", text);
         Assert.Contains("frozen features: 1,285 of ", text, StringComparison.Ordinal);   // the new head: 256 x 5 + 5
         foreach (var f in new[] { "pretrained.safetensors", "summary.json", "curves.png" }) Assert.True(File.Exists(Path.Combine(Run, f)), f);

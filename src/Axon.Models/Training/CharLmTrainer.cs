@@ -121,8 +121,6 @@ public sealed class CharLmTrainer
     private const string FormatKey = "charlm_trainer_format", Format = "1", OptionsKey = "charlm_options", ChunkKey = "charlm_chunk",
         LossSumKey = "charlm_epoch_loss_sum", CharsKey = "charlm_epoch_chars", HistoryKey = "charlm_history", TextKey = "charlm_train_text", GeneratorName = "model";
 
-    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) }, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
-
     private readonly long[] validation;
     private readonly Tensor carryH;
     private readonly Tensor? carryC;
@@ -319,12 +317,12 @@ public sealed class CharLmTrainer
             foreach (var (k, v) in metadata) info.Metadata[k] = v;
         foreach (var (k, v) in Model.Metadata(Vocabulary)) info.Metadata[k] = v;
         info.Metadata[FormatKey] = Format;
-        info.Metadata[OptionsKey] = JsonSerializer.Serialize(Options, Json);
+        info.Metadata[OptionsKey] = JsonSerializer.Serialize(Options, CharLmJson.Default.CharLmOptions);
         info.Metadata[ChunkKey] = Chunk.ToString(CultureInfo.InvariantCulture);
         info.Metadata[LossSumKey] = epochLossSum.ToString("R", CultureInfo.InvariantCulture);
         info.Metadata[CharsKey] = epochChars.ToString(CultureInfo.InvariantCulture);
         info.Metadata[TextKey] = TrainTextHash.ToString(CultureInfo.InvariantCulture);
-        info.Metadata[HistoryKey] = JsonSerializer.Serialize(history, Json);
+        info.Metadata[HistoryKey] = JsonSerializer.Serialize(history, CharLmJson.Default.ListCharLmEpochReport);
         Checkpoint.Save(path, new CheckpointView(Model, carryH, carryC), Optimizer, info: info);
     }
 
@@ -337,7 +335,7 @@ public sealed class CharLmTrainer
             throw new InvalidDataException($"{path}: not a checkpoint of a character language model's training (axon lm train).");
         try
         {
-            return (JsonSerializer.Deserialize<CharLmOptions>(json, Json) ?? throw new InvalidDataException($"{path}: unreadable options."), info.Metadata);
+            return (JsonSerializer.Deserialize(json, CharLmJson.Default.CharLmOptions) ?? throw new InvalidDataException($"{path}: unreadable options."), info.Metadata);
         }
         catch (JsonException e)
         {
@@ -364,7 +362,7 @@ public sealed class CharLmTrainer
         List<CharLmEpochReport> saved;
         try
         {
-            saved = JsonSerializer.Deserialize<List<CharLmEpochReport>>(meta.GetValueOrDefault(HistoryKey) ?? "[]", Json) ?? [];
+            saved = JsonSerializer.Deserialize(meta.GetValueOrDefault(HistoryKey) ?? "[]", CharLmJson.Default.ListCharLmEpochReport) ?? [];
         }
         catch (JsonException e)
         {

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Axon.IO;
 using Axon.Optim;
 
@@ -12,8 +11,6 @@ public sealed partial class Trainer
 
     /// <summary>The layout of the options and history in the metadata; a checkpoint of another layout is refused, not misread.</summary>
     private const string Format = "2";
-
-    private static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>
     /// Writes a training checkpoint (atomically): weights, optimiser, scheduler, generators, history, options, stop reason,
@@ -27,8 +24,8 @@ public sealed partial class Trainer
         if (metadata is not null)
             foreach (var (k, v) in metadata) info.Metadata[k] = v;
         info.Metadata[FormatKey] = Format;
-        info.Metadata[OptionsKey] = JsonSerializer.Serialize(Options, Json);
-        info.Metadata[HistoryKey] = JsonSerializer.Serialize(history, Json);
+        info.Metadata[OptionsKey] = JsonSerializer.Serialize(Options, TrainerJson.Default.TrainerOptions);
+        info.Metadata[HistoryKey] = JsonSerializer.Serialize(history, TrainerJson.Default.ListEpochReport);
         if (StopReason is not null) info.Metadata[StoppedKey] = StopReason;
         if (Scheduler is OneCycleLR cycle) info.Metadata[StepsPerEpochKey] = (cycle.TotalSteps / Options.Epochs).ToString(CultureInfo.InvariantCulture);
         Checkpoint.Save(path, Model, Optimizer, Scheduler, info);
@@ -54,7 +51,7 @@ public sealed partial class Trainer
         history.Clear();
         try
         {
-            if (info.Metadata.TryGetValue(HistoryKey, out var json)) history.AddRange(JsonSerializer.Deserialize<List<EpochReport>>(json, Json) ?? []);
+            if (info.Metadata.TryGetValue(HistoryKey, out var json)) history.AddRange(JsonSerializer.Deserialize(json, TrainerJson.Default.ListEpochReport) ?? []);
         }
         catch (JsonException e)
         {
@@ -76,7 +73,7 @@ public sealed partial class Trainer
             throw new InvalidDataException($"{path}: not a training checkpoint (no trainer options in its metadata).");
         try
         {
-            return (JsonSerializer.Deserialize<TrainerOptions>(options, Json) ?? throw new InvalidDataException($"{path}: unreadable trainer options."), info.Metadata);
+            return (JsonSerializer.Deserialize(options, TrainerJson.Default.TrainerOptions) ?? throw new InvalidDataException($"{path}: unreadable trainer options."), info.Metadata);
         }
         catch (JsonException e)
         {

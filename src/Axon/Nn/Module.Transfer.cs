@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 
 namespace Axon.Nn;
@@ -26,6 +27,9 @@ namespace Axon.Nn;
 /// statistics it learnt (what PyTorch users get by overriding <c>train()</c>). Pass <c>freezeBatchNorm: false</c> to
 /// freeze the parameters only.</para>
 /// </remarks>
+// ReplaceModule reads the fields of a module's own class and of its Module base classes: the annotation keeps those
+// fields in every class derived from Module when the trimmer or Native AOT removes unused metadata.
+[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicFields | DynamicallyAccessedMemberTypes.NonPublicFields)]
 public abstract partial class Module
 {
     private bool statisticsFrozen;
@@ -220,13 +224,21 @@ public abstract partial class Module
         if (Signature(old.GetType()) is { } signature && !signature.IsInstanceOfType(replacement))
             throw new ArgumentException($"ReplaceModule('{name}'): the module there is a {ShortName(signature)} ({old.GetType().Name}); a {replacement.GetType().Name} takes or returns other types.", nameof(replacement));
         var updates = new List<Action>();
-        for (var type = owner.GetType(); type is not null && type != typeof(Module); type = type.BaseType)
-            foreach (var field in type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
-                CollectUpdates(owner, field, old, replacement, name, updates);
+        foreach (var field in InstanceFields(owner)) CollectUpdates(owner, field, old, replacement, name, updates);
         foreach (var update in updates) update();
         owner.children[index] = new(key, replacement);
         replacement.Train(owner.training);
         return old;
+    }
+
+    /// <summary>The instance fields declared by the module's class and its base classes up to <see cref="Module"/>.</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "Every class walked derives from Module, whose DynamicallyAccessedMembers annotation keeps its fields.")]
+    private static List<FieldInfo> InstanceFields(Module owner)
+    {
+        var fields = new List<FieldInfo>();
+        for (var type = owner.GetType(); type is not null && type != typeof(Module); type = type.BaseType)
+            fields.AddRange(type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly));
+        return fields;
     }
 
     /// <summary>The updates that point <paramref name="field"/> of <paramref name="owner"/> (or its elements) from <paramref name="old"/> to <paramref name="replacement"/>, checked first.</summary>
@@ -242,8 +254,7 @@ public abstract partial class Module
         }
         else if (value is IList list)
         {
-            var elementType = field.FieldType.IsArray ? field.FieldType.GetElementType()
-                : field.FieldType.GetInterfaces().Append(field.FieldType).FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IList<>))?.GetGenericArguments()[0];
+            var elementType = ListElementType(field.FieldType);
             for (int i = 0; i < list.Count; i++)
             {
                 if (!ReferenceEquals(list[i], old)) continue;
@@ -254,6 +265,11 @@ public abstract partial class Module
             }
         }
     }
+
+    /// <summary>The element type of an array or <c>IList&lt;T&gt;</c> field type, or null for a plain <see cref="IList"/>.</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "The field holds a list object, so its type is constructed, and the interface list of a constructed type is kept: casts to its interfaces need it.")]
+    private static Type? ListElementType(Type fieldType) => fieldType.IsArray ? fieldType.GetElementType()
+        : fieldType.GetInterfaces().Append(fieldType).FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IList<>))?.GetGenericArguments()[0];
 
     /// <summary>The closest <c>Module&lt;TIn, TOut&gt;</c> base of <paramref name="type"/>, or null.</summary>
     private static Type? Signature(Type type)

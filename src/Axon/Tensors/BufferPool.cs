@@ -13,6 +13,9 @@ public static class BufferPool
     private static readonly Lock Gate = new();
     private static readonly Dictionary<(Type, int), Stack<Array>> Free = [];
     private static readonly Dictionary<(Type, int), long> LastUse = [];
+    // The size of each pooled element type, recorded where the type is known statically (Marshal.SizeOf(Type) needs
+    // run-time marshalling data that Native AOT does not keep).
+    private static readonly Dictionary<Type, int> ElementBytes = [];
     private static long retainedBytes, clock;
 
     /// <summary>Arrays shorter than this are not pooled: the GC's allocator is faster for them.</summary>
@@ -64,6 +67,7 @@ public static class BufferPool
         lock (Gate)
         {
             LastUse[key] = ++clock;
+            ElementBytes.TryAdd(typeof(T), System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
             if (retainedBytes + bytes > MaxRetainedBytes && !EvictOlderThan(key, retainedBytes + bytes - MaxRetainedBytes)) return;
             if (!Free.TryGetValue(key, out var stack)) Free[key] = stack = new Stack<Array>();
             stack.Push(array);
@@ -88,7 +92,7 @@ public static class BufferPool
                 }
             if (oldest is null) return false;
             var victims = Free[oldest.Value];
-            long each = (long)oldest.Value.Item2 * System.Runtime.InteropServices.Marshal.SizeOf(oldest.Value.Item1);
+            long each = (long)oldest.Value.Item2 * ElementBytes[oldest.Value.Item1];
             while (victims.Count > 0 && need > 0)
             {
                 victims.Pop();
