@@ -16,7 +16,7 @@ public sealed record DistributedDataParallelOptions
     /// <summary>
     /// Copy rank 0's buffers (batch-norm running statistics, counters) to every rank at each step, as PyTorch's
     /// <c>broadcast_buffers</c>: batch norm then normalises with each rank's own batch statistics while training
-    /// (local statistics; see <c>SyncBatchNorm</c> for global ones) and the ranks' models stay identical.
+    /// (local statistics; see <see cref="SyncBatchNorm"/> for global ones) and the ranks' models stay identical.
     /// </summary>
     public bool BroadcastBuffers { get; init; } = true;
 }
