@@ -4,7 +4,7 @@ namespace Axon.Distributed;
 /// A failure of distributed training: MPI missing or not started by mpirun, a collective that failed, ranks that
 /// disagree about the model or the data. The message names the rank and, for a collective, which one.
 /// </summary>
-public class DistributedException : Exception
+public class DistributedException : InvalidOperationException
 {
     /// <summary>Creates the exception.</summary>
     public DistributedException() { }
