@@ -26,24 +26,39 @@ internal static class TrainCommand
         var output = new Option<string?>("--output") { Description = "Output directory (default runs/MODEL)." }
             .Require(v => v is null || v.Trim().Length > 0, "must name a directory");
         var resume = new Option<bool>("--resume") { Description = "Continue the run in OUTPUT from its checkpoint, with its saved settings; --epochs, --limit, --data-dir, --threads and --top-k may override them." };
+        var distributed = new Option<bool>("--distributed")
+        {
+            Description = "Be one rank of a data-parallel run started by Open MPI (mpirun -np N ./axon train --distributed ...): each rank trains a classifier on its share of every epoch, " +
+                "--batch-size samples per rank and step, with the gradients averaged over the ranks; rank 0 prints and writes the files. --threads defaults to the cores per rank.",
+        };
+        var syncBn = new Option<bool>("--sync-bn") { Description = "With --distributed: batch norm normalises with the statistics of every rank's samples (SyncBatchNorm) instead of each rank's own." };
         var command = new Command("train", "Train a model on Fashion-MNIST: a classifier (with no arguments, the lecture CNN), an autoencoder, a VAE, a GAN or a Siamese network.");
-        foreach (var option in common.All.Append(topK).Append(output).Append(resume)) command.Options.Add(option);
+        foreach (var option in common.All.Append(topK).Append(output).Append(resume).Append(distributed).Append(syncBn)) command.Options.Add(option);
         // A resumed run takes its optimiser from the checkpoint, so the options are compared with the saved ones there instead.
         command.Validators.Add(r =>
         {
             if (!r.ValueOr(resume, false)) common.CheckOptimizerSettings(r);
+            if (r.ValueOr(syncBn, false) && !r.ValueOr(distributed, false)) r.AddError("--sync-bn synchronises batch norm across the ranks of a --distributed run; add --distributed (under mpirun).");
         });
         command.SetAction(p => Guard(p, () =>
+        {
+            if (!p.GetValue(distributed)) return Start(p, group: null);
+            return DistributedRun.Run(p, group => Start(p, group));
+        }));
+        return command;
+
+        int Start(ParseResult p, Axon.Distributed.ProcessGroup? group)
         {
             string name = p.GetValue(common.Model)!;
             var options = common.Build(p);
             string dir = p.GetValue(output) ?? Path.Combine("runs", name);
-            var run = new RunSettings(p.GetValue(common.Limit), p.GetValue(common.DataDir), p.GetValue(common.Threads)) { TopK = p.GetValue(topK) };
+            int threads = group is not null && !p.Typed(common.Threads) ? DistributedRun.DefaultThreads() : p.GetValue(common.Threads);
+            var run = new RunSettings(p.GetValue(common.Limit), p.GetValue(common.DataDir), threads) { TopK = p.GetValue(topK) };
             string? resumed = null;
             if (p.GetValue(resume)) (name, options, run, resumed) = Resume(p, dir, p.Typed(output), name, options, run, common, topK);
-            return Run(name, options, run, dir, resumed);
-        }));
-        return command;
+            var parallel = group is null ? null : new DataParallel(group, p.GetValue(syncBn));
+            return Run(name, options, run, dir, resumed, parallel);
+        }
     }
 
     /// <summary>
@@ -163,9 +178,13 @@ internal static class TrainCommand
         return (train, test);
     }
 
-    private static int Run(string modelName, TrainerOptions options, RunSettings run, string output, string? resumed)
+    private static int Run(string modelName, TrainerOptions options, RunSettings run, string output, string? resumed, DataParallel? parallel)
     {
-        if (Axon.Models.Generative.GenerativeZoo.Contains(modelName)) return GenerativeTrain.Run(modelName, options, run, output, resumed);
+        if (Axon.Models.Generative.GenerativeZoo.Contains(modelName))
+        {
+            if (parallel is not null) throw new ArgumentException($"--distributed trains the classifiers of the zoo; {modelName}'s training is not data-parallel yet.");
+            return GenerativeTrain.Run(modelName, options, run, output, resumed);
+        }
         options.Validate();
         var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = run.Threads });
         string dataDir = ResolveDataDir(run.DataDir);
@@ -175,22 +194,23 @@ internal static class TrainCommand
         net.To(device);
         string checkpoint = Path.Combine(output, CheckpointFile), best = Path.Combine(output, "best.safetensors");
         var task = new ClassificationTask(net, FashionMnist.ClassNames.Count, run.TopK);
-        var trainer = new Trainer(task, generator, options);
+        var trainer = new Trainer(task, generator, options, dataParallel: parallel);
         trainer.Callbacks.Add(new NanTermination(checkpoint));
         trainer.Callbacks.Add(new CheckpointBest(best, new Dictionary<string, string> { [ModelKey] = modelName }));
         if (trainer.EarlyStopping is not null) trainer.EarlyStopping.BestWeightsPath = best;
 
-        // The directory is made only now that the run really starts, so a failed start leaves none behind.
-        bool created = !Directory.Exists(output);
+        // The directory is made only now that the run really starts, so a failed start leaves none behind. Distributed,
+        // rank 0 writes every file.
+        bool created = trainer.IsPrimary && !Directory.Exists(output);
         try
         {
-            Directory.CreateDirectory(output);
+            if (trainer.IsPrimary) Directory.CreateDirectory(output);
             if (resumed is not null)
             {
                 trainer.LoadCheckpoint(checkpoint);
                 AnsiConsole.MarkupLine(Markup.Escape($"Resuming {modelName} from {checkpoint} {resumed}."));
             }
-            (run with { DataDir = dataDir }).Write(output);
+            if (trainer.IsPrimary) (run with { DataDir = dataDir }).Write(output);
             return Train(modelName, options, run.Threads, output, trainer, task, train, test);
         }
         catch when (created)
@@ -208,7 +228,8 @@ internal static class TrainCommand
         string data = held is null ? $"{train.Count} training / {test.Count} test images"
             : $"{fit.Count} training / {held.Count} validation / {test.Count} test images";
         string extras = (options.Augment ? ", augmentation" : "") + (options.EarlyStoppingPatience > 0 ? $", early stopping after {options.EarlyStoppingPatience}" : "") +
-            (options.FlipTta ? ", flip test-time augmentation" : "");
+            (options.FlipTta ? ", flip test-time augmentation" : "") +
+            (trainer.Group is { } group ? ", " + DistributedRun.Describe(group, options.BatchSize, trainer.Model.NamedModules().Any(m => m.Module is BatchNormBase { CrossReplica: not null })) : "");
         AnsiConsole.MarkupLine(Markup.Escape($"{modelName} ({task.Model.ParameterCount():N0} parameters) on Fashion-MNIST: {data}, {Epochs(options.Epochs)}, batch {options.BatchSize}, " +
             $"{TrainingOptionSet.Describe(options)}, schedule {options.Schedule}{extras}, {Cli.Threads(threads)}, seed {options.Seed}."));
 
@@ -260,6 +281,11 @@ internal static class TrainCommand
         if (trainer.StopReason is not null) AnsiConsole.MarkupLine($"Stopped after epoch {trainer.Epoch}: {Markup.Escape(trainer.StopReason)}");
         trainer.EndTraining();
         if (trainer.EarlyStopping is { RestoredEpoch: > 0 } stopping && stopping.RestoredEpoch < trainer.Epoch) AnsiConsole.MarkupLine($"Restored the weights of epoch {stopping.RestoredEpoch}, the best validation loss.");
+        if (trainer.DataParallel is not null)
+        {
+            AnsiConsole.MarkupLine(Markup.Escape(DistributedRun.Summary(trainer)));
+            if (!trainer.IsPrimary) return 0;   // the final evaluation, the files and the plots are rank 0's
+        }
 
         Evaluation eval;
         using (trainer.UseEvaluationWeights()) eval = task.EvaluateClasses(test, Math.Max(options.BatchSize, 256), options.FlipTta);
