@@ -19,10 +19,11 @@ public class DistributedTrainerTests
         return new TensorDataset(x, labels);
     }
 
-    private static (Trainer Trainer, Module Model) Create(TrainerOptions options, DataParallel? parallel = null)
+    private static (Trainer Trainer, Module Model) Create(TrainerOptions options, DataParallel? parallel = null, double dropout = 0)
     {
         var g = new Generator(options.Seed);
-        var model = new Sequential(new Linear(6, 16, generator: g), new ReLU(), new Linear(16, 3, generator: g));
+        var model = dropout > 0 ? new Sequential(new Linear(6, 16, generator: g), new ReLU(), new Dropout(dropout, g), new Linear(16, 3, generator: g))
+            : new Sequential(new Linear(6, 16, generator: g), new ReLU(), new Linear(16, 3, generator: g));
         return (new Trainer(new ClassificationTask(model, 3, topK: 2), g, options, dataParallel: parallel), model);
     }
 
@@ -69,7 +70,7 @@ public class DistributedTrainerTests
     }
 
     [Fact]
-    public void CheckpointsAreWrittenByRankZeroAndResumedByEveryRank()
+    public void CheckpointsAreWrittenByRankZeroAndResumedByEveryRankWithItsOwnDropoutStream()
     {
         var (train, test) = (Data(32, 1), Data(8, 2));
         var dir = Directory.CreateTempSubdirectory("axon-ddp-");
@@ -78,17 +79,19 @@ public class DistributedTrainerTests
             string path = Path.Combine(dir.FullName, "checkpoint.safetensors");
             var straight = InProcessGroup.Run(2, g =>
             {
-                var (trainer, model) = Create(Options with { BatchSize = 4 }, new DataParallel(g));
+                var (trainer, model) = Create(Options with { BatchSize = 4 }, new DataParallel(g), dropout: 0.3);
+                var streams = g.AllGather(trainer.ModelGenerator.GetState());
+                Assert.NotEqual(streams[..7], streams[7..]);   // rank 1 draws its own dropout masks
                 trainer.Fit(train, test);
                 return Values(model);
             });
             var resumed = InProcessGroup.Run(2, g =>
             {
-                var (first, _) = Create(Options with { BatchSize = 4, Epochs = 1 }, new DataParallel(g));
+                var (first, _) = Create(Options with { BatchSize = 4, Epochs = 1 }, new DataParallel(g), dropout: 0.3);
                 first.Fit(train, test);
                 first.SaveCheckpoint(path);
                 Assert.True(File.Exists(path));   // rank 0 wrote it before any rank returned
-                var (second, model) = Create(Options with { BatchSize = 4, Seed = 99 }, new DataParallel(g));
+                var (second, model) = Create(Options with { BatchSize = 4, Seed = 99 }, new DataParallel(g), dropout: 0.3);
                 second.LoadCheckpoint(path);
                 second.Fit(train, test);
                 return Values(model);

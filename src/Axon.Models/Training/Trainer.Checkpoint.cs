@@ -51,6 +51,7 @@ public sealed partial class Trainer
         info.RestoreGenerator("model", ModelGenerator);
         info.RestoreGenerator("data", dataGenerator);
         foreach (var (name, g) in Task.Generators) info.RestoreGenerator("task." + name, g);
+        SeparateRandomStreams();   // the file holds rank 0's streams
         Steps = info.Step;
         history.Clear();
         try

@@ -39,6 +39,19 @@ public sealed partial class Trainer
         return new DistributedDataParallel(task.Model, parallel.Group, parallel.Options);
     }
 
+    /// <summary>
+    /// Distributed: rank r's model and task generators run r jumps (of 2^128 draws) ahead of rank 0's, so that each rank's
+    /// dropout masks and noise are its own instead of rank 0's repeated on another share of the batch. The data generator
+    /// stays alike on every rank (it draws the epoch's common order). Checkpoints hold rank 0's states, and every rank
+    /// jumps again after restoring them, which gives the state it had (a jump commutes with drawing).
+    /// </summary>
+    private void SeparateRandomStreams()
+    {
+        if (group is null || group.Rank == 0) return;
+        ModelGenerator.Jump(group.Rank);
+        foreach (var (_, g) in Task.Generators) g.Jump(group.Rank);
+    }
+
     /// <summary>The loader of one training epoch: this rank's share when distributed, else the whole set shuffled.</summary>
     private DataLoader EpochLoader(IDataset fit) => new(fit, Options.BatchSize, shuffle: group is null, generator: dataGenerator,
         transform: Options.Augment ? Task.Augmentation(fit) : null, prefetch: Options.Prefetch, device: Task.Device,

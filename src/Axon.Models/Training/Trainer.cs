@@ -54,6 +54,7 @@ public sealed partial class Trainer
         dataGenerator = new Generator(options.Seed + 1);
         group = dataParallel?.Group;
         ddp = Wrap(task, dataParallel);
+        SeparateRandomStreams();
         Optimizer = paramGroups is null ? OptimizerFactory.Create(options.Optimizer, task.Model.Parameters(), options.Hyperparameters)
             : OptimizerFactory.Create(options.Optimizer, paramGroups, options.Hyperparameters);
         Scheduler = CreateScheduler(Optimizer, options);
