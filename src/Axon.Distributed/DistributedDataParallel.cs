@@ -55,6 +55,7 @@ public sealed class DistributedDataParallel : IDisposable
     private readonly PackedTensors? buffers;
     private int noSync;
     private int nextLaunch;
+    private List<CollectiveWork>? bufferWorks;
     private bool stepStarted;
     private long firstGradientAt, lastGradientAt;
     private bool disposed;
@@ -147,7 +148,13 @@ public sealed class DistributedDataParallel : IDisposable
         if (noSync > 0 || !slots.TryGetValue(parameter, out var at)) return;
         var (bucket, slot) = at;
         long now = Stopwatch.GetTimestamp();
-        if (!stepStarted) { stepStarted = true; firstGradientAt = now; }
+        if (!stepStarted)
+        {
+            stepStarted = true;
+            firstGradientAt = now;
+            // The buffers are final once the forward pass is over: their broadcast goes first, hidden by the backward.
+            bufferWorks = buffers is null ? null : StartBufferBroadcast(buffers);
+        }
         lastGradientAt = now;
         if (bucket.Arrived[slot])
             throw new InvalidOperationException($"DistributedDataParallel: the gradient of {bucket.Members[slot].Name} became ready twice in one step. " +
@@ -194,8 +201,8 @@ public sealed class DistributedDataParallel : IDisposable
             bucket.Pending = 0;
             bucket.ReadyAt = began;
         }
+        if (buffers is not null && bufferWorks is null) bufferWorks = StartBufferBroadcast(buffers);
         LaunchReady();
-        var bufferWorks = buffers is null ? null : StartBufferBroadcast(buffers);
         var timings = new List<BucketTiming>(Buckets.Count);
         foreach (var bucket in Buckets)
         {
@@ -207,13 +214,16 @@ public sealed class DistributedDataParallel : IDisposable
             }
             timings.Add(new BucketTiming(bucket.Index, bucket.Bytes, bucket.ReadyAt, bucket.Work.StartedAt, bucket.Work.FinishedAt));
         }
+        (long, long) bufferTiming = default;
         if (bufferWorks is not null)
         {
             foreach (var w in bufferWorks) w.Wait();
             buffers!.Unpack();
+            bufferTiming = (bufferWorks[0].StartedAt, bufferWorks[^1].FinishedAt);
+            bufferWorks = null;
         }
         long ended = Stopwatch.GetTimestamp();
-        LastStep = new StepTimeline(firstGradientAt, lastGradientAt, began, ended, timings);
+        LastStep = new StepTimeline(firstGradientAt, lastGradientAt, began, ended, timings) { BuffersStartedAt = bufferTiming.Item1, BuffersFinishedAt = bufferTiming.Item2 };
         Steps++;
         TotalWaitSeconds += LastStep.WaitSeconds;
         TotalReduceSeconds += LastStep.ReduceSeconds;

@@ -25,6 +25,12 @@ public sealed record BucketTiming(int Bucket, long Bytes, long ReadyAt, long Sta
 /// <param name="Buckets">One timing per bucket, in launch order.</param>
 public sealed record StepTimeline(long FirstGradientAt, long LastGradientAt, long WaitBeganAt, long WaitEndedAt, IReadOnlyList<BucketTiming> Buckets)
 {
+    /// <summary>When the broadcast of rank 0's buffers started on the communication thread (0 when there was none).</summary>
+    public long BuffersStartedAt { get; init; }
+
+    /// <summary>When the broadcast of the buffers finished (0 when there was none).</summary>
+    public long BuffersFinishedAt { get; init; }
+
     /// <summary>The seconds spent blocked in the wait (communication not hidden by the backward).</summary>
     public double WaitSeconds => Seconds(WaitBeganAt, WaitEndedAt);
 
@@ -39,7 +45,7 @@ public sealed record StepTimeline(long FirstGradientAt, long LastGradientAt, lon
     /// <summary>
     /// The step as text, times in milliseconds from <paramref name="origin"/> (e.g. the start of the backward pass;
     /// default the first gradient), one line per bucket with a bar of <paramref name="width"/> columns: '.' waiting to be
-    /// ready, 'r' ready but queued, '#' being reduced.
+    /// ready, 'r' ready but queued, '#' being reduced ('b' the buffers' broadcast, 'w' the wait before the optimiser step).
     /// </summary>
     public string Render(long origin = 0, int width = 60)
     {
@@ -52,6 +58,9 @@ public sealed record StepTimeline(long FirstGradientAt, long LastGradientAt, lon
         var inv = CultureInfo.InvariantCulture;
         text.AppendLine(inv, $"gradients ready {Ms(FirstGradientAt):F1}..{Ms(LastGradientAt):F1} ms, wait {Ms(WaitBeganAt):F1}..{Ms(WaitEndedAt):F1} ms (exposed {WaitSeconds * 1000:F1} ms of {ReduceSeconds * 1000:F1} ms reducing)");
         text.Append("backward  |").Append(Bar(Col(origin), Col(origin), Col(origin), Col(LastGradientAt), width, '=', '=')).AppendLine("|");
+        if (BuffersStartedAt > 0)
+            text.Append("buffers   |").Append(Bar(Col(FirstGradientAt), Col(BuffersStartedAt), Col(BuffersStartedAt), Col(BuffersFinishedAt), width, ' ', 'b'))
+                .AppendLine(inv, $"| rank 0's buffers broadcast, start {Ms(BuffersStartedAt):F1} end {Ms(BuffersFinishedAt):F1} ms");
         foreach (var b in Buckets)
         {
             text.Append(inv, $"bucket {b.Bucket,2} |").Append(Bar(Col(FirstGradientAt), Col(b.ReadyAt), Col(b.StartedAt), Col(b.FinishedAt), width, 'r', '#'))
