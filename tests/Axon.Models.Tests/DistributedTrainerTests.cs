@@ -124,6 +124,35 @@ public class DistributedTrainerTests
         });
     }
 
+    /// <summary>A task with its own step that forgets to average the gradients.</summary>
+    private sealed class LocalStep(Module<Tensor, Tensor> model) : TrainingTask
+    {
+        public override Module Model => model;
+
+        public override TaskLoss Loss(Tensor input, Tensor target) => new(Functional.CrossEntropy(model.Forward(input), target), target.NumEl);
+
+        public override (TaskLoss Loss, double Objective) TrainStep(Tensor input, Tensor target, StepContext context)
+        {
+            context.Optimizer.ZeroGrad();
+            var loss = Loss(input, target);
+            loss.Loss.Backward();
+            context.Optimizer.Step();
+            return (loss, loss.Loss.Item());
+        }
+    }
+
+    [Fact]
+    public void AStepThatDoesNotAverageTheGradientsIsStoppedAtOnce()
+    {
+        var e = Assert.Throws<AggregateException>(() => InProcessGroup.Run(2, g =>
+        {
+            var gen = new Generator(1);
+            var task = new LocalStep(new Sequential(new Linear(6, 3, generator: gen)));
+            new Trainer(task, gen, Options with { BatchSize = 4 }, dataParallel: new DataParallel(g)).TrainEpoch(Data(16, 1), null);
+        }));
+        Assert.All(e.InnerExceptions, inner => Assert.Contains("LocalStep's step did not average its gradients over the ranks: a task with its own step must call StepContext.Minimize, or StepContext.SynchronizeGradients", inner.Message));
+    }
+
     [Fact]
     public void AGanCannotBeTrainedDataParallelAndSaysWhy()
     {
