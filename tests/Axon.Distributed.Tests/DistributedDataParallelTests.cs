@@ -67,6 +67,30 @@ public class DistributedDataParallelTests
     }
 
     [Fact]
+    public void GradientsOnAnotherDeviceTravelThroughHostBuffers()
+    {
+        // The reference backend stands in for a device the host cannot address directly: the buckets copy through the backend.
+        var (x, y) = Batch(8);
+        var grads = InProcessGroup.Run(2, g =>
+        {
+            var onCpu = Mlp(1);
+            var elsewhere = Mlp(1);
+            elsewhere.To(Device.Reference);
+            using var a = new DistributedDataParallel(onCpu, g);
+            using var b = new DistributedDataParallel(elsewhere, g);
+            var (xs, ys) = (x.Narrow(0, 4 * g.Rank, 4), y.Narrow(0, 4 * g.Rank, 4));
+            Functional.CrossEntropy(onCpu.Forward(xs), ys).Backward();
+            a.WaitForGradients();
+            Functional.CrossEntropy(elsewhere.Forward(xs.To(Device.Reference)), ys.To(Device.Reference)).Backward();
+            b.WaitForGradients();
+            Assert.All(elsewhere.Parameters(), p => Assert.Same(Device.Reference, p.Grad!.Device));
+            return (onCpu.Parameters().Select(p => p.Grad!.ToFloatArray()).ToArray(), elsewhere.Parameters().Select(p => p.Grad!.ToFloatArray()).ToArray());
+        });
+        for (int p = 0; p < grads[0].Item1.Length; p++)
+            for (int i = 0; i < grads[0].Item1[p].Length; i++) Assert.Equal(grads[0].Item1[p][i], grads[1].Item2[p][i], 1e-6f);
+    }
+
+    [Fact]
     public void BucketsFollowReverseParameterOrderWithASmallerFirstOne()
     {
         var model = new Sequential(new Linear(100, 100), new Linear(100, 100), new Linear(100, 10), new Linear(10, 10));
