@@ -83,7 +83,8 @@ static Dictionary<string, object?> Train(Args o, ProcessGroup? group)
     var warm = Stopwatch.StartNew();
     var late = new Stopwatch();   // the warm-up after its first 10 steps (the first ones compile the code)
     int warmSteps = 0;
-    for (; warmSteps < 20 || warm.Elapsed.TotalSeconds < 1; warmSteps++)
+    // Every step is a collective, so every rank must run as many: rank 0's clock decides when the warm-up ends.
+    for (; warmSteps < 20 || RankZeroSays(group, warm.Elapsed.TotalSeconds < 1); warmSteps++)
     {
         if (warmSteps == 10) late.Start();
         Step(false);
@@ -132,7 +133,7 @@ static Dictionary<string, object?> AllReduce(Args o, ProcessGroup group)
     for (int i = 0; i < buffer.Length; i++) buffer[i] = i % 7;
     var warm = Stopwatch.StartNew();
     int warmRuns = 0;
-    for (; warmRuns < 5 || warm.Elapsed.TotalSeconds < 0.5; warmRuns++) group.AllReduce(buffer, ReduceOp.Average);
+    for (; warmRuns < 5 || RankZeroSays(group, warm.Elapsed.TotalSeconds < 0.5); warmRuns++) group.AllReduce(buffer, ReduceOp.Average);
     var planned = new[] { Math.Max(5, (int)Math.Ceiling(o.Double("min-seconds", 1) / (warm.Elapsed.TotalSeconds / warmRuns))) };
     group.Broadcast(planned);
     group.Barrier();
@@ -151,6 +152,15 @@ static Dictionary<string, object?> AllReduce(Args o, ProcessGroup group)
         ["bus_gb_per_s"] = Math.Round(bytes * 2 * (group.Size - 1) / group.Size / seconds / 1e9, 3),
         ["mpi"] = group.Description,
     };
+}
+
+// Rank 0's decision on every rank (a decision that changes how many collectives follow must be the same everywhere).
+static bool RankZeroSays(ProcessGroup? group, bool mine)
+{
+    if (group is null) return mine;
+    var flag = new[] { mine ? 1 : 0 };
+    group.Broadcast(flag);
+    return flag[0] == 1;
 }
 
 /// <summary>A workload name, then --key value pairs.</summary>
