@@ -31,19 +31,34 @@ internal static class TrainCommand
             .Require(v => v is null || v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Length > 0, "must hold at least one pattern");
         var tensorboard = TensorBoardLogs.CreateOption();
         var resume = new Option<bool>("--resume") { Description = "Continue the run in OUTPUT from its checkpoint, with its saved settings; --epochs, --limit, --data-dir, --threads and --top-k may override them." };
+        var distributed = new Option<bool>("--distributed")
+        {
+            Description = "Be one rank of a data-parallel run started by Open MPI (mpirun -np N ./axon train --distributed ...): each rank trains a classifier on its share of every epoch, " +
+                "--batch-size samples per rank and step, with the gradients averaged over the ranks; rank 0 prints and writes the files. --threads defaults to the cores per rank.",
+        };
+        var syncBn = new Option<bool>("--sync-bn") { Description = "With --distributed: batch norm normalises with the statistics of every rank's samples (SyncBatchNorm) instead of each rank's own." };
         var command = new Command("train", "Train a model on Fashion-MNIST: a classifier (with no arguments, the lecture CNN), an autoencoder, a VAE, a GAN or a Siamese network.");
-        foreach (var option in common.All.Append(topK).Append(output).Append(weights).Append(freeze).Append(resume).Append(tensorboard)) command.Options.Add(option);
+        foreach (var option in common.All.Append(topK).Append(output).Append(weights).Append(freeze).Append(resume).Append(tensorboard).Append(distributed).Append(syncBn)) command.Options.Add(option);
         // A resumed run takes its optimiser from the checkpoint, so the options are compared with the saved ones there instead.
         command.Validators.Add(r =>
         {
             if (!r.ValueOr(resume, false)) common.CheckOptimizerSettings(r);
+            if (r.ValueOr(syncBn, false) && !r.ValueOr(distributed, false)) r.AddError("--sync-bn synchronises batch norm across the ranks of a --distributed run; add --distributed (under mpirun).");
         });
         command.SetAction(p => Guard(p, () =>
+        {
+            if (!p.GetValue(distributed)) return Start(p, group: null);
+            return DistributedRun.Run(p, group => Start(p, group));
+        }));
+        return command;
+
+        int Start(ParseResult p, Axon.Distributed.ProcessGroup? group)
         {
             string name = p.GetValue(common.Model)!;
             var options = common.Build(p);
             string dir = p.GetValue(output) ?? Path.Combine("runs", name);
-            var run = new RunSettings(p.GetValue(common.Limit), p.GetValue(common.DataDir), p.GetValue(common.Threads))
+            int threads = group is not null && !p.Typed(common.Threads) ? DistributedRun.DefaultThreads() : p.GetValue(common.Threads);
+            var run = new RunSettings(p.GetValue(common.Limit), p.GetValue(common.DataDir), threads)
             {
                 TopK = p.GetValue(topK),
                 Weights = p.GetValue(weights) is { } file ? Path.GetFullPath(file) : null,
@@ -61,9 +76,9 @@ internal static class TrainCommand
                 if (p.Typed(freeze) && !(typedFreeze ?? []).SequenceEqual(run.Freeze ?? []))
                     throw new ArgumentException($"--freeze {string.Join(",", typedFreeze ?? [])}: the run in {dir} froze {(run.Freeze is null ? "nothing" : string.Join(",", run.Freeze))}, and a resumed run keeps it.");
             }
-            return Run(name, options, run, dir, resumed, p.GetValue(tensorboard));
-        }));
-        return command;
+            var parallel = group is null ? null : new DataParallel(group, p.GetValue(syncBn));
+            return Run(name, options, run, dir, resumed, p.GetValue(tensorboard), parallel);
+        }
     }
 
     /// <summary>
@@ -187,9 +202,13 @@ internal static class TrainCommand
         return (train, test);
     }
 
-    private static int Run(string modelName, TrainerOptions options, RunSettings run, string output, string? resumed, string? tensorboard)
+    private static int Run(string modelName, TrainerOptions options, RunSettings run, string output, string? resumed, string? tensorboard, DataParallel? parallel)
     {
-        if (Axon.Models.Generative.GenerativeZoo.Contains(modelName)) return GenerativeTrain.Run(modelName, options, run, output, resumed, tensorboard);
+        if (Axon.Models.Generative.GenerativeZoo.Contains(modelName))
+        {
+            if (parallel is not null) throw new ArgumentException($"--distributed trains the classifiers of the zoo; {modelName}'s training is not data-parallel yet.");
+            return GenerativeTrain.Run(modelName, options, run, output, resumed, tensorboard);
+        }
         options.Validate();
         var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = run.Threads });
         string dataDir = ResolveDataDir(run.DataDir);
@@ -201,23 +220,24 @@ internal static class TrainCommand
         net.To(device);
         string checkpoint = Path.Combine(output, CheckpointFile), best = Path.Combine(output, "best.safetensors");
         var task = new ClassificationTask(net, FashionMnist.ClassNames.Count, run.TopK);
-        var trainer = new Trainer(task, generator, options);
+        var trainer = new Trainer(task, generator, options, dataParallel: parallel);
         trainer.Callbacks.Add(new NanTermination(checkpoint));
         trainer.Callbacks.Add(new CheckpointBest(best, new Dictionary<string, string> { [ModelKey] = modelName }));
         if (trainer.EarlyStopping is not null) trainer.EarlyStopping.BestWeightsPath = best;
         using var logs = TensorBoardLogs.Attach(trainer, tensorboard, TensorBoardLogs.FirstInputs(test));
 
-        // The directory is made only now that the run really starts, so a failed start leaves none behind.
-        bool created = !Directory.Exists(output);
+        // The directory is made only now that the run really starts, so a failed start leaves none behind. Distributed,
+        // rank 0 writes every file.
+        bool created = trainer.IsPrimary && !Directory.Exists(output);
         try
         {
-            Directory.CreateDirectory(output);
+            if (trainer.IsPrimary) Directory.CreateDirectory(output);
             if (resumed is not null)
             {
                 trainer.LoadCheckpoint(checkpoint);
                 AnsiConsole.MarkupLine(Markup.Escape($"Resuming {modelName} from {checkpoint} {resumed}."));
             }
-            (run with { DataDir = dataDir }).Write(output);
+            if (trainer.IsPrimary) (run with { DataDir = dataDir }).Write(output);
             if (run.Weights is not null && resumed is null) AnsiConsole.MarkupLine(Markup.Escape($"Starting from the weights in {run.Weights}."));
             if (run.Freeze is not null)
             {
@@ -241,7 +261,8 @@ internal static class TrainCommand
         string data = held is null ? $"{train.Count} training / {test.Count} test images"
             : $"{fit.Count} training / {held.Count} validation / {test.Count} test images";
         string extras = (options.Augment ? ", augmentation" : "") + (options.EarlyStoppingPatience > 0 ? $", early stopping after {options.EarlyStoppingPatience}" : "") +
-            (options.FlipTta ? ", flip test-time augmentation" : "");
+            (options.FlipTta ? ", flip test-time augmentation" : "") +
+            (trainer.Group is { } group ? ", " + DistributedRun.Describe(group, options.BatchSize, trainer.Model.NamedModules().Any(m => m.Module is BatchNormBase { CrossReplica: not null })) : "");
         AnsiConsole.MarkupLine(Markup.Escape($"{modelName} ({task.Model.ParameterCount():N0} parameters) on Fashion-MNIST: {data}, {Epochs(options.Epochs)}, batch {options.BatchSize}, " +
             $"{TrainingOptionSet.Describe(options)}, schedule {options.Schedule}{extras}, {Cli.Threads(threads)}, seed {options.Seed}."));
 
@@ -293,6 +314,11 @@ internal static class TrainCommand
         if (trainer.StopReason is not null) AnsiConsole.MarkupLine($"Stopped after epoch {trainer.Epoch}: {Markup.Escape(trainer.StopReason)}");
         trainer.EndTraining();
         if (trainer.EarlyStopping is { RestoredEpoch: > 0 } stopping && stopping.RestoredEpoch < trainer.Epoch) AnsiConsole.MarkupLine($"Restored the weights of epoch {stopping.RestoredEpoch}, the best validation loss.");
+        if (trainer.DataParallel is not null)
+        {
+            AnsiConsole.MarkupLine(Markup.Escape(DistributedRun.Summary(trainer)));
+            if (!trainer.IsPrimary) return 0;   // the final evaluation, the files and the plots are rank 0's
+        }
 
         Evaluation eval;
         using (trainer.UseEvaluationWeights()) eval = task.EvaluateClasses(test, Math.Max(options.BatchSize, 256), options.FlipTta);

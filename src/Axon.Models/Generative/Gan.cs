@@ -137,6 +137,9 @@ public sealed class GanTask(Gan gan, Axon.Generator? noise = null) : TrainingTas
     }
 
     /// <inheritdoc/>
+    public override string? DataParallelUnsupported => "its step takes two optimiser steps per batch (the discriminator's, then the generator's), and the gradient averaging handles one";
+
+    /// <inheritdoc/>
     public override (TaskLoss Loss, double Objective) TrainStep(Tensor input, Tensor target, StepContext context)
     {
         ArgumentNullException.ThrowIfNull(input);

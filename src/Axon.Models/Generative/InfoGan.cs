@@ -190,6 +190,9 @@ public sealed class InfoGanTask(InfoGan gan, Axon.Generator? noise = null) : Tra
     }
 
     /// <inheritdoc/>
+    public override string? DataParallelUnsupported => "its step takes two optimiser steps per batch (the discriminator's, then the generator's), and the gradient averaging handles one";
+
+    /// <inheritdoc/>
     public override (TaskLoss Loss, double Objective) TrainStep(Tensor input, Tensor target, StepContext context)
     {
         ArgumentNullException.ThrowIfNull(input);

@@ -14,7 +14,8 @@ public sealed partial class Trainer
 
     /// <summary>
     /// Writes a training checkpoint (atomically): weights, optimiser, scheduler, generators, history, options, stop reason,
-    /// and the caller's <paramref name="metadata"/> (e.g. the model's name, to rebuild it before resuming).
+    /// and the caller's <paramref name="metadata"/> (e.g. the model's name, to rebuild it before resuming). Distributed,
+    /// rank 0 writes it and every rank returns once it is written.
     /// </summary>
     public void SaveCheckpoint(string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -28,7 +29,7 @@ public sealed partial class Trainer
         info.Metadata[HistoryKey] = JsonSerializer.Serialize(history, TrainerJson.Default.ListEpochReport);
         if (StopReason is not null) info.Metadata[StoppedKey] = StopReason;
         if (Scheduler is OneCycleLR cycle) info.Metadata[StepsPerEpochKey] = (cycle.TotalSteps / Options.Epochs).ToString(CultureInfo.InvariantCulture);
-        Checkpoint.Save(path, Model, Optimizer, Scheduler, info);
+        OnPrimary(() => Checkpoint.Save(path, Model, Optimizer, Scheduler, info));
     }
 
     /// <summary>Restores a checkpoint written by <see cref="SaveCheckpoint"/> into this trainer (same model and options). The callbacks rebuild their state from the restored history at the next epoch.</summary>
@@ -47,6 +48,7 @@ public sealed partial class Trainer
         info.RestoreGenerator("model", ModelGenerator);
         info.RestoreGenerator("data", dataGenerator);
         foreach (var (name, g) in Task.Generators) info.RestoreGenerator("task." + name, g);
+        SeparateRandomStreams();   // the file holds rank 0's streams
         Steps = info.Step;
         history.Clear();
         try
@@ -61,6 +63,7 @@ public sealed partial class Trainer
             throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{path}: the checkpoint says epoch {info.Epoch} but holds {history.Count} epochs of history."));
         StopReason = info.Metadata.GetValueOrDefault(StoppedKey);
         began = false;
+        CheckReplicasAfterLoad(path);
     }
 
     /// <summary>Reads the options and the metadata (e.g. the model name given to <see cref="SaveCheckpoint"/>) of a training checkpoint.</summary>

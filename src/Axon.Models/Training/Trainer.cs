@@ -35,10 +35,13 @@ public sealed partial class Trainer
     /// Creates a trainer. <paramref name="modelGenerator"/> is the generator the model was built with (it also drives
     /// dropout); its state is checkpointed. The optimiser updates every parameter of the model at the options' rate, or
     /// the <paramref name="paramGroups"/> when given (e.g. <see cref="ParamGroups.ByPattern"/>'s, for a slower body);
-    /// frozen parameters get no gradient and so no update either way.
+    /// frozen parameters get no gradient and so no update either way. With <paramref name="dataParallel"/> this trainer is
+    /// one rank of a data-parallel run: it trains on its share of each epoch, averages the gradients over the ranks, reports
+    /// figures reduced over them, and writes checkpoints on rank 0 only (see <see cref="Training.DataParallel"/>).
     /// </summary>
-    /// <exception cref="ArgumentException">An invalid option (named by the message).</exception>
-    public Trainer(TrainingTask task, Generator modelGenerator, TrainerOptions options, IEnumerable<ParamGroup>? paramGroups = null)
+    /// <exception cref="ArgumentException">An invalid option (named by the message), or a task that cannot be trained data-parallel.</exception>
+    /// <exception cref="Distributed.DistributedException">The ranks hold different models.</exception>
+    public Trainer(TrainingTask task, Generator modelGenerator, TrainerOptions options, IEnumerable<ParamGroup>? paramGroups = null, DataParallel? dataParallel = null)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(modelGenerator);
@@ -49,6 +52,9 @@ public sealed partial class Trainer
         Options = options;
         context = new StepContext(this);
         dataGenerator = new Generator(options.Seed + 1);
+        group = dataParallel?.Group;
+        ddp = Wrap(task, dataParallel);
+        SeparateRandomStreams();
         Optimizer = paramGroups is null ? OptimizerFactory.Create(options.Optimizer, task.Model.Parameters(), options.Hyperparameters)
             : OptimizerFactory.Create(options.Optimizer, paramGroups, options.Hyperparameters);
         Scheduler = CreateScheduler(Optimizer, options);
@@ -179,9 +185,9 @@ public sealed partial class Trainer
         bool plateau = Scheduler is ReduceLROnPlateau;
         if (plateau && validation is null && test is null)
             throw new InvalidOperationException("The plateau schedule steps with the validation loss: set a validation fraction or pass a test set.");
+        CheckSameData(train, fit, validation, test);
         int epoch = Epoch + 1;
-        var loader = new DataLoader(fit, Options.BatchSize, shuffle: true, generator: dataGenerator,
-            transform: Options.Augment ? Task.Augmentation(fit) : null, prefetch: Options.Prefetch, device: Task.Device);
+        var loader = EpochLoader(fit);
         if (IsOneCycle) EnsureOneCycle(loader.Count);
         if (!began) BeginTraining();
         double lr = Optimizer.ParamGroups[0].Lr;
@@ -197,9 +203,12 @@ public sealed partial class Trainer
             double stepLr = Optimizer.ParamGroups[0].Lr;
             var (loss, objective) = TrainStep(x, y);
             if (IsOneCycle) Scheduler!.Step();
-            lossSum += loss.Loss.Item() * loss.Count;
-            seen += loss.Count;
-            Accumulate(sums, loss.MetricSums);
+            // Distributed: the figures of the whole step, over every rank's share.
+            var (batchLoss, batchCount, batchObjective, batchSums) = ReduceBatch(loss, objective);
+            objective = batchObjective;
+            lossSum += batchLoss;
+            seen += batchCount;
+            Accumulate(sums, batchSums);
             batch++;
             var batchReport = new BatchReport(epoch, batch, loader.Count, lossSum / seen, Means(sums, seen), seen / clock.Elapsed.TotalSeconds, Steps, objective, stepLr);
             onBatch?.Invoke(batchReport);
@@ -225,6 +234,7 @@ public sealed partial class Trainer
             var result = callback.OnEpochEnd(this, report);
             if (result.Stop) StopReason ??= result.Reason ?? callback.GetType().Name + " stopped training.";
         }
+        group?.Barrier();   // what rank 0's callbacks wrote this epoch is complete before any rank reads it
         return report;
     }
 
@@ -243,7 +253,10 @@ public sealed partial class Trainer
     /// </summary>
     public (TaskLoss Loss, double Objective) TrainStep(Tensor input, Tensor target)
     {
+        long synchronized = ddp?.Steps ?? 0;
         var result = Task.TrainStep(input, target, context);
+        if (ddp is not null && ddp.Steps == synchronized)
+            throw new InvalidOperationException($"{Task.GetType().Name}'s step did not average its gradients over the ranks: a task with its own step must call StepContext.Minimize, or StepContext.SynchronizeGradients between the backward pass and the optimiser step.");
         Steps++;
         return result;
     }
@@ -253,6 +266,7 @@ public sealed partial class Trainer
     {
         var objective = Penalized(loss);
         objective.Backward();
+        SynchronizeGradients();
         if (Options.GradClipValue > 0) Utils.ClipGradValue(Model.Parameters(), Options.GradClipValue);
         if (Options.GradClipNorm > 0) Utils.ClipGradNorm(Model.Parameters(), Options.GradClipNorm);
         Optimizer.Step();
@@ -297,6 +311,6 @@ public sealed partial class Trainer
     public Score Evaluate(IDataset data)
     {
         using var average = UseEvaluationWeights();
-        return Task.Evaluate(data, Math.Max(Options.BatchSize, 256), Options);
+        return group is null ? Task.Evaluate(data, Math.Max(Options.BatchSize, 256), Options) : EvaluateDistributed(data, group);
     }
 }

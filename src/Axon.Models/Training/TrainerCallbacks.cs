@@ -120,6 +120,7 @@ public sealed class CheckpointBest : ITrainerCallback
             ["epoch"] = report.Epoch.ToString(CultureInfo.InvariantCulture),
             ["metric"] = value.ToString("R", CultureInfo.InvariantCulture),
         };
+        if (!trainer.IsPrimary) return CallbackResult.Continue;   // distributed: rank 0 writes (the trainer's barrier ends the epoch)
         using var weights = trainer.UseEvaluationWeights();
         trainer.Model.Save(Path, meta);
         return CallbackResult.Continue;

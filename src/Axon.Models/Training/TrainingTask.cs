@@ -47,6 +47,12 @@ public sealed class StepContext
     /// gradients, step the optimiser, apply the max-norm constraint. Returns the objective (the loss plus penalties).
     /// </summary>
     public double Minimize(Tensor loss) => trainer.Minimize(loss);
+
+    /// <summary>
+    /// In data-parallel training, averages the gradients of the backward pass just run over the ranks (nothing
+    /// otherwise): a task with its own step calls it between its backward pass and the optimiser step. <see cref="Minimize"/> calls it.
+    /// </summary>
+    public void SynchronizeGradients() => trainer.SynchronizeGradients();
 }
 
 /// <summary>
@@ -100,6 +106,12 @@ public abstract class TrainingTask
     /// <summary>The augmentation of the training batches when <see cref="TrainerOptions.Augment"/> is set (none by default).</summary>
     public virtual Transform? Augmentation(IDataset train) => null;
 
+    /// <summary>
+    /// Why the task cannot be trained data-parallel, or null when it can (the default): its step must run one backward
+    /// pass and one optimiser step (<see cref="StepContext.Minimize"/>), between which the gradients are averaged.
+    /// </summary>
+    public virtual string? DataParallelUnsupported => null;
+
     /// <summary>The device the batches go to: the model's.</summary>
     public Device Device => Model.Device;
 
@@ -109,6 +121,14 @@ public abstract class TrainingTask
     /// metrics. The model's mode is restored afterwards.
     /// </summary>
     public Score Evaluate(IDataset data, int batchSize = 256, TrainerOptions? options = null)
+    {
+        var (lossSum, seen, sums) = EvaluateSums(data, batchSize, options);
+        long n = Math.Max(seen, 1);
+        return new Score(lossSum / n, sums.ToDictionary(kv => kv.Key, kv => kv.Value / n, StringComparer.Ordinal), seen);
+    }
+
+    /// <summary>The loss and metrics of <paramref name="data"/> summed over its samples, and their number (what ranks add up).</summary>
+    internal (double LossSum, long Count, Dictionary<string, double> MetricSums) EvaluateSums(IDataset data, int batchSize, TrainerOptions? options)
     {
         ArgumentNullException.ThrowIfNull(data);
         bool wasTraining = Model.Training;
@@ -132,7 +152,6 @@ public abstract class TrainingTask
         {
             Model.Train(wasTraining);
         }
-        long n = Math.Max(seen, 1);
-        return new Score(lossSum / n, sums.ToDictionary(kv => kv.Key, kv => kv.Value / n, StringComparer.Ordinal), seen);
+        return (lossSum, seen, sums);
     }
 }

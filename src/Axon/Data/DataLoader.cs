@@ -144,8 +144,16 @@ public sealed class DataLoader : IEnumerable<(Tensor Input, Tensor Target)>
         if (Transform is not null)
         {
             var g = generator ?? Generator.Default;
+            // Under a distributed sampler every rank draws the seeds of all ranks and keeps its own: the generators stay
+            // alike on every rank, and the ranks' batches of one step get different augmentations.
+            var (rank, ranks) = Sampler is DistributedSampler d ? (d.Rank, d.WorldSize) : (0, 1);
             seeds = new long[batches.Count];
-            for (int b = 0; b < seeds.Length; b++) seeds[b] = unchecked((long)g.NextUInt64());
+            for (int b = 0; b < seeds.Length; b++)
+                for (int r = 0; r < ranks; r++)
+                {
+                    long seed = unchecked((long)g.NextUInt64());
+                    if (r == rank) seeds[b] = seed;
+                }
         }
         return prefetch == 0 ? Synchronous(batches, seeds) : new PrefetchEnumerator(this, batches, seeds, prefetch);
     }

@@ -10,7 +10,7 @@ namespace Axon.Nn;
 /// running = (1 - momentum) running + momentum stat (the unbiased batch variance for running_var; with momentum null,
 /// the cumulative average with factor 1 / num_batches_tracked); evaluation uses the running statistics.
 /// </summary>
-public abstract class BatchNormBase : Module<Tensor, Tensor>
+public abstract partial class BatchNormBase : Module<Tensor, Tensor>
 {
     private protected BatchNormBase(int numFeatures, double eps, double? momentum, bool affine, bool trackRunningStats, DType dtype)
     {
@@ -105,6 +105,7 @@ public abstract class BatchNormBase : Module<Tensor, Tensor>
         }
         // Batch statistics in training, and in evaluation when there are no running statistics.
         bool useBatch = Training || !TrackRunningStats;
+        if (useBatch && CrossReplica is not null) return ForwardSynchronized(input, residual, relu, factor);
         return Tensor.BatchNormAct(input, TrackRunningStats ? RunningMean : null, TrackRunningStats ? RunningVar : null, Weight, Bias, useBatch, factor, Eps, residual, relu);
     }
 

@@ -119,6 +119,66 @@ public sealed class Generator
         return p;
     }
 
+    /// <summary>
+    /// Advances the generator by <paramref name="times"/> × 2^128 draws at once, and drops a cached normal: independent,
+    /// non-overlapping streams from one state, such as one per rank of a data-parallel run (rank r jumps r times). As
+    /// any number of draws, a jump commutes with drawing, so jumping a restored state gives the state the jumped
+    /// generator would have reached.
+    /// </summary>
+    public void Jump(int times = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(times);
+        var jump = JumpMatrix.Value;
+        for (int t = 0; t < times; t++) (s0, s1, s2, s3) = Apply(jump, (s0, s1, s2, s3));
+        spareNormal = null;
+    }
+
+    // The state transition of xoshiro256** is linear over GF(2): a 256 × 256 bit matrix, held as its 256 columns (the
+    // images of the unit states). Squaring it 128 times gives the transition of 2^128 draws.
+    private static readonly Lazy<(ulong, ulong, ulong, ulong)[]> JumpMatrix = new(() =>
+    {
+        var m = new (ulong, ulong, ulong, ulong)[256];
+        for (int j = 0; j < 256; j++) m[j] = Step(Unit(j));
+        for (int k = 0; k < 128; k++)
+        {
+            var squared = new (ulong, ulong, ulong, ulong)[256];
+            for (int j = 0; j < 256; j++) squared[j] = Apply(m, m[j]);
+            m = squared;
+        }
+        return m;
+    });
+
+    private static (ulong, ulong, ulong, ulong) Unit(int bit) => (bit >> 6) switch
+    {
+        0 => (1UL << bit, 0, 0, 0),
+        1 => (0, 1UL << (bit & 63), 0, 0),
+        2 => (0, 0, 1UL << (bit & 63), 0),
+        _ => (0, 0, 0, 1UL << (bit & 63)),
+    };
+
+    /// <summary>One draw's change of state (the output scrambling aside).</summary>
+    internal static (ulong, ulong, ulong, ulong) Step((ulong, ulong, ulong, ulong) state)
+    {
+        var (a, b, c, d) = state;
+        ulong t = b << 17;
+        c ^= a; d ^= b; b ^= c; a ^= d; c ^= t; d = ulong.RotateLeft(d, 45);
+        return (a, b, c, d);
+    }
+
+    /// <summary>The matrix (columns) times a state: the XOR of the columns of its set bits.</summary>
+    internal static (ulong, ulong, ulong, ulong) Apply((ulong, ulong, ulong, ulong)[] columns, (ulong, ulong, ulong, ulong) state)
+    {
+        ulong r0 = 0, r1 = 0, r2 = 0, r3 = 0;
+        ulong[] words = [state.Item1, state.Item2, state.Item3, state.Item4];
+        for (int w = 0; w < 4; w++)
+            for (ulong bits = words[w]; bits != 0; bits &= bits - 1)
+            {
+                var (c0, c1, c2, c3) = columns[(w << 6) | System.Numerics.BitOperations.TrailingZeroCount(bits)];
+                r0 ^= c0; r1 ^= c1; r2 ^= c2; r3 ^= c3;
+            }
+        return (r0, r1, r2, r3);
+    }
+
     /// <summary>The full state, for checkpoints.</summary>
     public ulong[] GetState() => [s0, s1, s2, s3, spareNormal is double d ? 1UL : 0UL, spareNormal is double v ? BitConverter.DoubleToUInt64Bits(v) : 0UL, unchecked((ulong)Seed)];
 

@@ -237,6 +237,33 @@ public sealed partial class Tensor : IDisposable
         return host;
     }
 
+    /// <summary>
+    /// Copies the elements, in row-major order, into <paramref name="destination"/> (exactly <see cref="NumEl"/> values of
+    /// the tensor's dtype), from any layout and any device: the host side of a transfer without allocating an array per
+    /// call (e.g. a data-parallel gradient bucket handed to MPI).
+    /// </summary>
+    public void CopyToHost<T>(Span<T> destination) where T : unmanaged
+    {
+        CheckHostSpan<T>(destination.Length, "CopyToHost");
+        Backend.CopyToHost<T>(this, destination);
+    }
+
+    /// <summary>
+    /// Overwrites the elements, in row-major order, with <paramref name="source"/> (exactly <see cref="NumEl"/> values of
+    /// the tensor's dtype), in place and unrecorded, whatever the tensor's layout and device.
+    /// </summary>
+    public void CopyFromHost<T>(ReadOnlySpan<T> source) where T : unmanaged
+    {
+        CheckHostSpan<T>(source.Length, "CopyFromHost");
+        Backend.CopyFromHost(source, this);
+    }
+
+    private void CheckHostSpan<T>(int length, string op) where T : unmanaged
+    {
+        if (DTypeExtensions.Of<T>() != DType) throw new InvalidOperationException($"{op}<{typeof(T).Name}>: the tensor's dtype is {DType.TorchName()}.");
+        if (length != NumEl) throw new ArgumentException($"{op}: the tensor {ShapeUtil.Format(shape)} has {NumEl} elements, the span {length}.");
+    }
+
     /// <summary>The elements as a float array.</summary>
     public float[] ToFloatArray() => ToArray<float>();
 

@@ -37,7 +37,7 @@ public sealed class TensorScope : IDisposable
     }
 
     /// <summary>Runs <paramref name="create"/> with scopes suspended: what it creates belongs to no scope (parameters, gradients, optimiser state).</summary>
-    internal static T Unscoped<T>(Func<T> create)
+    public static T Unscoped<T>(Func<T> create)
     {
         suspended++;
         try { return create(); }
