@@ -18,9 +18,11 @@ internal sealed record RunSettings(int Limit, string? DataDir, int Threads)
     public int TopK { get; init; } = DefaultTopK;
 
     /// <summary>The weights file the classifier started from (--weights, a full path), or null for a fresh draw.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Weights { get; init; }
 
     /// <summary>The --freeze patterns, or null when every parameter trains.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string[]? Freeze { get; init; }
 
     /// <summary>The file name in the output directory.</summary>
