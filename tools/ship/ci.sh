@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The shipping checks that CI runs after the tests (.ci/run), on ./test's Release build: pack into the local feed,
-# restore and run the packages and the tool from it (check-packages.sh), publish the Native AOT axon and compare it with
-# the JIT build (check-aot.sh). Each step says how long it took; the last line is "ship: N passed, N failed".
+# restore and run the packages and the tool from it (check-packages.sh), build and run examples/ against the packages
+# (check-examples.sh), publish the Native AOT axon and compare it with the JIT build (check-aot.sh). Each step says how
+# long it took; the last line is "ship: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 passed=0 failed=0
@@ -24,8 +25,10 @@ step() {  # name, then the command; a step's "ok:"/"FAILED:" lines are its check
   return "$rc"
 }
 
-step "dotnet pack into artifacts/feed" tools/ship/pack.sh --no-build &&
+if step "dotnet pack into artifacts/feed" tools/ship/pack.sh --no-build; then
   step "the packages and the tool from the feed" tools/ship/check-packages.sh
+  step "the examples, built against the packages" tools/ship/check-examples.sh
+fi
 step "Native AOT publish" tools/ship/publish-aot.sh &&
   step "Native AOT against JIT" tools/ship/check-aot.sh
 echo "ship: $passed passed, $failed failed"
