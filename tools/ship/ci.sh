@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The shipping checks that CI runs after the tests (.ci/run), on ./test's Release build: pack into the local feed,
 # restore and run the packages and the tool from it (check-packages.sh), build and run examples/ against the packages
-# (check-examples.sh), publish the Native AOT axon and compare it with the JIT build (check-aot.sh). Each step says how
-# long it took; the last line is "ship: N passed, N failed".
+# (check-examples.sh), publish the Native AOT axon and compare it with the JIT build (check-aot.sh), build the
+# documentation site (tools/docs/build.sh). Each step says how long it took; the last line is "ship: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 passed=0 failed=0
@@ -31,5 +31,6 @@ if step "dotnet pack into artifacts/feed" tools/ship/pack.sh --no-build; then
 fi
 step "Native AOT publish" tools/ship/publish-aot.sh &&
   step "Native AOT against JIT" tools/ship/check-aot.sh
+step "the documentation site (docfx, warnings as errors)" tools/docs/build.sh
 echo "ship: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
