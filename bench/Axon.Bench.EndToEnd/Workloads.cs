@@ -240,13 +240,15 @@ internal static partial class Workloads
 
     public static void GemmRun(Options o, Dictionary<string, object?> r)
     {
-        int n = o.Int("size", 256);
+        // A square n x n x n product by default; --m, --n, --k for other shapes (C [m, n] = A [m, k] x B [k, n]).
+        int size = o.Int("size", 256), m = o.Int("m", size), n = o.Int("n", size), k = o.Int("k", size);
         var rnd = new Random(42);
-        var a = new float[n * n];
-        var b = new float[n * n];
-        var c = new float[n * n];
-        for (int i = 0; i < a.Length; i++) (a[i], b[i]) = ((float)rnd.NextDouble() - 0.5f, (float)rnd.NextDouble() - 0.5f);
-        void Call() => Gemm.Sgemm(false, false, n, n, n, 1f, a, n, b, n, 0f, c, n, Device.Backend is Axon.Backends.CpuBackend cpu ? cpu.Options.Threads : 1);
+        var a = new float[m * k];
+        var b = new float[k * n];
+        var c = new float[m * n];
+        for (int i = 0; i < a.Length; i++) a[i] = (float)rnd.NextDouble() - 0.5f;
+        for (int i = 0; i < b.Length; i++) b[i] = (float)rnd.NextDouble() - 0.5f;
+        void Call() => Gemm.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n, Device.Backend is Axon.Backends.CpuBackend cpu ? cpu.Options.Threads : 1);
         WarmUp(o, Call, minSteps: 3, defaultSeconds: 0.3);
         var times = new List<double>();
         var total = Stopwatch.StartNew();
@@ -256,8 +258,11 @@ internal static partial class Workloads
             Call();
             times.Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
         }
-        double flops = 2.0 * n * n * n;
-        r["size"] = n;
+        double flops = 2.0 * m * n * k;
+        r["size"] = size;
+        r["m"] = m;
+        r["n"] = n;
+        r["k"] = k;
         r["calls"] = times.Count;
         r["gflops"] = flops / Stats.Percentile([.. times], 50) / 1e9;
         r["best_gflops"] = flops / times.Min() / 1e9;

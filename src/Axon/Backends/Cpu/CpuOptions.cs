@@ -42,6 +42,13 @@ public sealed record CpuOptions
     /// </summary>
     public bool ConvFlatKernel { get; init; } = true;
 
+    /// <summary>
+    /// Whether strided float convolutions with small outputs (DCGAN's 4x4 stride-2 layers) take the channels-last column
+    /// matrix and one GEMM (<c>ConvChannelsLast</c>) where its measured rule picks it. Off: the implicit GEMM, which sums
+    /// in another order (results differ in the last bits).
+    /// </summary>
+    public bool ConvChannelsLast { get; init; } = true;
+
     /// <summary>Throws when a setting is out of range.</summary>
     internal CpuOptions Validated()
     {
