@@ -58,14 +58,15 @@ public sealed partial class CpuBackend
 
     /// <summary>
     /// Whether the channels-last column matrix and one GEMM (<see cref="ConvChannelsLast"/>) compute this float
-    /// convolution (forward and both gradients): strided, one group, windows of more than 9 taps and at least 64 values
-    /// per output (KH KW C). Measured against the implicit GEMM (1 Zen 5 core, batch 64, fastest call): DCGAN's 32 -> 64
+    /// convolution (forward and both gradients): strided, one group, windows of more than 9 taps, at least 16 input
+    /// channels. Measured against the implicit GEMM (1 Zen 5 core, batch 64, fastest call): DCGAN's 32 -> 64
     /// 4x4 stride-2 layer (14x14 to 7x7) 1.8-2.4 ms against 3.2-4.5 in each pass; ResNet-small's 3x3 stride-2 layers
-    /// even within noise, its 1x1 stride-2 shortcuts slower (1.0 against 0.6 ms), so they keep the implicit GEMM.
+    /// even within noise, its 1x1 stride-2 shortcuts slower (1.0 against 0.6 ms), so they keep the implicit GEMM. Inputs
+    /// of fewer than 16 channels (an RGB stem: copies of 3 values per tap) keep it too, as nothing measured them here.
     /// </summary>
     internal bool UseConvChannelsLast<T>(in Window2d win, int groups) =>
         typeof(T) == typeof(float) && Options.ConvChannelsLast && Options.ConvImplicitGemm && !Options.ConvDirectEverywhere && groups == 1
-        && (win.StrideH > 1 || win.StrideW > 1) && win.KernelH * win.KernelW > 9 && win.ColRows >= 64;
+        && (win.StrideH > 1 || win.StrideW > 1) && win.KernelH * win.KernelW > 9 && win.Channels >= 16;
 
     private bool UseConvGemm<T>() => Options.ConvImplicitGemm && ConvGemm.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
 
