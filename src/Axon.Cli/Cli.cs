@@ -68,7 +68,10 @@ internal static partial class Cli
         {
             return action();
         }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or InvalidOperationException)
+        // NotSupportedException: an op the chosen device has no kernel for yet ("Softmax has no CUDA kernel yet (cuda:0)").
+        // A CUDA error is tested only once a CUDA device was asked for, so a CPU run never loads Axon.Cuda.
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or InvalidOperationException or NotSupportedException
+            || (CudaDevices.Used && CudaDevices.IsCudaError(e)))
         {
             WriteError(p.InvocationConfiguration.Error, Message(e));
             return 1;

@@ -33,15 +33,17 @@ internal static class GenerateCommand
         var seed = new Option<long>("--seed") { Description = "Seed of the codes and of the test images drawn.", DefaultValueFactory = _ => 0L };
         var dataDir = new Option<string?>("--data-dir") { Description = $"Directory with the Fashion-MNIST IDX files, for the test images that autoencoders and a VAE's interpolations start from (default {FashionMnist.DefaultDirectory})." };
         var threads = TrainingOptionSet.NewThreadsOption();
-        var command = new Command("generate", "Pictures (samples, interpolations, traversals) or samples to judge from a generative model.") { file, grid, output, interpolate, traverse, range, count, seed, dataDir, threads };
+        var device = new DeviceOptions();
+        var command = new Command("generate", "Pictures (samples, interpolations, traversals) or samples to judge from a generative model.") { file, grid, output, interpolate, traverse, range, count, seed, dataDir, threads, device.Device, device.Tf32 };
         command.Validators.Add(r =>
         {
+            device.Check(r);
             if (r.ValueOr(interpolate, false) && r.ValueOr(traverse, false)) r.AddError("--interpolate and --traverse draw different pictures; give one of them.");
         });
         command.SetAction(p => Guard(p, () =>
         {
             string path = p.GetValue(file)!, outPath = p.GetValue(output)!;
-            var (model, name) = Load(path, p.GetValue(threads));
+            var (model, name) = Load(path, device.Open(p, p.GetValue(threads)));
             var generator = new Generator(p.GetValue(seed));
             IDataset? Test() => FashionMnist.Load(TrainCommand.ResolveDataDir(p.GetValue(dataDir), withTrainingSet: false), train: false, mean: 0, std: 1);
             if (outPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
@@ -75,7 +77,10 @@ internal static class GenerateCommand
     }
 
     /// <summary>Creates the generative model a weights file or checkpoint was saved from, and loads it (evaluation mode).</summary>
-    internal static (Module Model, string Name) Load(string path, int threads)
+    internal static (Module Model, string Name) Load(string path, int threads) => Load(path, Device.CpuWith(new Axon.Backends.CpuOptions { Threads = threads }));
+
+    /// <summary>Creates the generative model a weights file or checkpoint was saved from, loads it and moves it to <paramref name="device"/>.</summary>
+    internal static (Module Model, string Name) Load(string path, Device device)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file.", path);
         var metadata = Safetensors.Load(path).Metadata;
@@ -87,7 +92,7 @@ internal static class GenerateCommand
         if (metadata.ContainsKey("axon.epoch")) Checkpoint.Load(path, model);
         else model.Load(path);
         model.Eval();
-        model.To(Device.CpuWith(new Axon.Backends.CpuOptions { Threads = threads }));
+        model.To(device);
         return (model, name);
     }
 

@@ -24,7 +24,7 @@ internal static class GenerativeTrain
     public static int Run(string modelName, TrainerOptions options, RunSettings run, string output, string? resumed, string? tensorboard = null)
     {
         options.Validate();
-        var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = run.Threads });
+        var device = DeviceOptions.Open(run.DeviceName, run.Tf32 ?? false, run.Threads);
         string dataDir = TrainCommand.ResolveDataDir(run.DataDir);
         var (images, testImages) = TrainCommand.LoadData(dataDir, run.Limit, unitRange: true);
         var generator = new Generator(options.Seed);
@@ -59,7 +59,7 @@ internal static class GenerativeTrain
 
         AnsiConsole.MarkupLine(Markup.Escape($"{modelName} ({model.ParameterCount():N0} parameters) on Fashion-MNIST: {setup.Train.Count} training / {setup.Test.Count} test " +
             $"{(setup.Train is FashionMnist or Subset ? "images" : "samples")}, {options.Epochs} epochs, batch {options.BatchSize}, {TrainingOptionSet.Describe(options)}, " +
-            $"schedule {options.Schedule}, {Cli.Threads(run.Threads)}, seed {options.Seed}."));
+            $"schedule {options.Schedule}, {Cli.Threads(run.Threads)}{DeviceOptions.Describe(device)}, seed {options.Seed}."));
         var seconds = SavedSeconds(output, trainer.Epoch);
         while (trainer.Epoch < options.Epochs && trainer.StopReason is null)
         {

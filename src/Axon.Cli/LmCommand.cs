@@ -19,7 +19,7 @@ internal static class LmCommand
     /// <summary>The file names in the output directory.</summary>
     internal const string CheckpointFile = "checkpoint.safetensors", ModelFile = "model.safetensors";
 
-    private const string CorpusKey = "corpus", LimitKey = "limit", ThreadsKey = "threads";
+    private const string CorpusKey = "corpus", LimitKey = "limit", ThreadsKey = "threads", DeviceKey = "device", Tf32Key = "tf32";
 
     public static Command Create() => new("lm", "A character-level language model: train it on a text (default: the King James Bible), sample text from it.")
     {
@@ -58,10 +58,12 @@ internal static class LmCommand
             .Require(v => v >= 0, "must be non-negative (0 = all)");
         var resume = new Option<bool>("--resume") { Description = "Continue the run in OUT from its checkpoint, exactly; --epochs, --steps and --threads may be raised or changed." };
         var tensorboard = TensorBoardLogs.CreateOption();
+        var device = new DeviceOptions();
         var command = new Command("train", "Train a character-level language model with truncated back-propagation through time.")
         {
-            cell, hidden, layers, embedding, dropout, seqLen, batch, optimizer, lr, clip, epochs, steps, validation, seed, threads, output, corpus, limit, resume, tensorboard,
+            cell, hidden, layers, embedding, dropout, seqLen, batch, optimizer, lr, clip, epochs, steps, validation, seed, threads, output, corpus, limit, resume, tensorboard, device.Device, device.Tf32,
         };
+        command.Validators.Add(r => device.Check(r, fromRun: r.ValueOr(resume, false)));
         command.SetAction(p => Guard(p, () =>
         {
             var options = new CharLmOptions
@@ -86,7 +88,9 @@ internal static class LmCommand
             long charLimit = p.GetValue(limit);
             int threadCount = p.GetValue(threads);
             string? logs = p.GetValue(tensorboard);
-            if (!p.GetValue(resume)) return Run(options, dir, corpusPath, charLimit, threadCount, resumed: false, logs);
+            string deviceName = DeviceOptions.Canonical(p.GetValue(device.Device))!;
+            bool tf32 = p.GetValue(device.Tf32);
+            if (!p.GetValue(resume)) return Run(options, dir, corpusPath, charLimit, threadCount, resumed: false, logs, deviceName, tf32);
 
             // Resume: the saved settings, except those that only lengthen the run or change the thread count.
             string checkpoint = Path.Combine(dir, CheckpointFile);
@@ -122,7 +126,11 @@ internal static class LmCommand
             string? savedCorpus = meta.GetValueOrDefault(CorpusKey) is { Length: > 0 } sc ? sc : null;
             long savedLimit = long.Parse(meta.GetValueOrDefault(LimitKey, "0"), CultureInfo.InvariantCulture);
             int savedThreads = int.TryParse(meta.GetValueOrDefault(ThreadsKey), CultureInfo.InvariantCulture, out int t) ? t : threadCount;
-            return Run(resumedOptions, dir, savedCorpus, savedLimit, p.Typed(threads) ? threadCount : savedThreads, resumed: true, logs);
+            // The device may change on resuming (the checkpoint loads anywhere); TF32 stays as saved unless typed, off on the CPU.
+            string savedDevice = meta.GetValueOrDefault(DeviceKey) is { Length: > 0 } sd ? sd : DeviceOptions.Cpu;
+            string resumedDevice = p.Typed(device.Device) ? deviceName : savedDevice;
+            bool resumedTf32 = p.Typed(device.Tf32) ? tf32 : resumedDevice != DeviceOptions.Cpu && meta.GetValueOrDefault(Tf32Key) == "true";
+            return Run(resumedOptions, dir, savedCorpus, savedLimit, p.Typed(threads) ? threadCount : savedThreads, resumed: true, logs, resumedDevice, resumedTf32);
         }));
         return command;
     }
@@ -134,14 +142,15 @@ internal static class LmCommand
         _ => v.ToString() ?? "",
     };
 
-    private static int Run(CharLmOptions options, string dir, string? corpusPath, long limit, int threads, bool resumed, string? tensorboard)
+    private static int Run(CharLmOptions options, string dir, string? corpusPath, long limit, int threads, bool resumed, string? tensorboard, string deviceName, bool tf32)
     {
+        // Opened first, so that a missing GPU or driver fails before the corpus is read.
+        var device = DeviceOptions.Open(deviceName, tf32, threads);
         options.Validate();
         string path = corpusPath is null ? KjvCorpus.Ensure() : Path.GetFullPath(corpusPath);
         if (corpusPath is not null && !File.Exists(path)) throw new FileNotFoundException($"--corpus {corpusPath}: no such file.", path);
         var corpus = TextCorpus.Load(path, limit);
         var (train, validation) = corpus.Split(options.Validation);
-        var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = threads });
         var generator = new Generator(options.Seed);
         var model = new CharLm(corpus.Vocabulary.Count, options.Cell, options.Hidden, options.Layers, options.Embedding, options.Dropout, generator);
         model.To(device);
@@ -153,6 +162,9 @@ internal static class LmCommand
             [LimitKey] = limit.ToString(CultureInfo.InvariantCulture),
             [ThreadsKey] = threads.ToString(CultureInfo.InvariantCulture),
         };
+        // Recorded only off the CPU, so a CPU run's files are as before devices.
+        if (!device.IsHost) runMeta[DeviceKey] = DeviceOptions.Canonical(deviceName)!;
+        if (tf32) runMeta[Tf32Key] = "true";
         if (resumed)
         {
             trainer.LoadCheckpoint(checkpoint);
@@ -171,7 +183,7 @@ internal static class LmCommand
             $"({model.ParameterCount():N0} parameters) on {corpus.Source}: {corpus.Length:N0} characters{(limit > 0 ? $" (--limit {limit})" : "")}, vocabulary {corpus.Vocabulary.Count}, " +
             $"{train.Length:N0} training / {validation.Length:N0} validation; {trainer.Batches.Streams} streams x {trainer.Batches.StreamLength:N0}, " +
             $"{trainer.Batches.Count} chunks of {options.SeqLen} per epoch, {options.Epochs} epochs{(options.Steps > 0 ? $" or {options.Steps} steps" : "")}, " +
-            $"{options.Optimizer} lr {lrText}, clip {F(options.Clip, "G3")}, {Cli.Threads(threads)}, seed {options.Seed}."));
+            $"{options.Optimizer} lr {lrText}, clip {F(options.Clip, "G3")}, {Cli.Threads(threads)}{DeviceOptions.Describe(device)}, seed {options.Seed}."));
 
         bool created = !Directory.Exists(dir);
         Directory.CreateDirectory(dir);
@@ -236,15 +248,18 @@ internal static class LmCommand
             .Require(v => v >= 0 && double.IsFinite(v), "must be a finite number >= 0");
         var seed = new Option<long>("--seed") { Description = "Random seed of the sampling.", DefaultValueFactory = _ => 1 };
         var threads = TrainingOptionSet.NewThreadsOption();
-        var command = new Command("sample", "Generate text with a trained character-level language model.") { model, seedText, length, temperature, seed, threads };
+        var device = new DeviceOptions();
+        var command = new Command("sample", "Generate text with a trained character-level language model.") { model, seedText, length, temperature, seed, threads, device.Device, device.Tf32 };
+        command.Validators.Add(r => device.Check(r));
         command.SetAction(p => Guard(p, () =>
         {
+            var on = device.Open(p, p.GetValue(threads));
             string path = p.GetValue(model)!;
             if (Directory.Exists(path)) path = Path.Combine(path, ModelFile);
             if (!File.Exists(path)) throw new FileNotFoundException($"--model {p.GetValue(model)}: no such file or run directory (a run directory holds {ModelFile}).", path);
             var (lm, vocabulary) = CharLm.FromMetadata(Safetensors.ReadMetadata(path), path);
             lm.Load(path);
-            lm.To(Device.CpuWith(new Axon.Backends.CpuOptions { Threads = p.GetValue(threads) }));
+            lm.To(on);
             string seedValue = p.GetValue(seedText)!;
             string text = lm.Sample(vocabulary, seedValue, p.GetValue(length), p.GetValue(temperature), new Generator(p.GetValue(seed)));
             p.InvocationConfiguration.Output.WriteLine(seedValue + text);

@@ -17,7 +17,11 @@ internal static class ModelCommands
     private static readonly Option<string?> ModelOption = new("--model") { Description = "Model architecture (default: the one recorded in the file)." };
 
     /// <summary>Creates the architecture a weights file or training checkpoint was saved from, and loads it.</summary>
-    public static (Module<Tensor, Tensor> Model, string Name) LoadModel(string path, string? modelName, int threads)
+    public static (Module<Tensor, Tensor> Model, string Name) LoadModel(string path, string? modelName, int threads) =>
+        LoadModel(path, modelName, Device.CpuWith(new Axon.Backends.CpuOptions { Threads = threads }));
+
+    /// <summary>Creates the architecture a weights file or checkpoint was saved from, loads it, and moves it to <paramref name="device"/>.</summary>
+    public static (Module<Tensor, Tensor> Model, string Name) LoadModel(string path, string? modelName, Device device)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file.", path);
         var metadata = Safetensors.Load(path).Metadata;
@@ -28,7 +32,7 @@ internal static class ModelCommands
         if (isCheckpoint) Checkpoint.Load(path, model);
         else model.Load(path);
         model.Eval();
-        model.To(Device.CpuWith(new Axon.Backends.CpuOptions { Threads = threads }));
+        model.To(device);
         return (model, modelName);
     }
 
@@ -39,14 +43,17 @@ internal static class ModelCommands
             .Require(v => v is null || v.Trim().Length > 0, "must name the directory holding the Fashion-MNIST IDX files");
         var threads = TrainingOptionSet.NewThreadsOption();
         var flipTta = new Option<bool>("--flip-tta") { Description = "Classify each image by the mean of the model's logits on it and on its left-right mirror (test-time flip augmentation)." };
-        var command = new Command("eval", "Score a saved model on the Fashion-MNIST test set.") { file, ModelOption, dataDir, threads, flipTta };
+        var device = new DeviceOptions();
+        var command = new Command("eval", "Score a saved model on the Fashion-MNIST test set.") { file, ModelOption, dataDir, threads, flipTta, device.Device, device.Tf32 };
+        command.Validators.Add(r => device.Check(r));
         command.SetAction(p => Cli.Guard(p, () =>
         {
             int n = p.GetValue(threads);
-            var (model, name) = LoadModel(p.GetValue(file)!, p.GetValue(ModelOption), n);
+            var on = device.Open(p, n);
+            var (model, name) = LoadModel(p.GetValue(file)!, p.GetValue(ModelOption), on);
             var test = FashionMnist.Load(TrainCommand.ResolveDataDir(p.GetValue(dataDir), withTrainingSet: false), train: false);
             bool flip = p.GetValue(flipTta);
-            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/] on {test.Count} test images{(flip ? " and their mirrors (flip test-time augmentation)" : "")}, {Cli.Threads(n)}.");
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/] on {test.Count} test images{(flip ? " and their mirrors (flip test-time augmentation)" : "")}, {Cli.Threads(n)}{Markup.Escape(DeviceOptions.Describe(on))}.");
             Report.Confusion(new ClassificationTask(model, FashionMnist.ClassNames.Count).EvaluateClasses(test, flipTta: flip), FashionMnist.ClassNames, n);
             return 0;
         }));
@@ -115,9 +122,11 @@ internal static class ModelCommands
         var weights = new Option<string?>("--weights") { Description = "torchvision-named weights (.safetensors or PyTorch .pth) for the ImageNet model named by --model; the arguments are then photos." };
         var top = new Option<int?>("--top") { Description = "How many classes to show per image (default 3; 5 with --weights)." };
         var threads = TrainingOptionSet.NewThreadsOption();
-        var command = new Command("predict", "Classify images with a saved model, or photos with an ImageNet model and its weights, printing the top classes with probabilities.") { file, inputs, ModelOption, weights, top, threads };
+        var device = new DeviceOptions();
+        var command = new Command("predict", "Classify images with a saved model, or photos with an ImageNet model and its weights, printing the top classes with probabilities.") { file, inputs, ModelOption, weights, top, threads, device.Device, device.Tf32 };
         command.Validators.Add(r =>
         {
+            device.Check(r);
             bool photos = r.GetValue(weights) is not null;
             int limit = photos ? 1000 : 10;
             if (r.GetValue(top) is { } t && (t < 1 || t > limit))
@@ -128,10 +137,11 @@ internal static class ModelCommands
         command.SetAction(p => Cli.Guard(p, () =>
         {
             int n = p.GetValue(threads);
+            var on = device.Open(p, n);
             if (p.GetValue(weights) is { } w)
-                return PhotoPredict.Run(p.GetValue(ModelOption)!, w, [p.GetValue(file)!, .. p.GetValue(inputs) ?? []], p.GetValue(top) ?? 5, n);
+                return PhotoPredict.Run(p.GetValue(ModelOption)!, w, [p.GetValue(file)!, .. p.GetValue(inputs) ?? []], p.GetValue(top) ?? 5, n, on);
             int k = p.GetValue(top) ?? 3;
-            var (model, _) = LoadModel(p.GetValue(file)!, p.GetValue(ModelOption), n);
+            var (model, _) = LoadModel(p.GetValue(file)!, p.GetValue(ModelOption), on);
             var images = ReadImages(p.GetValue(inputs)!);
             var dataset = new FashionMnist([.. images.SelectMany(i => i.Pixels)], new byte[images.Count]);
             var table = new Table().AddColumn("image");
@@ -144,7 +154,7 @@ internal static class ModelCommands
                 var ranked = Enumerable.Range(0, 10).OrderByDescending(c => probs[i * 10 + c]).Take(k);
                 table.AddRow([Markup.Escape(images[i].Name), .. ranked.Select(c => Markup.Escape($"{FashionMnist.ClassNames[c]} {probs[i * 10 + c].ToString("P1", CultureInfo.InvariantCulture)}"))]);
             }
-            table.Caption($"probabilities computed with {Cli.Threads(n)}");
+            table.Caption(Markup.Escape($"probabilities computed with {Cli.Threads(n)}{DeviceOptions.Describe(on)}"));
             AnsiConsole.Write(table);
             return 0;
         }));

@@ -18,12 +18,12 @@ internal static class PhotoPredict
     /// <summary>The size the shorter side is resized to before the centre crop, as torchvision's ImageNet evaluation does.</summary>
     public const int ResizeTo = 256;
 
-    public static int Run(string modelName, string weights, IReadOnlyList<string> photos, int top, int threads)
+    public static int Run(string modelName, string weights, IReadOnlyList<string> photos, int top, int threads, Device? on = null)
     {
         if (!VisionZoo.Contains(modelName))
             throw new ArgumentException($"--model: with --weights the model must be one of the ImageNet models {string.Join(", ", VisionZoo.Names.Select(n => n.Name).Where(n => VisionZoo.InputSize(n) > 28))} (got '{modelName}').");
         if (!File.Exists(weights)) throw new FileNotFoundException($"--weights {weights}: no such file.", weights);
-        var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = threads });
+        var device = on ?? Device.CpuWith(new Axon.Backends.CpuOptions { Threads = threads });
         var model = VisionZoo.Create(modelName, ImageNetClasses.Count, 3);
         model.LoadWeights(weights);
         model.To(device);

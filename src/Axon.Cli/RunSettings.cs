@@ -25,6 +25,18 @@ internal sealed record RunSettings(int Limit, string? DataDir, int Threads)
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string[]? Freeze { get; init; }
 
+    /// <summary>The --device as "cuda:N", or null on the CPU (so a CPU run's file stays as it was before devices).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Device { get; init; }
+
+    /// <summary>True when the run's CUDA device uses TF32 (--tf32), else null.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Tf32 { get; init; }
+
+    /// <summary>The device's name as --device takes it ("cpu" when none is recorded).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string DeviceName => Device ?? DeviceOptions.Cpu;
+
     /// <summary>The file name in the output directory.</summary>
     public const string FileName = "run.json";
 
@@ -36,7 +48,7 @@ internal sealed record RunSettings(int Limit, string? DataDir, int Threads)
         try
         {
             var settings = JsonSerializer.Deserialize(File.ReadAllText(path), RunSettingsJson.Default.RunSettings);
-            if (settings is null || settings.Limit < 0 || settings.Threads < 1 || settings.TopK < 1) throw new InvalidDataException($"{path}: invalid run settings.");
+            if (settings is null || settings.Limit < 0 || settings.Threads < 1 || settings.TopK < 1 || (settings.Device is { } d && DeviceOptions.Canonical(d) is null)) throw new InvalidDataException($"{path}: invalid run settings.");
             return settings;
         }
         catch (JsonException e)

@@ -36,13 +36,15 @@ internal static class TrainCommand
             Description = "Be one rank of a data-parallel run started by Open MPI (mpirun -np N ./axon train --distributed ...): each rank trains a classifier on its share of every epoch, " +
                 "--batch-size samples per rank and step, with the gradients averaged over the ranks; rank 0 prints and writes the files. --threads defaults to the cores per rank.",
         };
+        var device = new DeviceOptions();
         var syncBn = new Option<bool>("--sync-bn") { Description = "With --distributed: batch norm normalises with the statistics of every rank's samples (SyncBatchNorm) instead of each rank's own." };
         var command = new Command("train", "Train a model on Fashion-MNIST: a classifier (with no arguments, the lecture CNN), an autoencoder, a VAE, a GAN or a Siamese network.");
-        foreach (var option in common.All.Append(topK).Append(output).Append(weights).Append(freeze).Append(resume).Append(tensorboard).Append(distributed).Append(syncBn)) command.Options.Add(option);
+        foreach (var option in common.All.Append(topK).Append(output).Append(weights).Append(freeze).Append(resume).Append(tensorboard).Append(distributed).Append(syncBn).Concat(device.All)) command.Options.Add(option);
         // A resumed run takes its optimiser from the checkpoint, so the options are compared with the saved ones there instead.
         command.Validators.Add(r =>
         {
             if (!r.ValueOr(resume, false)) common.CheckOptimizerSettings(r);
+            device.Check(r, fromRun: r.ValueOr(resume, false));
             if (r.ValueOr(syncBn, false) && !r.ValueOr(distributed, false)) r.AddError("--sync-bn synchronises batch norm across the ranks of a --distributed run; add --distributed (under mpirun).");
         });
         command.SetAction(p => Guard(p, () =>
@@ -63,7 +65,10 @@ internal static class TrainCommand
                 TopK = p.GetValue(topK),
                 Weights = p.GetValue(weights) is { } file ? Path.GetFullPath(file) : null,
                 Freeze = SplitPatterns(p.GetValue(freeze)),
+                Device = DeviceOptions.Canonical(p.GetValue(device.Device)) is { } d and not DeviceOptions.Cpu ? d : null,
+                Tf32 = p.GetValue(device.Tf32) ? true : null,
             };
+            if (group is not null && run.Device is not null) throw new ArgumentException($"--device {run.Device}: --distributed runs train on the CPU of each rank.");
             if ((run.Weights is not null || run.Freeze is not null) && Axon.Models.Generative.GenerativeZoo.Contains(name))
                 throw new ArgumentException($"--weights and --freeze start a classifier; {name} is a generative model.");
             string? resumed = null;
@@ -72,7 +77,7 @@ internal static class TrainCommand
                 // The checkpoint holds the weights and the run's settings its frozen patterns: neither may change.
                 if (p.Typed(weights)) throw new ArgumentException("--weights: a resumed run continues from its checkpoint's weights.");
                 var typedFreeze = run.Freeze;
-                (name, options, run, resumed) = Resume(p, dir, p.Typed(output), name, options, run, common, topK);
+                (name, options, run, resumed) = Resume(p, dir, p.Typed(output), name, options, run, common, topK, device);
                 if (p.Typed(freeze) && !(typedFreeze ?? []).SequenceEqual(run.Freeze ?? []))
                     throw new ArgumentException($"--freeze {string.Join(",", typedFreeze ?? [])}: the run in {dir} froze {(run.Freeze is null ? "nothing" : string.Join(",", run.Freeze))}, and a resumed run keeps it.");
             }
@@ -88,7 +93,7 @@ internal static class TrainCommand
     /// checkpoint. Returns the resume line's description of the settings.
     /// </summary>
     private static (string Model, TrainerOptions Options, RunSettings Run, string Description) Resume(
-        ParseResult p, string output, bool outputTyped, string name, TrainerOptions options, RunSettings run, TrainingOptionSet common, Option<int> topK)
+        ParseResult p, string output, bool outputTyped, string name, TrainerOptions options, RunSettings run, TrainingOptionSet common, Option<int> topK, DeviceOptions device)
     {
         string checkpoint = Path.Combine(output, CheckpointFile);
         if (!File.Exists(checkpoint))
@@ -121,6 +126,16 @@ internal static class TrainCommand
         string? dataDir = savedRun?.DataDir ?? run.DataDir;
         int threads = savedRun?.Threads ?? run.Threads;
         int k = savedRun?.TopK ?? run.TopK;
+        // The device may change (a checkpoint loads anywhere); TF32 stays as saved unless typed, and is off on the CPU.
+        string? deviceName = savedRun?.Device;
+        bool tf32 = savedRun?.Tf32 ?? false;
+        if (p.Typed(device.Device) && run.DeviceName != (savedRun?.DeviceName ?? DeviceOptions.Cpu))
+        {
+            notes.Add($"--device {run.DeviceName} overrides the saved {savedRun?.DeviceName ?? DeviceOptions.Cpu}");
+            deviceName = run.Device;
+        }
+        if (p.Typed(device.Tf32)) tf32 = run.Tf32 ?? false;
+        else if (deviceName is null) tf32 = false;
         if (savedRun is not null)
         {
             if (p.Typed(common.Limit) && run.Limit != savedRun.Limit)
@@ -150,8 +165,9 @@ internal static class TrainCommand
         else notes.Add($"the run has no {RunSettings.FileName}, so --limit, --data-dir, --threads and --top-k are as given now");
 
         string description = $"{Epochs(epochs)}, {(limit > 0 ? $"--limit {limit}" : "all images")}, data {dataDir ?? FashionMnist.DefaultDirectory}, {Cli.Threads(threads)}, " +
+            (deviceName is null ? "" : $"device {deviceName}{(tf32 ? " with TF32" : "")}, ") +
             $"{TrainingOptionSet.Describe(saved)}, schedule {saved.Schedule}, seed {saved.Seed}" + (notes.Count > 0 ? "; " + string.Join("; ", notes) : "");
-        var resumedRun = new RunSettings(limit, dataDir, threads) { TopK = k, Weights = savedRun?.Weights, Freeze = savedRun?.Freeze };
+        var resumedRun = new RunSettings(limit, dataDir, threads) { TopK = k, Weights = savedRun?.Weights, Freeze = savedRun?.Freeze, Device = deviceName, Tf32 = tf32 ? true : null };
         return (savedModel, saved with { Epochs = epochs }, resumedRun, $"after epoch {done} of {epochs} (settings: {description})");
     }
 
@@ -210,7 +226,8 @@ internal static class TrainCommand
             return GenerativeTrain.Run(modelName, options, run, output, resumed, tensorboard);
         }
         options.Validate();
-        var device = Device.CpuWith(new Axon.Backends.CpuOptions { Threads = run.Threads });
+        // Opened first, so that a missing GPU or driver fails before the data is read or any file is written.
+        var device = DeviceOptions.Open(run.DeviceName, run.Tf32 ?? false, run.Threads);
         string dataDir = ResolveDataDir(run.DataDir);
         var (train, test) = LoadData(dataDir, run.Limit);
         var generator = new Generator(options.Seed);
@@ -264,7 +281,7 @@ internal static class TrainCommand
             (options.FlipTta ? ", flip test-time augmentation" : "") +
             (trainer.Group is { } group ? ", " + DistributedRun.Describe(group, options.BatchSize, trainer.Model.NamedModules().Any(m => m.Module is BatchNormBase { CrossReplica: not null })) : "");
         AnsiConsole.MarkupLine(Markup.Escape($"{modelName} ({task.Model.ParameterCount():N0} parameters) on Fashion-MNIST: {data}, {Epochs(options.Epochs)}, batch {options.BatchSize}, " +
-            $"{TrainingOptionSet.Describe(options)}, schedule {options.Schedule}{extras}, {Cli.Threads(threads)}, seed {options.Seed}."));
+            $"{TrainingOptionSet.Describe(options)}, schedule {options.Schedule}{extras}, {Cli.Threads(threads)}{DeviceOptions.Describe(task.Device)}, seed {options.Seed}."));
 
         while (trainer.Epoch < options.Epochs && trainer.StopReason is null)
         {

@@ -117,7 +117,9 @@ public static partial class Safetensors
 
     private static void WriteData(Stream stream, Tensor tensor)
     {
-        var c = tensor.ContiguousData();
+        // The bytes are read as host spans: a tensor on a GPU is copied to the host first (one tensor at a time, so a
+        // model saved from the GPU never needs a second full copy in host memory).
+        var c = tensor.Device.IsHost ? tensor.ContiguousData() : tensor.CloneTo(Device.Cpu);
         try
         {
             switch (c.DType)
