@@ -18,7 +18,7 @@ internal readonly record struct DevPtr(IntPtr Ptr);
 /// </summary>
 internal static class Emu
 {
-    private const string Flags = "-O1 -std=c++17 -shared -fPIC -pthread -ffp-contract=off -w";
+    private const string Flags = "-O1 -std=c++17 -shared -fPIC -pthread -ffp-contract=off -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=0 -w";
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate void LaunchFn(uint grid, uint block, IntPtr args);

@@ -1,5 +1,6 @@
 // A CPU emulation of the CUDA execution model, enough to run Axon's kernel sources unchanged under g++: every block
-// runs its threads as ucontext fibers on the calling OS thread, __syncthreads() switches back to the block's scheduler,
+// runs its threads as fibers (ucontext stacks, _setjmp/_longjmp switches) on the calling OS thread, __syncthreads()
+// switches back to the block's scheduler,
 // which resumes each fiber in turn, so all threads of a block pass a barrier before any goes on (a true barrier).
 // __shared__ variables are static thread_local, i.e. one copy per block (blocks run one after another). Math
 // functions map to <cmath>. Not thread-safe across launches on the same OS thread, safe across OS threads.
@@ -13,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 #include <ucontext.h>
+#include <setjmp.h>
 
 #define __global__
 #define __device__
@@ -34,58 +36,68 @@ namespace emu
 inline thread_local uint3 thread_idx, block_idx;
 inline thread_local dim3 block_dim, grid_dim;
 
+// A fiber is started once per launch with makecontext and then switched with _setjmp/_longjmp, which save no signal
+// mask (swapcontext makes two system calls per switch, far too slow for blocks of 256 threads). After finishing the
+// kernel for one block a fiber parks and, resumed, runs it again for the next block.
 struct Fiber
 {
-    ucontext_t ctx;
-    bool done;
+    ucontext_t start;
+    jmp_buf env;
+    bool done, started;
     std::vector<char> stack;
 };
 
-inline thread_local ucontext_t scheduler;
+inline thread_local ucontext_t scheduler_start;
+inline thread_local jmp_buf scheduler;
 inline thread_local Fiber* current;
 inline thread_local const std::function<void()>* body;
-inline thread_local std::vector<Fiber>* fibers;
 inline thread_local long long barriers;   // __syncthreads() calls of the running launch (tests assert reductions use them)
+
+// Saves the fiber and returns to the scheduler; returns when the scheduler resumes the fiber.
+inline void yield()
+{
+    if (!_setjmp(current->env)) _longjmp(scheduler, 1);
+}
 
 inline void fiber_entry()
 {
-    (*body)();
-    current->done = true;   // returning resumes the scheduler through uc_link
+    for (;;)
+    {
+        (*body)();
+        current->done = true;
+        yield();
+    }
 }
 
 inline void syncthreads()
 {
     barriers++;
-    swapcontext(&current->ctx, &scheduler);
+    yield();
 }
 
-// Runs body for every thread of every block: blocks in order, threads of a block interleaved at barriers.
+// Runs body for every thread of every block: blocks in order, threads of a block interleaved at barriers (each
+// round resumes every unfinished thread once, so all reach barrier k before any passes it).
 inline void launch(dim3 grid, dim3 block, const std::function<void()>& f)
 {
     static thread_local std::vector<Fiber> pool;
     unsigned threads = block.x * block.y * block.z;
     if (pool.size() < threads) pool.resize(threads);
-    for (auto& fb : pool) if (fb.stack.empty()) fb.stack.resize(64 * 1024);
     body = &f;
     barriers = 0;
-    fibers = &pool;
     grid_dim = grid;
     block_dim = block;
+    for (unsigned t = 0; t < threads; t++)
+    {
+        Fiber& fb = pool[t];
+        if (fb.stack.empty()) fb.stack.resize(64 * 1024);
+        fb.started = false;
+    }
     for (unsigned bz = 0; bz < grid.z; bz++)
         for (unsigned by = 0; by < grid.y; by++)
             for (unsigned bx = 0; bx < grid.x; bx++)
             {
                 block_idx = {bx, by, bz};
-                for (unsigned t = 0; t < threads; t++)
-                {
-                    Fiber& fb = pool[t];
-                    getcontext(&fb.ctx);
-                    fb.ctx.uc_stack.ss_sp = fb.stack.data();
-                    fb.ctx.uc_stack.ss_size = fb.stack.size();
-                    fb.ctx.uc_link = &scheduler;
-                    fb.done = false;
-                    makecontext(&fb.ctx, fiber_entry, 0);
-                }
+                for (unsigned t = 0; t < threads; t++) pool[t].done = false;
                 for (bool running = true; running;)
                 {
                     running = false;
@@ -93,10 +105,18 @@ inline void launch(dim3 grid, dim3 block, const std::function<void()>& f)
                     {
                         Fiber& fb = pool[t];
                         if (fb.done) continue;
+                        running = true;
                         current = &fb;
                         thread_idx = {t % block.x, t / block.x % block.y, t / (block.x * block.y)};
-                        swapcontext(&scheduler, &fb.ctx);
-                        running = true;
+                        if (_setjmp(scheduler)) continue;   // the fiber yielded back here
+                        if (fb.started) _longjmp(fb.env, 1);
+                        fb.started = true;
+                        getcontext(&fb.start);
+                        fb.start.uc_stack.ss_sp = fb.stack.data();
+                        fb.start.uc_stack.ss_size = fb.stack.size();
+                        fb.start.uc_link = nullptr;
+                        makecontext(&fb.start, fiber_entry, 0);
+                        swapcontext(&scheduler_start, &fb.start);
                     }
                 }
             }
