@@ -161,9 +161,20 @@ internal unsafe struct KernelPool2d
             throw new ArgumentException($"KernelPool2d: pooling takes [N, C, H, W] operands; strides of rank {xStrides.Length} and {yStrides.Length} were given.");
         var p = new KernelPool2d
         {
-            N = batch, C = window.Channels, H = window.Height, W = window.Width, OutH = window.OutH, OutW = window.OutW,
-            KernelH = window.KernelH, KernelW = window.KernelW, StrideH = window.StrideH, StrideW = window.StrideW,
-            PadTop = window.PadTop, PadLeft = window.PadLeft, DilationH = window.DilationH, DilationW = window.DilationW,
+            N = batch,
+            C = window.Channels,
+            H = window.Height,
+            W = window.Width,
+            OutH = window.OutH,
+            OutW = window.OutW,
+            KernelH = window.KernelH,
+            KernelW = window.KernelW,
+            StrideH = window.StrideH,
+            StrideW = window.StrideW,
+            PadTop = window.PadTop,
+            PadLeft = window.PadLeft,
+            DilationH = window.DilationH,
+            DilationW = window.DilationW,
         };
         for (int d = 0; d < 4; d++)
         {
