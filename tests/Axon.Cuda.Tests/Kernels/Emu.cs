@@ -172,6 +172,21 @@ internal static class Emu
         }
     }
 
+    /// <summary>Launches a call packed (and checked against the catalog) by <see cref="KernelCall"/>, as cuLaunchKernel would.</summary>
+    public static unsafe void LaunchPacked(KernelCall call, long count)
+    {
+        var entry = call.Entry;
+        var (data, offsets) = call.Args();
+        var (grid, block, _) = entry.Launch.For(count);
+        var fn = Launchers.GetOrAdd(entry.Name, n => Marshal.GetDelegateForFunctionPointer<LaunchFn>(NativeLibrary.GetExport(Library(entry.Module), "axon_emu_launch_" + n)));
+        var table = stackalloc IntPtr[Math.Max(offsets.Length, 1)];
+        fixed (byte* p = data)
+        {
+            for (int i = 0; i < offsets.Length; i++) table[i] = (IntPtr)(p + offsets[i]);
+            fn((uint)grid, (uint)block, (IntPtr)table);
+        }
+    }
+
     private static void Write(IntPtr at, KernelParameter p, object? value, string kernel)
     {
         string what = $"Emu.Launch: {kernel}'s parameter {p.CType} {p.Name}";
