@@ -89,10 +89,10 @@ internal sealed class KernelCall
     private string Next(string kind, Func<string, bool> accepts)
     {
         if (count >= Entry.Parameters.Count)
-            throw new InvalidOperationException($"{Primitive}: kernel {Entry.Name} takes {Entry.Parameters.Count} arguments ({Signature()}); a {kind} was given after the last.");
+            throw new InvalidOperationException($"{Primitive}: kernel {Entry.Name} takes {Entry.Parameters.Count} arguments ({Signature()}); {A(kind)} was given after the last.");
         var p = Entry.Parameters[count];
         if (!accepts(p.CType))
-            throw new InvalidOperationException($"{Primitive}: argument {count} of kernel {Entry.Name} is '{p.CType} {p.Name}', but a {kind} was given.");
+            throw new InvalidOperationException($"{Primitive}: argument {count} of kernel {Entry.Name} is '{p.CType} {p.Name}', but {A(kind)} was given.");
         return p.CType;
     }
 
@@ -108,6 +108,8 @@ internal sealed class KernelCall
         count++;
         return this;
     }
+
+    private static string A(string kind) => ("aeiou".Contains(kind[0], StringComparison.Ordinal) ? "an " : "a ") + kind;
 
     private string Signature() => string.Join(", ", Entry.Parameters.Select(p => $"{p.CType} {p.Name}"));
 
