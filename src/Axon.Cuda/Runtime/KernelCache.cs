@@ -6,8 +6,17 @@ using Axon.Cuda.Native;
 
 namespace Axon.Cuda.Runtime;
 
-/// <summary>A CUDA C++ translation unit compiled at run time: its name (for messages and NVRTC) and its source.</summary>
-public sealed record KernelSource(string Name, string Source);
+/// <summary>
+/// A CUDA C++ translation unit compiled at run time: its name (for messages and NVRTC), its source, the headers it
+/// includes (name → text, handed to NVRTC in memory) and options added to the cache's own (e.g. <c>--fmad=false</c>).
+/// </summary>
+public sealed record KernelSource(string Name, string Source, IReadOnlyDictionary<string, string>? Headers = null, IReadOnlyList<string>? Options = null)
+{
+    /// <summary>The text the cache key covers: the source and every header, each named and length-prefixed.</summary>
+    internal string KeyText => Headers is null or { Count: 0 }
+        ? Source
+        : string.Concat(Headers.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => $"{h.Key.Length}:{h.Key}{h.Value.Length}:{h.Value}")) + Source;
+}
 
 /// <summary>
 /// Compiles CUDA C++ with NVRTC for the device's own architecture (<c>--gpu-arch=sm_XX</c>, so the result is a CUBIN the
@@ -114,8 +123,8 @@ public sealed class KernelCache
 
     private IntPtr Module(KernelSource program)
     {
-        var options = CompileOptions(context.ComputeCapability.Major, context.ComputeCapability.Minor);
-        var key = CacheKey(program.Source, options, NvrtcVersion);
+        var options = CompileOptions(context.ComputeCapability.Major, context.ComputeCapability.Minor).Concat(program.Options ?? []).ToList();
+        var key = CacheKey(program.KeyText, options, NvrtcVersion);
         if (modules.TryGetValue(key, out var module)) return module;
         var path = PathFor(key);
         byte[]? image = null;
@@ -149,8 +158,25 @@ public sealed class KernelCache
         var src = Encoding.UTF8.GetBytes(program.Source + "\0");
         var name = Encoding.UTF8.GetBytes(program.Name + "\0");
         IntPtr prog;
-        fixed (byte* s = src, n = name)
-            Nvrtc.Check(Nvrtc.CreateProgram(out prog, s, n, 0, null, null), "nvrtcCreateProgram", $"for {program.Name}");
+        var headers = (program.Headers ?? new Dictionary<string, string>()).ToList();
+        var headerBytes = headers.Select(h => GCHandle.Alloc(Encoding.UTF8.GetBytes(h.Value + "\0"), GCHandleType.Pinned))
+            .Concat(headers.Select(h => GCHandle.Alloc(Encoding.UTF8.GetBytes(h.Key + "\0"), GCHandleType.Pinned))).ToArray();
+        try
+        {
+            var texts = stackalloc byte*[Math.Max(headers.Count, 1)];
+            var names = stackalloc byte*[Math.Max(headers.Count, 1)];
+            for (int i = 0; i < headers.Count; i++)
+            {
+                texts[i] = (byte*)headerBytes[i].AddrOfPinnedObject();
+                names[i] = (byte*)headerBytes[headers.Count + i].AddrOfPinnedObject();
+            }
+            fixed (byte* s = src, n = name)
+                Nvrtc.Check(Nvrtc.CreateProgram(out prog, s, n, headers.Count, headers.Count > 0 ? texts : null, headers.Count > 0 ? names : null), "nvrtcCreateProgram", $"for {program.Name}");
+        }
+        finally
+        {
+            foreach (var h in headerBytes) h.Free();
+        }
         try
         {
             var handles = options.Select(o => GCHandle.Alloc(Encoding.UTF8.GetBytes(o + "\0"), GCHandleType.Pinned)).ToArray();

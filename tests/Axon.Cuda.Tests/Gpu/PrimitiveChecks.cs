@@ -16,7 +16,7 @@ public sealed record CheckResult(string Name, double MaxError, double Tolerance)
 /// (0) for memory primitives, 1e-4 for float32 arithmetic (FP32 sums in another order; TF32 off), 1e-10 for float64.
 /// Shared by the GPU tests and the bench/gpu program (compiled into both), so the device check and CI run one list.
 /// </summary>
-public static class PrimitiveChecks
+public static partial class PrimitiveChecks
 {
     public static List<CheckResult> RunAll(Device cuda)
     {
@@ -81,6 +81,7 @@ public static class PrimitiveChecks
                 b.Backend.Linear(xx, w, null, y);
                 return y;
             }, tol));
+            KernelChecks(results, cuda, dtype, t, tol);
             // ---- convolutions ----
             foreach (var (xs, ws, p, name) in ConvCases())
             {
