@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Axon.Kernels;
 
@@ -179,7 +181,8 @@ public static unsafe class ConvChannelsLast
             }
         }
 
-        // dst [cols, rows] = src [rows, cols]ᵀ, in 8 x 8 blocks.
+        // dst [cols, rows] = src [rows, cols]ᵀ, in 8 x 8 blocks (whole float blocks with AVX shuffles, the edges and
+        // other types element by element).
         private static void Transpose(T* src, T* dst, int rows, int cols)
         {
             const int B = 8;
@@ -187,9 +190,40 @@ public static unsafe class ConvChannelsLast
                 for (int c0 = 0; c0 < cols; c0 += B)
                 {
                     int r1 = Math.Min(rows, r0 + B), c1 = Math.Min(cols, c0 + B);
+                    if (typeof(T) == typeof(float) && Avx.IsSupported && r1 - r0 == B && c1 - c0 == B)
+                    {
+                        Transpose8x8((float*)src + (nint)r0 * cols + c0, cols, (float*)dst + (nint)c0 * rows + r0, rows);
+                        continue;
+                    }
                     for (int r = r0; r < r1; r++)
                         for (int c = c0; c < c1; c++) dst[(nint)c * rows + r] = src[(nint)r * cols + c];
                 }
+        }
+
+        // The 8 x 8 float block at src (row stride ls) written transposed at dst (row stride ld): unpack pairs of rows,
+        // shuffle pairs of pairs, then swap 128-bit halves.
+        private static void Transpose8x8(float* src, int ls, float* dst, int ld)
+        {
+            var r0 = Avx.LoadVector256(src);
+            var r1 = Avx.LoadVector256(src + ls);
+            var r2 = Avx.LoadVector256(src + 2 * (nint)ls);
+            var r3 = Avx.LoadVector256(src + 3 * (nint)ls);
+            var r4 = Avx.LoadVector256(src + 4 * (nint)ls);
+            var r5 = Avx.LoadVector256(src + 5 * (nint)ls);
+            var r6 = Avx.LoadVector256(src + 6 * (nint)ls);
+            var r7 = Avx.LoadVector256(src + 7 * (nint)ls);
+            Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+            Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+            Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+            Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+            Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+            Avx.Store(dst + ld, Avx.Permute2x128(u1, u5, 0x20));
+            Avx.Store(dst + 2 * (nint)ld, Avx.Permute2x128(u2, u6, 0x20));
+            Avx.Store(dst + 3 * (nint)ld, Avx.Permute2x128(u3, u7, 0x20));
+            Avx.Store(dst + 4 * (nint)ld, Avx.Permute2x128(u0, u4, 0x31));
+            Avx.Store(dst + 5 * (nint)ld, Avx.Permute2x128(u1, u5, 0x31));
+            Avx.Store(dst + 6 * (nint)ld, Avx.Permute2x128(u2, u6, 0x31));
+            Avx.Store(dst + 7 * (nint)ld, Avx.Permute2x128(u3, u7, 0x31));
         }
 
         // Rows s*L .. s*L + L - 1 of the chunk's column matrix: per output position, KH x KW runs of C channels (zeros
