@@ -39,14 +39,34 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
+    /// <remarks>Split over the threads as the element-wise ops are: each element's update reads only its own state, so every split gives the same bits.</remarks>
     public void AdamStep(Tensor p, Tensor grad, Tensor m, Tensor v, Tensor? maxSq, in AdamUpdate u)
     {
         if (p.DType == DType.Float32)
-            OptimizerKernels.Adam(p.AsSpan<float>(), grad.AsSpan<float>(), m.AsSpan<float>(), v.AsSpan<float>(), maxSq is null ? default : maxSq.AsSpan<float>(),
-                (float)u.Beta1, (float)u.Beta2, (float)u.Eps, (float)u.L2, (float)u.Shrink, (float)u.StepSize, (float)u.Bc2Sqrt, u.Maximize);
+            Adam(p, grad, m, v, maxSq, new AdamBody<float>.Coefficients((float)u.Beta1, (float)u.Beta2, (float)u.Eps, (float)u.L2, (float)u.Shrink, (float)u.StepSize, (float)u.Bc2Sqrt, u.Maximize));
         else
-            OptimizerKernels.Adam(p.AsSpan<double>(), grad.AsSpan<double>(), m.AsSpan<double>(), v.AsSpan<double>(), maxSq is null ? default : maxSq.AsSpan<double>(),
-                u.Beta1, u.Beta2, u.Eps, u.L2, u.Shrink, u.StepSize, u.Bc2Sqrt, u.Maximize);
+            Adam(p, grad, m, v, maxSq, new AdamBody<double>.Coefficients(u.Beta1, u.Beta2, u.Eps, u.L2, u.Shrink, u.StepSize, u.Bc2Sqrt, u.Maximize));
+    }
+
+    private void Adam<T>(Tensor p, Tensor grad, Tensor m, Tensor v, Tensor? maxSq, AdamBody<T>.Coefficients c) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // AsSpan checks that each tensor is contiguous and of type T, as the ranges index its array from its offset.
+        foreach (var t in (ReadOnlySpan<Tensor?>)[p, grad, m, v, maxSq])
+            if (t is not null) _ = t.AsSpan<T>();
+        var body = new AdamBody<T>(p, grad, m, v, maxSq, c);
+        ParallelRanges(p.NumEl, ref body);
+    }
+
+    private readonly struct AdamBody<T>(Tensor p, Tensor grad, Tensor m, Tensor v, Tensor? maxSq, AdamBody<T>.Coefficients c) : IRangeBody
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public readonly record struct Coefficients(T Beta1, T Beta2, T Eps, T L2, T Shrink, T StepSize, T Bc2Sqrt, bool Maximize);
+
+        private static Span<T> Range(Tensor t, int start, int end) => t.Data<T>().AsSpan(t.Offset + start, end - start);
+
+        public void Run(int start, int end) =>
+            OptimizerKernels.Adam(Range(p, start, end), Range(grad, start, end), Range(m, start, end), Range(v, start, end),
+                maxSq is null ? default : Range(maxSq, start, end), c.Beta1, c.Beta2, c.Eps, c.L2, c.Shrink, c.StepSize, c.Bc2Sqrt, c.Maximize);
     }
 
     /// <inheritdoc/>
