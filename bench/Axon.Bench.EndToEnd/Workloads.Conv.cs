@@ -15,8 +15,14 @@ internal static partial class Workloads
         double minSeconds = o.Double("min-seconds", 0.3);
         var g = new Generator(o.Int("seed", 0));
         // A GAN's convolutions are its discriminator's (the generator's transposed ones run the same shapes backwards).
-        var model = Axon.Models.Generative.GenerativeZoo.Contains(name)
-            ? ((Axon.Models.Generative.Gan)Axon.Models.Generative.GenerativeZoo.Create(name, g)).Discriminator
+        // The Siamese network's are its encoder's.
+        Module<Tensor, Tensor> model = Axon.Models.Generative.GenerativeZoo.Contains(name)
+            ? Axon.Models.Generative.GenerativeZoo.Create(name, g) switch
+            {
+                Axon.Models.Generative.Gan gan => gan.Discriminator,
+                Axon.Models.Siamese.SiameseNetwork siamese => siamese.Encoder,
+                var other => throw new ArgumentException($"conv-layers: {name} ({other.GetType().Name}) has no convolutions to time."),
+            }
             : ModelZoo.Create(name, 10, g);
         model.To(Device);
         model.Train();

@@ -22,6 +22,20 @@ public sealed class SiameseDataTests
     }
 
     [Fact]
+    public void A_batch_of_pairs_is_the_pairs_stacked()
+    {
+        var pairs = new SiamesePairs(new ClassIndex(Labelled(0.3), [0, 2, 5]), 40, seed: 8) { Epoch = 2 };
+        int[] indices = [7, 0, 39, 12, 13];
+        var (x, t) = pairs.GetBatch(indices);
+        Assert.Equal([5, 2, 1, 2, 2], x.Shape.ToArray());
+        Assert.Equal(DType.Float32, t.DType);
+        Assert.Equal(indices.SelectMany(i => pairs.Get(i).Input.ToArray<float>()), x.ToArray<float>());
+        Assert.Equal(indices.Select(i => pairs.Get(i).Target.Item()), t.ToArray<float>().Select(v => (double)v));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => pairs.GetBatch([3, 40]));
+        Assert.Contains("outside the 40 pairs", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void PairsAlternateSameAndDifferentClassAndAreReproducible()
     {
         var index = new ClassIndex(Labelled(0), [1, 3, 4]);

@@ -70,12 +70,38 @@ public sealed class SiamesePairs(ClassIndex index, int count, long seed) : Datas
     /// <inheritdoc/>
     public override (Tensor Input, Tensor Target) Get(int i)
     {
+        var (first, second) = Draw(i);
+        return (Tensor.Stack([index.Data.Get(first).Input, index.Data.Get(second).Input]), Tensor.Scalar(i % 2 == 0 ? 1 : 0));
+    }
+
+    /// <summary>
+    /// The pairs of <see cref="Get"/>, their 2N images gathered in one batch of the underlying data set (its fast path,
+    /// one tensor) and viewed as [N, 2, C, H, W]: no per-pair tensors.
+    /// </summary>
+    public override (Tensor Input, Tensor Target) GetBatch(IReadOnlyList<int> indices)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        if (indices.Count == 0) throw new ArgumentException("A batch needs at least one index.", nameof(indices));
+        var images = new int[2 * indices.Count];
+        var same = new float[indices.Count];
+        for (int k = 0; k < indices.Count; k++)
+        {
+            (images[2 * k], images[2 * k + 1]) = Draw(indices[k]);
+            same[k] = indices[k] % 2 == 0 ? 1 : 0;
+        }
+        var batch = index.Data is Dataset d ? d.GetBatch(images).Input : Tensor.Stack(images.Select(j => index.Data.Get(j).Input).ToArray());
+        return (batch.Reshape([indices.Count, 2, .. batch.GetShape()[1..]]), Tensor.FromArray(same));
+    }
+
+    /// <summary>The two sample indices of pair <paramref name="i"/>.</summary>
+    private (int First, int Second) Draw(int i)
+    {
+        if ((uint)i >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(i), i, $"SiamesePairs: index outside the {Count} pairs.");
         var g = new Generator(unchecked(seed * 1_000_003 + Epoch * 7919L + i));
         int a = index.Classes[(int)g.NextInt64(index.Classes.Count)];
         int b = i % 2 == 0 ? a : index.OtherClass(a, g);
-        var first = index.Data.Get(index.Draw(a, g)).Input;
-        var second = index.Data.Get(index.Draw(b, g)).Input;
-        return (Tensor.Stack([first, second]), Tensor.Scalar(i % 2 == 0 ? 1 : 0));
+        int first = index.Draw(a, g);
+        return (first, index.Draw(b, g));
     }
 }
 

@@ -75,10 +75,11 @@ public sealed class SiameseTask(SiameseNetwork network, SiameseObjective objecti
             throw new ArgumentException($"SiameseTask ({Objective}): inputs must be [N, {k}, ...] ({(k == 2 ? "pairs" : "triplets")}), got [{string.Join(", ", input.Shape.ToArray())}].", nameof(input));
         int n = input.Size(0);
         var shape = input.Shape.ToArray();
-        // [N, k, ...] -> [k N, ...] with the first images of all samples first, so one encoder pass serves them all.
-        var flat = input.Transpose(0, 1).Contiguous().Reshape([k * n, .. shape[2..]]);
-        var e = network.Call(flat);
-        var parts = Enumerable.Range(0, k).Select(i => e.Narrow(0, i * n, n)).ToArray();
+        // [N, k, ...] -> [k N, ...], each sample's images side by side (a view, no copy), so one encoder pass serves
+        // them all; the embeddings [k N, D] viewed as [N, k, D] give each part as a strided [N, D].
+        var e = network.Call(input.Reshape([k * n, .. shape[2..]]));
+        var grouped = e.Reshape(n, k, -1);
+        var parts = Enumerable.Range(0, k).Select(i => grouped.Select(1, i)).ToArray();
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         Tensor loss;
         if (k == 2)
