@@ -224,6 +224,14 @@ public static class Elementwise
     public static void LeakyReluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> g, T slope, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
         => SimdDriver.Binary(x, g, dst, new LeakyReluBackwardOperator<T>(slope));
 
+    /// <summary>
+    /// dst = g * (x &gt; 0 ? positive : negative) (a NaN x takes <paramref name="negative"/>): leaky ReLU's backward with
+    /// the factors its composite g · ([x &gt; 0] (1 − slope) + slope) forms, positive = (1 − slope) + slope and
+    /// negative = slope, each rounded to T, so the result is the composite's to the bit.
+    /// </summary>
+    public static void LeakyReluGradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> g, T positive, T negative, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+        => SimdDriver.Binary(x, g, dst, new LeakyReluGradientOperator<T>(positive, negative));
+
     /// <summary>dst = lo &lt;= x &lt;= hi ? g : 0: the <see cref="Clamp{T}"/> backward pass from its input x (PyTorch's rule: the gradient passes at the bounds; a NaN x gives 0).</summary>
     public static void ClampBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> g, T lo, T hi, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
         => SimdDriver.Binary(x, g, dst, new ClampBackwardOperator<T>(lo, hi));

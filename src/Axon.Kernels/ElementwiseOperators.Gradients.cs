@@ -60,6 +60,24 @@ internal readonly struct LeakyReluBackwardOperator<T>(T slope) : IBinaryOperator
     public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), y, Vector512.Create(_slope) * y);
 }
 
+/// <summary>y * (x &gt; 0 ? positive : negative), with x the input and y the output gradient: leaky ReLU's backward as its composite rounds.</summary>
+internal readonly struct LeakyReluGradientOperator<T>(T positive, T negative) : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T _positive = positive, _negative = negative;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke(T x, T y) => y * (x > T.Zero ? _positive : _negative);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => y * Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<T>.Zero), Vector128.Create(_positive), Vector128.Create(_negative));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => y * Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), Vector256.Create(_positive), Vector256.Create(_negative));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => y * Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), Vector512.Create(_positive), Vector512.Create(_negative));
+}
+
 /// <summary>g * y * (1 - y) evaluated as (g * y) * (1 - y), with y = x (the sigmoid output) and g = y.</summary>
 internal readonly struct SigmoidBackwardOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {

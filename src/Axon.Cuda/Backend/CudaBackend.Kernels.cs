@@ -55,6 +55,13 @@ public sealed partial class CudaBackend
     }
 
     /// <inheritdoc/>
+    public void LeakyReluBackward(Tensor x, Tensor g, double slope, Tensor dst)
+    {
+        Own(x, g, dst);
+        K.LeakyReluBackward(x, g, slope, dst);
+    }
+
+    /// <inheritdoc/>
     public void Axpy(double alpha, Tensor x, Tensor dst)
     {
         Own(x, dst);

@@ -58,6 +58,13 @@ internal sealed partial class KernelPrimitives
         Run(Call("activation_backward", dst.DType).Geometry(geometry).Int((int)kind).Ptr(P(dst)).Ptr(P(saved)).Ptr(P(g)), dst.NumEl);
     }
 
+    public void LeakyReluBackward(Tensor x, Tensor g, double slope, Tensor dst)
+    {
+        RequireFloat(dst);
+        var geometry = KernelGeometry.ForElementwise(dst, x, g);
+        Run(Call("leaky_relu_backward", dst.DType).Geometry(geometry).Ptr(P(dst)).Ptr(P(x)).Ptr(P(g)).Double(slope), dst.NumEl);
+    }
+
     public void Axpy(double alpha, Tensor x, Tensor dst)
     {
         RequireFloat(dst);

@@ -110,6 +110,7 @@ internal static class KernelCatalog
         Add("elementwise", "leaky_relu", Floats, "AxonGeometry g, TT* dst, const TT* x, double slope", LaunchKind.Elements, E);
         Add("elementwise", "softplus", Floats, "AxonGeometry g, TT* dst, const TT* x, double beta, double threshold", LaunchKind.Elements, E);
         Add("elementwise", "activation_backward", Floats, "AxonGeometry g, int kind, TT* dst, const TT* saved, const TT* grad", LaunchKind.Elements, E);
+        Add("elementwise", "leaky_relu_backward", Floats, "AxonGeometry g, TT* dst, const TT* x, const TT* grad, double slope", LaunchKind.Elements, E);
         Add("elementwise", "axpy", Floats, "AxonGeometry g, TT* dst, const TT* x, double alpha", LaunchKind.Elements, E);
         Add("elementwise", "scale", All, "AxonGeometry g, TT* x, double factor", LaunchKind.Elements, E);
 

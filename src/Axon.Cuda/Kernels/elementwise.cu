@@ -244,6 +244,16 @@ __device__ __forceinline__ void activation_backward_kernel(const AxonGeometry& g
     { activation_backward_kernel<T>(g, kind, dst, saved, grad); }
 AX_FLOATS(AX_ACTBWD)
 
+// ---- leaky ReLU's backward: g (x > 0 ? (T(1 - slope) + T(slope)) : T(slope)), the composite's factors rounded in T ----
+
+#define AX_LEAKYBWD(T, S) \
+    extern "C" __global__ void axon_leaky_relu_backward_##S(AxonGeometry g, T* dst, const T* x, const T* grad, double slope) \
+    { \
+        T q = (T)slope, p = (T)(1 - slope) + q; \
+        AX_GRID_LOOP(i, g.numel) { int o[3]; ax_offsets<3>(g, i, o); dst[o[0]] = grad[o[2]] * (x[o[1]] > T(0) ? p : q); } \
+    }
+AX_FLOATS(AX_LEAKYBWD)
+
 // ---- axpy (dst += alpha x, alpha rounded to T first, no fused multiply-add) and in-place scaling in double ----
 
 #define AX_AXPY(T, S) \

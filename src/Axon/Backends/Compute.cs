@@ -91,6 +91,15 @@ internal static partial class Compute
         return r;
     }
 
+    /// <summary>Leaky ReLU's fused backward from its input (see <see cref="IBackend.LeakyReluBackward"/>).</summary>
+    public static Tensor LeakyReluBackward(Tensor x, Tensor g, double slope)
+    {
+        SameDevice("LeakyRelu", x, g);
+        var r = x.EmptyLike(x.GetShape());
+        x.Backend.LeakyReluBackward(x, g, slope, r);
+        return r;
+    }
+
     /// <summary>The fused backward of an activation (see <see cref="IBackend.ActivationBackward"/>).</summary>
     public static Tensor ActivationBackward(ActivationGrad kind, Tensor saved, Tensor g)
     {

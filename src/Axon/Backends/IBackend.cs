@@ -72,6 +72,12 @@ public interface IBackend
     /// <summary>dst = the backward of an activation: ReLU's from its input, tanh's and the sigmoid's from their output.</summary>
     void ActivationBackward(ActivationGrad kind, Tensor saved, Tensor g, Tensor dst);
 
+    /// <summary>
+    /// dst = g (x &gt; 0 ? p : q) with p = T(1 − slope) + T(slope) and q = T(slope), rounded in dst's type T (float):
+    /// leaky ReLU's backward from its input x, equal to the composite g · ([x &gt; 0] (1 − slope) + slope) to the bit.
+    /// </summary>
+    void LeakyReluBackward(Tensor x, Tensor g, double slope, Tensor dst);
+
     /// <summary>dst += alpha x in place (contiguous dst, x of dst's shape and dtype): gradient accumulation.</summary>
     void Axpy(double alpha, Tensor x, Tensor dst);
 

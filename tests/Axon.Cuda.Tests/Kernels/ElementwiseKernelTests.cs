@@ -142,6 +142,15 @@ public class ElementwiseKernelTests : KernelTestBase
                 Close($"activation backward {kind} {d}", dst);
             }
 
+            foreach (double slope in new[] { 0.2, 1.0 / 3 })
+            {
+                var lx = Rand([9, 11], d, 49, specials: true, lo: -1, hi: 1);
+                var ld = Zeros([9, 11], d);
+                Ref.LeakyReluBackward(lx.T, g.T, slope, ld.T);
+                Emu.Launch($"axon_leaky_relu_backward_{Sfx(d)}", ld.T.NumEl, Geo(ld.T, lx.T, g.T), ld.P, lx.P, g.P, slope);
+                Close($"leaky relu backward {slope} {d}", ld);
+            }
+
             var acc = Rand([9, 11], d, 47);
             var src = Rand([11, 9], d, 48, t => t.T());
             Ref.Axpy(-0.3, src.T, acc.T);

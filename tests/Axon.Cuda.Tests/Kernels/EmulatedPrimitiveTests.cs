@@ -91,6 +91,10 @@ public class EmulatedPrimitiveTests : KernelTestBase
                 k.ActivationBackward(kind, saved, g, y.View(9, 11));
                 Same($"ActivationBackward {kind} {d}", e, y);
             }
+            var (lx, lg) = (R([9, 11], d, 49, -1, 1, true), R([11], d, 43));
+            Ref.LeakyReluBackward(lx, lg, 0.2, e.View(9, 11));
+            k.LeakyReluBackward(lx, lg, 0.2, y.View(9, 11));
+            Same($"LeakyReluBackward {d}", e, y);
             var (a1, a2) = (R([9, 11], d, 47), R([9, 11], d, 47));
             var src = R([11, 9], d, 48).T();
             Ref.Axpy(-0.3, src, a1);

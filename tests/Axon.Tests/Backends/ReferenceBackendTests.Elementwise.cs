@@ -179,6 +179,26 @@ public partial class ReferenceBackendTests
     }
 
     [Fact]
+    [Covers(nameof(IBackend.LeakyReluBackward))]
+    public void LeakyReluBackwardFromTheInput()
+    {
+        foreach (var dtype in Floats)
+            foreach (double slope in new[] { 0.2, 0.01, 1.0 / 3, 2.5, 0.0 })
+                Exact($"LeakyReluBackward {dtype} {slope}", d =>
+                {
+                    var x = On(d, Special([7, 5, 3], dtype, 43)).PermuteView([2, 0, 1]);
+                    var g = On(d, Special([3, 7, 5], dtype, 44));
+                    var dst = Tensor.Empty([3, 7, 5], dtype, d);
+                    d.Backend.LeakyReluBackward(x, g, slope, dst);
+                    var big = On(d, Special([33, 1025], dtype, 45));   // split over the threads on the CPU
+                    var gb = On(d, Randn([33, 1025], dtype, 46));
+                    var db = Tensor.Empty([33, 1025], dtype, d);
+                    d.Backend.LeakyReluBackward(big, gb, slope, db);
+                    return [dst, db];
+                });
+    }
+
+    [Fact]
     [Covers(nameof(IBackend.Axpy))]
     public void AxpyAccumulatesInPlace()
     {

@@ -109,6 +109,29 @@ public class MathTests
         Assert.Equal(float.NegativeInfinity, Tensor.FromArray([0f]).Log().ToFloatArray()[0]);
     }
 
+    [Theory]
+    [InlineData(DType.Float32)]
+    [InlineData(DType.Float64)]
+    public void LeakyReluFusedBackwardEqualsItsCompositeToTheBit(DType dtype)
+    {
+        // The fused pass (a plain backward) against the composite it replaces (what a recorded backward computes).
+        float[] specials = [0f, -0f, float.NaN, float.PositiveInfinity, float.NegativeInfinity, 1e-39f, -1e-39f];
+        foreach (double slope in new[] { 0.2, 0.01, 0.1, 1.0 / 3, 0.7, 2.5, 0.0 })
+        {
+            var g = new Generator(7);
+            var xs = Enumerable.Range(0, 3001).Select(i => i < 7 ? specials[i] : (float)(g.NextNormal() * 3)).ToArray();
+            var gs = Enumerable.Range(0, 3001).Select(i => i % 97 == 3 ? specials[i % 7] : (float)g.NextNormal()).ToArray();
+            var x = Tensor.FromArray(xs).To(dtype).RequiresGrad_();
+            var gy = Tensor.FromArray(gs).To(dtype);
+            x.LeakyRelu(slope).Backward(gy);
+            var composite = (gy * (x.Detach().Gt(0) * (1.0 - slope) + slope)).ToDoubleArray();
+            var fused = x.Grad!.ToDoubleArray();
+            for (int i = 0; i < fused.Length; i++)
+                Assert.True(BitConverter.DoubleToInt64Bits(fused[i]) == BitConverter.DoubleToInt64Bits(composite[i]) || (double.IsNaN(fused[i]) && double.IsNaN(composite[i])),
+                    $"slope {slope}, x {xs[i]:R}, g {gs[i]:R}: fused {fused[i]:R}, composite {composite[i]:R}");
+        }
+    }
+
     [Fact]
     public void UnaryOnInt64ConvertsToFloat32ExceptSignPreservingOps()
     {

@@ -251,6 +251,30 @@ public sealed partial class CpuBackend
         if (!ReferenceEquals(gs, g)) gs.Dispose();
     }
 
+    /// <inheritdoc/>
+    public void LeakyReluBackward(Tensor x, Tensor g, double slope, Tensor r)
+    {
+        var xs = x.ContiguousData(); var gs = g.ContiguousData();
+        if (r.DType == DType.Float32) LeakyReluBackwardParts(xs.Data<float>(), xs.Offset, gs.Data<float>(), gs.Offset, r.Data<float>(), r.Offset, r.NumEl, slope);
+        else LeakyReluBackwardParts(xs.Data<double>(), xs.Offset, gs.Data<double>(), gs.Offset, r.Data<double>(), r.Offset, r.NumEl, slope);
+        if (!ReferenceEquals(xs, x)) xs.Dispose();
+        if (!ReferenceEquals(gs, g)) gs.Dispose();
+    }
+
+    private void LeakyReluBackwardParts<T>(T[] x, int xo, T[] g, int go, T[] d, int dOff, int n, double slope) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T negative = T.CreateTruncating(slope), positive = T.CreateTruncating(1 - slope) + negative;
+        var body = new LeakyReluBackwardBody<T>(x, xo, g, go, d, dOff, positive, negative);
+        ParallelRanges(n, ref body);
+    }
+
+    private readonly struct LeakyReluBackwardBody<T>(T[] x, int xo, T[] g, int go, T[] d, int dOff, T positive, T negative) : IRangeBody
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int start, int end) =>
+            Elementwise.LeakyReluGradient<T>(x.AsSpan(xo + start, end - start), g.AsSpan(go + start, end - start), positive, negative, d.AsSpan(dOff + start, end - start));
+    }
+
     private static void ActivationBackwardSpan<T>(ActivationGrad kind, ReadOnlySpan<T> saved, ReadOnlySpan<T> g, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
     {
         switch (kind)

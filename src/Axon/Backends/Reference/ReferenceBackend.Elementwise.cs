@@ -183,6 +183,22 @@ public sealed partial class ReferenceBackend
         else Map<double>(saved, g, dst, (s, gv) => ActivationGradient(kind, s, gv));
     }
 
+    /// <inheritdoc/>
+    public void LeakyReluBackward(Tensor x, Tensor g, double slope, Tensor dst)
+    {
+        Own(x, g, dst);
+        if (dst.DType == DType.Float32)
+        {
+            float q = (float)slope, p = (float)(1 - slope) + q;
+            Map<float>(x, g, dst, (xv, gv) => gv * (xv > 0 ? p : q));
+        }
+        else
+        {
+            double q = slope, p = (1 - slope) + q;
+            Map<double>(x, g, dst, (xv, gv) => gv * (xv > 0 ? p : q));
+        }
+    }
+
     private static T ActivationGradient<T>(ActivationGrad kind, T saved, T g) where T : unmanaged, IFloatingPointIeee754<T> => kind switch
     {
         ActivationGrad.Relu => saved > T.Zero ? g : T.Zero,          // from the input x (a NaN x gives 0)
