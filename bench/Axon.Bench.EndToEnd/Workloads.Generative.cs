@@ -130,7 +130,7 @@ internal static partial class Workloads
         var labels = Tensor.Randint(0, 10, [batch * batches], g);   // the Siamese network pairs images by class; the others ignore them
         var data = new Axon.Data.TensorDataset(images, labels);
         var setup = GenerativeZoo.Prepare(name, model, data, new Axon.Data.TensorDataset(images.Narrow(0, 0, batch), labels.Narrow(0, 0, batch)), 0);
-        var trainer = new Axon.Models.Training.Trainer(setup.Task, g, GenerativeZoo.TrainingRecipe(name) with { BatchSize = batch, Prefetch = 0 });
+        var trainer = new Axon.Models.Training.Trainer(setup.Task, g, GenerativeZoo.TrainingRecipe(name) with { BatchSize = batch, Prefetch = o.Int("prefetch", 0) });
         trainer.TrainEpoch(setup.Train, null);
         int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         long bytes = GC.GetTotalAllocatedBytes(precise: true);

@@ -54,7 +54,7 @@ public sealed partial class Tensor
         return Compute.LeakyRelu(x, negativeSlope).Record("LeakyRelu", [x], new OpAttributes(("negative_slope", negativeSlope)),
             // slope + (1 − slope)·[x > 0], differentiable again (the step has zero gradient) when the backward is
             // recorded; otherwise the one fused pass that rounds as that composite does.
-            g => [Recording(g) ? g * (x.Gt(0) * (1.0 - negativeSlope) + negativeSlope) : Compute.LeakyReluBackward(x, g, negativeSlope)]);
+            g => [Recording(g, x) ? g * (x.Gt(0) * (1.0 - negativeSlope) + negativeSlope) : Compute.LeakyReluBackward(x, g, negativeSlope)]);
     }
 
     /// <summary>Clamps to [min, max] (either bound may be null); the gradient flows where min &lt;= x &lt;= max.</summary>
