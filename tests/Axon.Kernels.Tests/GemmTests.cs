@@ -110,9 +110,16 @@ public sealed class GemmTests
                 Gemm.Sgemm(true, false, 2, 140, 130, 1, a, 2, b, 140, 0, c, 140, 1); // unpacked, few rows
             }
             for (int i = 0; i < 5; i++) Call();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 10; i++) Call();
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            // The fewest bytes over a few windows: a call's own allocation shows in every window, a one-off the
+            // runtime makes on this thread (tiering a method up while other tests load the process) in one.
+            long fewest = long.MaxValue;
+            for (int w = 0; w < 5 && fewest > 0; w++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < 10; i++) Call();
+                fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+            Assert.Equal(0, fewest);
         }
     }
 
