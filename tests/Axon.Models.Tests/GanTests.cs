@@ -38,6 +38,21 @@ public sealed class GanTests
     }
 
     [Fact]
+    public void AStepGivesTheGradientsItClearsBackToThePool()
+    {
+        var gan = Small(1);
+        var trainer = new Trainer(new GanTask(gan, new Generator(9)), new Generator(3), new TrainerOptions { Epochs = 1, BatchSize = 8, Optimizer = "adam", Schedule = "none", Prefetch = 0 });
+        trainer.TrainEpoch(Gaussian(8, 3, 0.5, 4), null);
+        // K = 1: the generator stepped last, so it holds gradients and the discriminator's were cleared.
+        var generatorGrads = gan.Generator.Parameters().Select(p => p.Grad!).ToList();
+        Assert.All(generatorGrads, g => Assert.False(g.IsDisposed));
+        Assert.All(gan.Discriminator.Parameters(), p => Assert.Null(p.Grad));
+        trainer.TrainEpoch(Gaussian(8, 3, 0.5, 4), null);
+        Assert.All(generatorGrads, g => Assert.True(g.IsDisposed));
+        Assert.All(gan.Generator.Parameters().Zip(generatorGrads), pair => Assert.NotSame(pair.Second, pair.First.Grad));
+    }
+
+    [Fact]
     public void TheTwoGeneratorObjectivesAreMinusLogDAndLogOneMinusD()
     {
         var logits = Tensor.FromArray([-2f, 0f, 1.5f], 3, 1);

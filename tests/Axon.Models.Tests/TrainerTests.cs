@@ -31,6 +31,38 @@ public class TrainerTests
 
     private static readonly TrainerOptions Options = new() { Epochs = 4, BatchSize = 16, Schedule = "step", StepSize = 1, Gamma = 0.5, Augment = true, Seed = 3, Prefetch = 2 };
 
+    /// <summary>A data set that keeps every batch tensor it hands out.</summary>
+    private sealed class Recording(TensorDataset inner) : Dataset
+    {
+        public List<Tensor> Handed { get; } = [];
+
+        public override int Count => inner.Count;
+
+        public override (Tensor Input, Tensor Target) Get(int index) => inner.Get(index);
+
+        public override (Tensor Input, Tensor Target) GetBatch(IReadOnlyList<int> indices)
+        {
+            var (x, y) = inner.GetBatch(indices);
+            Handed.Add(x);
+            Handed.Add(y);
+            return (x, y);
+        }
+    }
+
+    [Fact]
+    public void TheTrainerGivesEveryBatchBackWhenItsStepIsDone()
+    {
+        var train = new Recording(Synthetic(40, 1));
+        var test = new Recording(Synthetic(24, 2));
+        var (trainer, _) = Create(Options with { Augment = false });
+        trainer.TrainEpoch(train, test);
+        // 40 samples in batches of 16 (3 batches), then the test set in one evaluation pass: inputs and targets each.
+        Assert.Equal(6, train.Handed.Count);
+        Assert.NotEmpty(test.Handed);
+        Assert.All(train.Handed.Concat(test.Handed), t => Assert.True(t.IsDisposed));
+        Assert.Equal(24, trainer.Evaluate(test).Count);
+    }
+
     [Fact]
     public void ResumedTrainingEqualsUninterruptedTraining()
     {

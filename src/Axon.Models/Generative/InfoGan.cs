@@ -199,7 +199,7 @@ public sealed class InfoGanTask(InfoGan gan, Axon.Generator? noise = null) : Tra
         ArgumentNullException.ThrowIfNull(context);
         if (K < 1) throw new InvalidOperationException($"InfoGanTask: K must be at least 1, got {K}.");
         var optimizer = context.Optimizer;
-        optimizer.ZeroGrad();
+        GanTask.ReleaseGradients(optimizer);
         var d = Loss(input, target);
         d.Loss.Backward();
         Clear(gan.Generator, gan.QHead);
@@ -209,7 +209,7 @@ public sealed class InfoGanTask(InfoGan gan, Axon.Generator? noise = null) : Tra
         var metrics = new Dictionary<string, double>(d.MetricSums!, StringComparer.Ordinal);
         if (steps % K == 0)
         {
-            optimizer.ZeroGrad();
+            GanTask.ReleaseGradients(optimizer);
             int n = input.Size(0);
             var (z, cats) = gan.Inputs(n, random);
             Tensor miCat, miCont;
@@ -248,7 +248,6 @@ public sealed class InfoGanTask(InfoGan gan, Axon.Generator? noise = null) : Tra
 
     private static void Clear(params Module[] modules)
     {
-        foreach (var m in modules)
-            foreach (var p in m.Parameters()) p.Grad = null;
+        foreach (var m in modules) GanTask.ReleaseGradients(m.Parameters());
     }
 }

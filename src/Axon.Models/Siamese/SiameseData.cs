@@ -89,8 +89,16 @@ public sealed class SiamesePairs(ClassIndex index, int count, long seed) : Datas
             (images[2 * k], images[2 * k + 1]) = Draw(indices[k]);
             same[k] = indices[k] % 2 == 0 ? 1 : 0;
         }
-        var batch = index.Data is Dataset d ? d.GetBatch(images).Input : Tensor.Stack(images.Select(j => index.Data.Get(j).Input).ToArray());
-        return (batch.Reshape([indices.Count, 2, .. batch.GetShape()[1..]]), Tensor.FromArray(same));
+        Tensor batch;
+        if (index.Data is Dataset d)
+        {
+            var (input, labels) = d.GetBatch(images);
+            labels.Dispose();
+            batch = input;
+        }
+        else batch = Tensor.Stack(images.Select(j => index.Data.Get(j).Input).ToArray());
+        // The view holds the storage; the flat tensor lets go of it, so disposing the view frees the batch.
+        using (batch) return (batch.Reshape([indices.Count, 2, .. batch.GetShape()[1..]]), Tensor.FromArray(same));
     }
 
     /// <summary>The two sample indices of pair <paramref name="i"/>.</summary>

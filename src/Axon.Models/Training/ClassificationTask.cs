@@ -182,6 +182,8 @@ public sealed class ClassificationTask : TrainingTask
             using var noGrad = GradMode.NoGrad();
             foreach (var (x, y) in new DataLoader(data, batchSize, device: Device))
             {
+                using var input = x;
+                using var target = y;
                 using var scope = new TensorScope();
                 var logits = Logits(x, flipTta);
                 lossSum += Functional.CrossEntropy(logits, y, reduction: Reduction.Sum).Item();

@@ -95,7 +95,7 @@ public static class LrFinder
                     double lr = finder.StartLr * Math.Pow(ratio, (double)step / (finder.Steps - 1));
                     foreach (var group in trainer.Optimizer.ParamGroups) group.Lr = lr;
                     double loss;
-                    using (new TensorScope()) loss = trainer.TrainStep(x, y).Loss.Loss.Item();
+                    using (x) using (y) using (new TensorScope()) loss = trainer.TrainStep(x, y).Loss.Loss.Item();
                     if (!double.IsFinite(loss)) { diverged = true; break; }
                     average = finder.Smoothing * average + (1 - finder.Smoothing) * loss;
                     double smoothed = average / (1 - Math.Pow(finder.Smoothing, step + 1));

@@ -141,6 +141,8 @@ public abstract class TrainingTask
             using var noGrad = GradMode.NoGrad();
             foreach (var (x, y) in new DataLoader(data, batchSize, device: Device))
             {
+                using var input = x;
+                using var target = y;
                 using var scope = new TensorScope();
                 var score = options is null ? Score(x, y) : Score(x, y, options);
                 lossSum += score.LossSum;

@@ -93,6 +93,7 @@ public partial class ReferenceBackendTests
         new Conv(1, 6, 7, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 6),       // depthwise
         new Conv(3, 5, 7, 3, 7, 1, 1, 2, 0, 0, 0, 0, 1, 1),       // 1x1 with stride 2 (a downsample)
         new Conv(2, 33, 5, 5, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1),     // many input channels
+        new Conv(2, 32, 14, 14, 64, 4, 4, 2, 1, 1, 1, 1, 1, 1),   // DCGAN's 4x4 stride 2 (the CPU's channels-last kernel)
     };
 
     [Theory]
