@@ -105,6 +105,9 @@ public sealed class TiledPoolingTests
     [Theory]
     [InlineData(4, 16, 2)]   // 8 outputs a row, 2 rows: 16-lane blocks
     [InlineData(3, 24, 3)]   // the lecture CNN's 3x3 pool, one output row: 8-lane blocks
+    [InlineData(28, 28, 2)]  // rows of 14 outputs (DCGAN, the Siamese encoder): row by row, a masked last vector
+    [InlineData(14, 14, 2)]  // rows of 7
+    [InlineData(6, 36, 4)]   // rows of 9, 4 outputs a vector
     public void TiledMaxBackwardWritesPlusZeroAndKeepsNaNGradients(int h, int wd, int k)
     {
         // Every input gets 0 + g or +0: a -0 gradient lands as +0 (as clear-then-add gives it), a NaN gradient lands

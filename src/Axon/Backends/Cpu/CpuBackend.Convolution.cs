@@ -201,8 +201,15 @@ public sealed partial class CpuBackend
         // The direct kernel sums the bias gradient from gY while its weight-gradient tiles have it in cache.
         bool direct = gw is not null && Options.ConvImplicitWeightGrad && !UseConvChannelsLast<T>(win, g) && UseConvDirect<T>(win, g, o, weightGrad: true);
         if (gb is not null && !direct)
-            for (int s = 0; s < n; s++)
-                for (int oc = 0; oc < o; oc++) gb[oc] += TensorPrimitives.Sum<T>(gy.AsSpan(gyOff + (s * o + oc) * l, l));
+        {
+            // Split over the output channels, each summed over the samples in order: the serial loop's values.
+            int biasParts = (long)n * o * l < 2 * Options.ElementwiseGrain ? 1 : Math.Min(o, Threads);
+            KernelThreads.For(biasParts, part =>
+            {
+                for (int oc = o * part / biasParts; oc < o * (part + 1) / biasParts; oc++)
+                    for (int s = 0; s < n; s++) gb[oc] += TensorPrimitives.Sum<T>(gy.AsSpan(gyOff + (s * o + oc) * l, l));
+            });
+        }
         if (gx is null && gw is null) return;
         // The input gradient's tile runs over the output channels of a group (k = og): below ConvGemmMinBackwardChannels
         // the short tiles and the fold cost more than the GEMM. Since the fold by permutes, LeNet's Conv2d(6, 16, 5)
