@@ -189,7 +189,7 @@ public static unsafe partial class ConvDirect
                         int len = Math.Min(outW - ow, count - j);
                         float* dst = ys + (nint)o0 * l + oh * outW + ow;
                         for (int r = 0; r < rows; r++)
-                            new ReadOnlySpan<float>(tile + r * FlatWidth + j, len).CopyTo(new Span<float>(dst + (nint)r * l, len));
+                            CopyRow(tile + r * FlatWidth + j, dst + (nint)r * l, len);
                         j += len;
                     }
                 }

@@ -97,7 +97,28 @@ public static unsafe partial class ConvDirect
             float* dst = pad + (nint)c * plane + (nint)win.PadTop * wp + win.PadLeft;
             float* from = src + (nint)c * win.PlaneSize;
             for (int ih = 0; ih < rows; ih++)
-                new ReadOnlySpan<float>(from + (nint)ih * win.Width, cols).CopyTo(new Span<float>(dst + (nint)ih * wp, cols));
+                CopyRow(from + (nint)ih * win.Width, dst + (nint)ih * wp, cols);
+        }
+    }
+
+    /// <summary>
+    /// Copies n floats. The rows these kernels copy are short (7 to 56 floats), where a masked load and store per 16
+    /// beat a call to memmove (which was 5 % of a Siamese step).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRow(float* from, float* to, int n)
+    {
+        if (!Avx512F.IsSupported)
+        {
+            new ReadOnlySpan<float>(from, n).CopyTo(new Span<float>(to, n));
+            return;
+        }
+        int j = 0;
+        for (; j + Vw <= n; j += Vw) Vector512.Store(Vector512.Load(from + j), to + j);
+        if (j < n)
+        {
+            var m = Mask(n - j);
+            Avx512F.MaskStore(to + j, m, Avx512F.MaskLoad(from + j, m, Vector512<float>.Zero));
         }
     }
 

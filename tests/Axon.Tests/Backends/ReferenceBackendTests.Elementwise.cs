@@ -147,6 +147,14 @@ public partial class ReferenceBackendTests
                     d.Backend.LeakyRelu(x, slope, y);
                     return [y];
                 });
+            // Long enough to split over the threads, from an offset into its storage.
+            Exact($"LeakyRelu {dtype} split", d =>
+            {
+                var x = On(d, Special([3, 65541], dtype, 37)).NarrowView(0, 1, 2);
+                var y = Tensor.Empty(x.GetShape(), dtype, d);
+                d.Backend.LeakyRelu(x, 0.2, y);
+                return [y];
+            });
             foreach (var (beta, threshold) in new[] { (1.0, 20.0), (2.0, 5.0), (0.5, 1.0) })
                 Exact($"Softplus {dtype} beta {beta} threshold {threshold}", d =>
                 {

@@ -8,7 +8,7 @@ public partial class ReferenceBackendTests
     public static TheoryData<int[], bool> BatchNormCases()
     {
         var data = new TheoryData<int[], bool>();
-        foreach (int[] shape in new[] { new[] { 4, 3, 5, 7 }, [7, 5], [3, 5, 17], [3, 3, 1, 1], [2, 33, 3, 3] })
+        foreach (int[] shape in new[] { new[] { 4, 3, 5, 7 }, [7, 5], [6, 19], [4000, 33], [3, 5, 17], [3, 3, 1, 1], [2, 33, 3, 3] })
             foreach (bool affine in new[] { true, false }) data.Add(shape, affine);
         return data;
     }
@@ -71,6 +71,29 @@ public partial class ReferenceBackendTests
                         }, scale: 1);
                 }
             }
+    }
+
+    /// <summary>
+    /// [N, C] rows: the CPU's statistics and bias gradient (blocks of 8 channels over the threads, vector and scalar)
+    /// are the reference's bits, not just close to them. 4000 x 33 splits over two threads and leaves a tail channel.
+    /// </summary>
+    [Fact]
+    public void BatchNormRowSumsAreTheReferencesBits()
+    {
+        int[] shape = [4000, 33];
+        foreach (var dtype in Floats)
+            Close($"BatchNorm rows {dtype}", 0, d =>
+            {
+                var x = NormInput(d, shape, dtype, 120);
+                var y = Tensor.Empty(shape, dtype, d);
+                var mean = Tensor.Empty([33], DType.Float64, d);
+                var invStd = Tensor.Empty([33], DType.Float64, d);
+                d.Backend.BatchNorm(x, null, null, null, null, training: true, 0.1, 1e-5, y, mean, invStd);
+                var gy = NormInput(d, shape, dtype, 121);
+                var gb = Tensor.Empty([33], dtype, d);
+                d.Backend.BatchNormBackward(x, gy, mean, invStd, null, true, null, null, gb);
+                return [mean, invStd, gb];
+            });
     }
 
     [Theory]

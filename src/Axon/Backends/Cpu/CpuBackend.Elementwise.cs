@@ -199,9 +199,23 @@ public sealed partial class CpuBackend
     public void LeakyRelu(Tensor x, double slope, Tensor r)
     {
         var src = x.ContiguousData();
-        if (x.DType == DType.Float32) Elementwise.LeakyRelu(src.AsSpan<float>(), (float)slope, r.AsSpan<float>());
-        else Elementwise.LeakyRelu(src.AsSpan<double>(), slope, r.AsSpan<double>());
+        if (x.DType == DType.Float32)
+        {
+            var body = new LeakyReluBody<float>(src.Data<float>(), src.Offset, (float)slope, r.Data<float>(), r.Offset);
+            ParallelRanges(r.NumEl, ref body);
+        }
+        else
+        {
+            var body = new LeakyReluBody<double>(src.Data<double>(), src.Offset, slope, r.Data<double>(), r.Offset);
+            ParallelRanges(r.NumEl, ref body);
+        }
         if (!ReferenceEquals(src, x)) src.Dispose();
+    }
+
+    // Split as the other element-wise ops are: a discriminator's activations (800 K values) ran on one thread.
+    private readonly struct LeakyReluBody<T>(T[] x, int xo, T slope, T[] d, int dOff) : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int start, int end) => Elementwise.LeakyRelu<T>(x.AsSpan(xo + start, end - start), slope, d.AsSpan(dOff + start, end - start));
     }
 
     /// <inheritdoc/>

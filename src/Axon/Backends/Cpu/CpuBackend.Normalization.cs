@@ -70,19 +70,7 @@ public sealed partial class CpuBackend
         double m = (double)n * s;
         if (s == 1)
         {
-            // [N, C] (BatchNorm1d): walk the rows in memory order, accumulating every channel at once, in double.
-            for (int i = 0; i < n; i++)
-            {
-                var row = x.AsSpan(off + i * c, c);
-                for (int ch = 0; ch < c; ch++) mean[ch] += double.CreateTruncating(row[ch]);
-            }
-            for (int ch = 0; ch < c; ch++) mean[ch] /= m;
-            for (int i = 0; i < n; i++)
-            {
-                var row = x.AsSpan(off + i * c, c);
-                for (int ch = 0; ch < c; ch++) { double d = double.CreateTruncating(row[ch]) - mean[ch]; var[ch] += d * d; }
-            }
-            for (int ch = 0; ch < c; ch++) var[ch] /= m;
+            RowStats(x, off, n, c, mean, var);
             return;
         }
         int parts = Math.Min(c, Threads);
@@ -253,19 +241,7 @@ public sealed partial class CpuBackend
     {
         if (s == 1)
         {
-            // [N, C]: rows in memory order, every channel at once, in double.
-            for (int i = 0; i < n; i++)
-            {
-                var xs = x.AsSpan(xo + i * c, c);
-                var gs = g.AsSpan(go + i * c, c);
-                for (int ch = 0; ch < c; ch++)
-                {
-                    double gv = double.CreateTruncating(gs[ch]);
-                    sumG[ch] += gv;
-                    sumGx[ch] += gv * (double.CreateTruncating(xs[ch]) - mean[ch]);
-                }
-            }
-            for (int ch = 0; ch < c; ch++) sumGx[ch] *= invstd[ch];
+            RowGradientSums(x, xo, g, go, n, c, mean, invstd, sumG, sumGx);
             return;
         }
         // Channels split over the threads; each channel sums its samples in order, whatever the partition.
