@@ -6,7 +6,8 @@ best-matching accuracy), and the seconds per epoch (the mean over the epochs aft
 ratio PyTorch / Axon. Issue 15's targets: Axon's numbers as good, and PyTorch / Axon ≥ 2 for the time per epoch.
 
 Reads RUNS/axon-MODEL/ and RUNS/torch-MODEL/: summary.json ({"tool", "model", "epochs", "images_per_epoch",
-"seconds_per_epoch", "metrics", ...}) and, when present, judge.json (`axon judge --json`).
+"seconds_per_epoch", "metrics", ...}) and, when present, judge.json (`axon judge --json`). Later rounds
+(compare.sh --rounds R) are RUNS/TOOL-MODEL.rK/summary.json; a tool's time per epoch is then that of its fastest round.
 
     /usr/bin/python3 bench/generative/compare.py --models vae,dcgan --no-write
 """
@@ -55,12 +56,25 @@ def gather(runs, model, tool):
     judge = load_json(os.path.join(directory, "judge.json"))
     if judge is not None:
         metrics.update({k: judge[k] for k in JUDGE_KEYS if k in judge})
+    # Epochs after the first leave out the warm-up (JIT, allocator, OpenBLAS buffers); one epoch gives only the first.
+    rounds = [steady(secs)]
+    k = 2
+    while (later := load_json(f"{directory}.r{k}/summary.json")) is not None:
+        rounds.append(steady(later.get("seconds_per_epoch") or []))
+        k += 1
     return {
         "summary": summary, "judge": judge, "metrics": metrics,
         "first_epoch_s": secs[0],
-        # Epochs after the first leave out the warm-up (JIT, allocator, OpenBLAS buffers); one epoch gives only the first.
-        "steady_epoch_s": statistics.mean(secs[1:]) if len(secs) > 1 else secs[0],
+        # The host's speed drifts; a tool's fastest round is the one the host disturbed least.
+        "steady_epoch_s": min(rounds),
+        "rounds_steady_epoch_s": rounds,
     }
+
+
+def steady(secs):
+    if not secs:
+        sys.exit("compare.py: a summary.json has no seconds_per_epoch")
+    return statistics.mean(secs[1:]) if len(secs) > 1 else secs[0]
 
 
 def machine():
@@ -102,10 +116,16 @@ def table(model, row):
     for k in names:
         hint = REFERENCES.get(k) or ("↑" if HIGHER_IS_BETTER.search(k) else "↓")
         lines.append(f"| {k} ({hint}) | {fmt((a or {}).get('metrics', {}).get(k))} | {fmt((t or {}).get('metrics', {}).get(k))} | |")
-    for key, label in (("steady_epoch_s", "seconds per epoch (mean after the first)"), ("first_epoch_s", "seconds, first epoch")):
+    rounds = max(len((side or {}).get("rounds_steady_epoch_s", [])) for side in (a, t))
+    steady_label = "seconds per epoch (mean after the first" + (f", fastest of {rounds} rounds)" if rounds > 1 else ")")
+    for key, label in (("steady_epoch_s", steady_label), ("first_epoch_s", "seconds, first epoch")):
         av, tv = (a or {}).get(key), (t or {}).get(key)
         ratio = f"{tv / av:.2f}x" if av and tv else "—"
         lines.append(f"| {label} | {fmt(av)} | {fmt(tv)} | {ratio} |")
+    if rounds > 1 and a and t:
+        ar, tr = a["rounds_steady_epoch_s"], t["rounds_steady_epoch_s"]
+        lines.append(f"| each round's seconds per epoch | {', '.join(fmt(v) for v in ar)} | {', '.join(fmt(v) for v in tr)} | "
+                     f"{', '.join(f'{y / x:.2f}x' for x, y in zip(ar, tr))} |")
     return "\n".join(lines)
 
 

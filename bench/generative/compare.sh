@@ -7,6 +7,11 @@
 #
 #   bench/generative/compare.sh                                   # all models, the recipes' epochs
 #   bench/generative/compare.sh --models vae,dcgan --epochs-scale 0.2 --limit 6000 --no-write
+#   bench/generative/compare.sh --models siamese --rounds 3 --no-write   # timing: the fastest of 3 rounds per tool
+#
+# With --rounds R > 1 both tools train R times, in turns (round 2 starts with PyTorch, and so on), into
+# runs/compare/{axon,torch}-MODEL.rK; this host's speed drifts by a third over minutes, and each tool's fastest round is
+# what it does when the host leaves it alone. The quality figures are those of round 1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -14,14 +19,16 @@ models="vae,autoencoder,denoising-ae,gan,dcgan,infogan,siamese"
 scale=1
 limit=0
 write=()
+rounds=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --models) models="$2"; shift 2 ;;
     --epochs-scale) scale="$2"; shift 2 ;;
     --limit) limit="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
     --no-write) write=(--no-write); shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
-    *) echo "generative/compare.sh: unknown argument $1 (--models A,B --epochs-scale F --limit N --no-write)" >&2; exit 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "generative/compare.sh: unknown argument $1 (--models A,B --epochs-scale F --limit N --rounds R --no-write)" >&2; exit 2 ;;
   esac
 done
 
@@ -67,25 +74,35 @@ fi
 
 limit_args=()
 [ "$limit" != 0 ] && limit_args=(--limit "$limit")
+train_axon() {  # DIR (the model and epochs of the loop below)
+  DOTNET_gcServer=0 run "${axon[@]}" train --model "$m" --epochs "$epochs" --output "$1" --threads 2 "${limit_args[@]}"
+}
+# PyTorch's own 2 OpenMP threads run the parallel ops; OpenBLAS stays single-threaded on the caller (both at 2 fight
+# over the 2 cores), and glibc's malloc keeps big buffers instead of unmapping them each step, as bench/compare.py.
+train_torch() {
+  OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824 \
+    run /usr/bin/python3 bench/generative/twins.py "$m" --epochs "$epochs" --out "$1" --threads 2 "${limit_args[@]}"
+}
 for m in ${models//,/ }; do
   epochs=$(/usr/bin/python3 -c "print(max(1, round($(recipe_epochs "$m") * $scale)))")
   adir="$out/axon-$m"
   tdir="$out/torch-$m"
-  rm -rf "$adir" "$tdir"  # a fresh run: axon train would resume from a checkpoint left there
+  rm -rf "$adir" "$tdir" "$adir".r* "$tdir".r*  # fresh runs: axon train would resume from a checkpoint left there
   echo "== $m: $epochs epochs" >&2
-  DOTNET_gcServer=0 run "${axon[@]}" train --model "$m" --epochs "$epochs" --output "$adir" --threads 2 "${limit_args[@]}"
+  train_axon "$adir"
   case "$m" in
     vae|gan|dcgan|infogan)
       run "${axon[@]}" generate "$adir/model.safetensors" --count 10000 --out "$adir/samples.safetensors" ;;
   esac
-  # PyTorch's own 2 OpenMP threads run the parallel ops; OpenBLAS stays single-threaded on the caller (both at 2 fight
-  # over the 2 cores), and glibc's malloc keeps big buffers instead of unmapping them each step, as bench/compare.py.
-  OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824 \
-    run /usr/bin/python3 bench/generative/twins.py "$m" --epochs "$epochs" --out "$tdir" --threads 2 "${limit_args[@]}"
+  train_torch "$tdir"
   for dir in "$adir" "$tdir"; do
     if [ -f "$dir/samples.safetensors" ]; then
       run "${axon[@]}" judge --classifier runs/judge/model.safetensors --samples "$dir/samples.safetensors" --json "$dir/judge.json" --threads 2
     fi
+  done
+  for ((r = 2; r <= rounds; r++)); do
+    if ((r % 2 == 0)); then train_torch "$tdir.r$r"; train_axon "$adir.r$r"
+    else train_axon "$adir.r$r"; train_torch "$tdir.r$r"; fi
   done
 done
 
