@@ -47,7 +47,7 @@ public static unsafe partial class ConvDirect
 
     // The forward over flat padded planes; with transposedFrom = O', w is a forward kernel [O', outChannels, kh, kw]
     // read flipped and transposed (the input gradient), else w is [outChannels, Channels, kh, kw].
-    private static void RunFlat(ReadOnlySpan<float> x, int batch, in Window2d win, float* pw, int outChannels, float* pb, Span<float> y, int threads, int transposedFrom)
+    private static void RunFlat(ReadOnlySpan<float> x, int batch, in Window2d win, float* pw, int outChannels, float* pb, Span<float> y, int threads, int transposedFrom, PoolSink sink = default)
     {
         int k = win.ColRows, l = win.OutPlaneSize;
         if (batch == 0 || outChannels == 0 || l == 0) return;
@@ -57,7 +57,8 @@ public static unsafe partial class ConvDirect
         job.Plane = job.Wp * job.Hp;
         job.Panels = (win.OutH * job.Wp + FlatWidth - 1) / FlatWidth;
         long work = (long)batch * l * outChannels * k;
-        job.Parts = (int)Math.Clamp(Math.Min((long)batch * job.Panels, work / Gemm.MinWorkPerThread), 1, KernelThreads.CheckThreads(threads));
+        job.Parts = (int)Math.Clamp(Math.Min(sink.On ? batch : (long)batch * job.Panels, work / Gemm.MinWorkPerThread), 1, KernelThreads.CheckThreads(threads));
+        job.Sink = sink;
         int blocks = job.Blocks = (outChannels + Mr - 1) / Mr;
         float* packed = AlignedBuffer.Get(ref packedBuffer, (nint)blocks * (k + 1) * Mr);
         float* packedBias = packed + (nint)blocks * k * Mr;
@@ -141,11 +142,19 @@ public static unsafe partial class ConvDirect
         public int Batch, O, K, Wp, Hp, Plane, Panels, Blocks, Parts;
         public float* X, Y, W, Bias;
         public int* Taps;
+        public PoolSink Sink;
 
         public readonly void Run(int part)
         {
             int outH = Win.OutH, outW = Win.OutW, l = outH * outW, grid = outH * Wp;
             long units = (long)Batch * Panels, u0 = units * part / Parts, u1 = units * (part + 1) / Parts;
+            // Pooling takes whole samples per thread, each convolved into one sample's scratch.
+            if (Sink.On)
+            {
+                var (first, end) = Sink.Samples(Batch, part, Parts);
+                (u0, u1) = (first * Panels, end * Panels);
+            }
+            float* sampleY = Sink.On ? SampleScratch(O * l) : null;
             // The scratch has slack for the last panel's loads past the grid (their lanes are never stored).
             nint size = (nint)Win.Channels * Plane + FlatWidth + Wp;
             float* pad = AlignedBuffer.Get(ref padBuffer, size);
@@ -157,10 +166,11 @@ public static unsafe partial class ConvDirect
                 int s = (int)(u / Panels), q0 = (int)(u - (long)s * Panels) * FlatWidth;
                 if (s != current)
                 {
+                    if (Sink.On && current >= 0) Sink.Sample(current, sampleY);
                     CopySample(X, Win, s, pad, Wp, Hp, Plane);
                     current = s;
                 }
-                float* xq = pad + q0, ys = Y + (nint)s * O * l;
+                float* xq = pad + q0, ys = Sink.On ? sampleY : Y + (nint)s * O * l;
                 int count = Math.Min(FlatWidth, grid - q0);
                 for (int b = 0; b < Blocks; b++)
                 {
@@ -194,6 +204,7 @@ public static unsafe partial class ConvDirect
                     }
                 }
             }
+            if (Sink.On && current >= 0) Sink.Sample(current, sampleY);
         }
     }
 

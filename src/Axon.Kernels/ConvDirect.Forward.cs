@@ -18,8 +18,17 @@ public static unsafe partial class ConvDirect
         if (x.Length < (long)batch * win.Channels * win.PlaneSize || w.Length < (long)outChannels * k || y.Length < (long)batch * outChannels * l
             || (!bias.IsEmpty && bias.Length < outChannels))
             throw new ArgumentException("ConvDirect.Forward: a span is shorter than the shapes need.");
+        ForwardInto(x, batch, win, w, outChannels, bias, y, threads, default);
+    }
+
+    // The forward into y, or (sink on) into one sample's scratch that the sink pools.
+    private static void ForwardInto(ReadOnlySpan<float> x, int batch, in Window2d win, ReadOnlySpan<float> w, int outChannels, ReadOnlySpan<float> bias, Span<float> y, int threads, PoolSink sink)
+    {
+        int k = win.ColRows, l = win.OutPlaneSize;
         if (batch == 0 || outChannels == 0 || l == 0) return;
         var job = Geometry<ForwardJob>(batch, win, outChannels, threads);
+        if (sink.On) job.Parts = Math.Min(job.Parts, batch);
+        job.Sink = sink;
         int blocks = (outChannels + Mr - 1) / Mr;
         // Packed weights [block][tap][Mr] and bias [block][Mr], rows past the block zero.
         float* packed = AlignedBuffer.Get(ref packedBuffer, (nint)blocks * (k + 1) * Mr);
@@ -56,6 +65,7 @@ public static unsafe partial class ConvDirect
         public int Batch, O, K, Wp, Hp, Plane, ChunksPerRow, Blocks, Parts;
         public float* X, Y, W, Bias;
         public int* Taps;
+        public PoolSink Sink;
 
         public void Init(in Window2d win, int batch, int outChannels, int wp, int hp, int chunksPerRow, int parts)
         {
@@ -74,12 +84,19 @@ public static unsafe partial class ConvDirect
         {
             int outH = Win.OutH, outW = Win.OutW, l = outH * outW, cpr = ChunksPerRow;
             long rows = (long)Batch * outH, r0 = rows * part / Parts, r1 = rows * (part + 1) / Parts;
+            // Pooling takes whole samples per thread, each convolved into one sample's scratch.
+            if (Sink.On)
+            {
+                var (first, end) = Sink.Samples(Batch, part, Parts);
+                (r0, r1) = (first * outH, end * outH);
+            }
+            float* sampleY = Sink.On ? SampleScratch(O * l) : null;
             float* pad = Scratch(Win, Plane);
             while (r0 < r1)
             {
                 int s = (int)(r0 / outH), ohA = (int)(r0 - (long)s * outH), ohB = (int)Math.Min(outH, ohA + (r1 - r0));
                 CopySample(X, Win, s, pad, Wp, Hp, Plane);
-                float* ys = Y + (nint)s * O * l;
+                float* ys = Sink.On ? sampleY : Y + (nint)s * O * l;
                 // Chunks of rows ohA .. ohB in pairs (a pair may span two rows); an odd last one pairs with itself.
                 int total = (ohB - ohA) * cpr;
                 for (int ci = 0; ci < total; ci += 2)
@@ -108,6 +125,7 @@ public static unsafe partial class ConvDirect
                     }
                 }
                 r0 += ohB - ohA;
+                if (Sink.On) Sink.Sample(s, sampleY);   // whole samples: ohA = 0 and ohB = outH
             }
         }
     }

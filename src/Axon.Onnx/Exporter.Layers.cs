@@ -11,10 +11,11 @@ internal sealed partial class Exporter
         {
             case "MatMul": g.Add("MatMul", [In(0), In(1)], Out()); break;
             case "Linear": Linear(); break;
-            case "Conv2d": Conv(); break;
+            case "Conv2d": Conv(Out()); break;
             case "Conv2dInputGrad": ConvTranspose(); break;
             case "MaxPool2d": MaxPool(In(0), Out()); break;
             case "ReluMaxPool2d": MaxPool(g.Add("Relu", [In(0)]), Out()); break;
+            case "Conv2dReluMaxPool2d": MaxPool(g.Add("Relu", [Conv(null)]), Out(), "pool_", ConvOutputShape()); break;
             case "AvgPool2d": AvgPool(); break;
             case "AdaptiveAvgPool2d": AdaptiveAvgPool(); break;
             case "BatchNorm": g.Add("BatchNormalization", BatchNormInputs(), Out(), OnnxAttr.Float("epsilon", At.Get<double>("eps"))); break;
@@ -48,11 +49,11 @@ internal sealed partial class Exporter
     /// <summary>Axon's padding is top, bottom, left, right; ONNX's begins then ends: top, left, bottom, right.</summary>
     private static long[] OnnxPads(int[] p) => [p[0], p[2], p[1], p[3]];
 
-    private void Conv()
+    private string Conv(string? output)
     {
         var (s, p, d, groups) = ConvSettings();
         var w = current.Inputs[1].Shape;
-        g.Add("Conv", current.Inputs.Select(Name), Out(), OnnxAttr.Ints("kernel_shape", w[2], w[3]), OnnxAttr.Ints("strides", s.H, s.W),
+        return g.Add("Conv", current.Inputs.Select(Name), output, OnnxAttr.Ints("kernel_shape", w[2], w[3]), OnnxAttr.Ints("strides", s.H, s.W),
             OnnxAttr.Ints("pads", OnnxPads(p)), OnnxAttr.Ints("dilations", d.H, d.W), OnnxAttr.Int("group", groups));
     }
 
@@ -72,11 +73,20 @@ internal sealed partial class Exporter
             OnnxAttr.Ints("pads", OnnxPads(p)), OnnxAttr.Ints("dilations", d.H, d.W), OnnxAttr.Int("group", groups), OnnxAttr.Ints("output_padding", oh, ow));
     }
 
-    private void MaxPool(string input, string output)
+    /// <summary>The traced convolution's output shape (the input of a fused op's pooling).</summary>
+    private int[] ConvOutputShape()
     {
-        Size2 k = At.Get<Size2>("kernel_size"), s = At.Get<Size2>("stride"), p = At.Get<Size2>("padding"), d = At.Get<Size2>("dilation");
-        bool ceil = At.Get<bool>("ceil_mode");
-        CheckPoolSize(k, s, p, d, ceil);
+        var (s, p, d, _) = ConvSettings();
+        int[] x = current.Inputs[0].Shape, w = current.Inputs[1].Shape;
+        return [x[0], w[0], (x[2] + p[0] + p[1] - d.H * (w[2] - 1) - 1) / s.H + 1, (x[3] + p[2] + p[3] - d.W * (w[3] - 1) - 1) / s.W + 1];
+    }
+
+    // The pooling's attributes are named with the prefix in a fused op; its input is then not the op's.
+    private void MaxPool(string input, string output, string prefix = "", int[]? inputShape = null)
+    {
+        Size2 k = At.Get<Size2>(prefix + "kernel_size"), s = At.Get<Size2>(prefix + "stride"), p = At.Get<Size2>(prefix + "padding"), d = At.Get<Size2>(prefix + "dilation");
+        bool ceil = At.Get<bool>(prefix + "ceil_mode");
+        CheckPoolSize(k, s, p, d, ceil, inputShape ?? current.Inputs[0].Shape);
         g.Add("MaxPool", [input], output, OnnxAttr.Ints("kernel_shape", k.H, k.W), OnnxAttr.Ints("strides", s.H, s.W), OnnxAttr.Ints("pads", p.H, p.W, p.H, p.W),
             OnnxAttr.Ints("dilations", d.H, d.W), OnnxAttr.Int("ceil_mode", ceil ? 1 : 0));
     }
@@ -85,7 +95,7 @@ internal sealed partial class Exporter
     {
         Size2 k = At.Get<Size2>("kernel_size"), s = At.Get<Size2>("stride"), p = At.Get<Size2>("padding");
         bool ceil = At.Get<bool>("ceil_mode");
-        CheckPoolSize(k, s, p, new Size2(1), ceil);
+        CheckPoolSize(k, s, p, new Size2(1), ceil, current.Inputs[0].Shape);
         g.Add("AveragePool", [In(0)], Out(), OnnxAttr.Ints("kernel_shape", k.H, k.W), OnnxAttr.Ints("strides", s.H, s.W), OnnxAttr.Ints("pads", p.H, p.W, p.H, p.W),
             OnnxAttr.Int("ceil_mode", ceil ? 1 : 0), OnnxAttr.Int("count_include_pad", At.Get<bool>("count_include_pad") ? 1 : 0));
     }
@@ -94,9 +104,9 @@ internal sealed partial class Exporter
     /// ONNX sizes a pooling's output by the plain formula; PyTorch (and Axon) drop a last window that would start in the
     /// padding under ceil mode. Where the two differ the graph would be wrong, so the export stops instead.
     /// </summary>
-    private void CheckPoolSize(Size2 k, Size2 s, Size2 p, Size2 d, bool ceil)
+    private void CheckPoolSize(Size2 k, Size2 s, Size2 p, Size2 d, bool ceil, int[] x)
     {
-        int[] x = current.Inputs[0].Shape, y = current.Outputs[0].Shape;
+        int[] y = current.Outputs[0].Shape;
         long Size(int n, int kernel, int stride, int pad, int dilation)
         {
             long span = n + 2L * pad - (long)dilation * (kernel - 1) - 1;

@@ -7,7 +7,7 @@ namespace Axon.Cuda.Tests;
 /// <summary>Which IBackend members the CUDA backend implements, and the launch helper's argument checks (no GPU needed).</summary>
 public class BackendCoverageTests
 {
-    private static readonly string[] ComposedDefaults = ["BatchNormActBackward"];
+    private static readonly string[] ComposedDefaults = ["BatchNormActBackward", "Conv2dReluMaxPool2d"];
 
     [Fact]
     public void EveryIBackendMemberIsImplementedOrListedAsUnsupported()

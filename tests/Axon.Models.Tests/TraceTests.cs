@@ -44,20 +44,23 @@ public class TraceTests
         model.Eval();
         var graph = Trace.Of(model, Tensor.Zeros([1, 1, 28, 28]));
         var counts = graph.OpCounts();
-        Assert.Equal(2, counts["Conv2d"]);
-        // ReLU then MaxPool2d run as one explicit fused op, which the trace records as such.
-        Assert.Equal(2, counts["ReluMaxPool2d"]);
+        // Conv2d, ReLU, MaxPool2d run as one explicit fused op, which the trace records as such.
+        Assert.Equal(2, counts["Conv2dReluMaxPool2d"]);
+        Assert.False(counts.ContainsKey("Conv2d"));
+        Assert.False(counts.ContainsKey("ReluMaxPool2d"));
         Assert.Equal(2, counts["Linear"]);
         Assert.Equal(1, counts["Relu"]);
         Assert.False(counts.ContainsKey("MaxPool2d"));
-        var conv1 = graph.Nodes.First(n => n.Op == "Conv2d");
+        var conv1 = graph.Nodes.First(n => n.Op == "Conv2dReluMaxPool2d");
         Assert.Equal("features.0.weight", conv1.Inputs[1].Name);
-        Assert.Equal([1, 32, 24, 24], conv1.Outputs[0].Shape);
-        // Each node names the module whose Call ran it: the layer, or the model itself for its own ops (the flatten).
-        Assert.Equal("features.0 (Conv2d)", conv1.Module);
+        Assert.Equal([1, 32, 8, 8], conv1.Outputs[0].Shape);
+        // Each node names the module whose Call ran it: the Sequential for the fused layers, or the model itself for
+        // its own ops (the flatten).
+        Assert.Equal("features (Sequential)", conv1.Module);
         Assert.Equal("LectureCnn", graph.Nodes.Single(n => n.Op == "Reshape").Module);
         var text = graph.ToString();
-        Assert.Contains("= Conv2d(%input0, %features.0.weight, %features.0.bias, stride=1, padding=[0, 0, 0, 0], dilation=1, groups=1)  # float32[1, 32, 24, 24]", text, StringComparison.Ordinal);
+        Assert.Contains("= Conv2dReluMaxPool2d(%input0, %features.0.weight, %features.0.bias, stride=1, padding=[0, 0, 0, 0], dilation=1, groups=1, pool_kernel_size=3, "
+            + "pool_stride=3, pool_padding=0, pool_dilation=1, pool_ceil_mode=False)  # float32[1, 32, 8, 8]", text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -75,6 +75,15 @@ public class LayerExportTests
     }
 
     [Fact]
+    public void AConvolutionWithReluAndMaxPoolingRunsFusedAndExportsAsThreeNodes()
+    {
+        // Sequential runs these as the one op Conv2dReluMaxPool2d; ONNX gets Conv, Relu and MaxPool (and the output's Identity).
+        Assert.Equal(["Conv", "Relu", "MaxPool", "Identity"], Ops(Check(new Sequential(new Conv2d(3, 5, 3, padding: 1, generator: G), new ReLU(), new MaxPool2d(2)), [2, 3, 9, 8])));
+        Check(new Sequential(new Conv2d(2, 4, 5, padding: 2, generator: G), new ReLU(), new MaxPool2d(3, stride: 2, ceilMode: true)), [2, 2, 12, 11]);
+        Check(new Sequential(new Conv2d(3, 4, 3, stride: 2, generator: G), new ReLU(), new MaxPool2d(2)), [2, 3, 13, 13]);
+    }
+
+    [Fact]
     public void BatchNormInEvaluationModeWithAndWithoutAffineParameters()
     {
         var bn1 = new Sequential(new Linear(5, 8, generator: G), new BatchNorm1d(8), new ReLU());

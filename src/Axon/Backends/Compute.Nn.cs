@@ -52,6 +52,18 @@ internal static partial class Compute
         return (y, argmax);
     }
 
+    /// <summary>
+    /// relu(max pooling of conv(x, w) + b) [N, O, pool.OutH, pool.OutW] over windows <paramref name="pool"/> of the
+    /// convolution's output; with <paramref name="withArgmax"/> also the backend's record of each window's maximum.
+    /// </summary>
+    public static (Tensor Values, Tensor? Argmax) Conv2dReluMaxPool2d(Tensor x, Tensor w, Tensor? b, in Conv2dParams p, in Window2d pool, bool withArgmax)
+    {
+        var device = SameDevice("Conv2d", x, w, b);
+        var y = Tensor.Empty([x.ShapeArray[0], w.ShapeArray[0], pool.OutH, pool.OutW], x.DType, device);
+        var argmax = device.Backend.Conv2dReluMaxPool2d(x, w, b, p, pool, y, withArgmax);
+        return (y, argmax);
+    }
+
     /// <summary>The int64 indices of <paramref name="shape"/> (PyTorch's return_indices) from an argmax of <see cref="MaxPool2d"/>.</summary>
     public static Tensor WidenArgmax(Tensor argmax, int[] shape)
     {

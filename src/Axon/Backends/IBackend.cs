@@ -140,6 +140,22 @@ public interface IBackend
     /// </summary>
     Tensor? MaxPool2d(Tensor x, in Window2d window, Tensor y, bool withArgmax);
 
+    /// <summary>
+    /// y = relu(max pooling of conv2d(x, w) + b) over windows <paramref name="pool"/> (whose planes are the
+    /// convolution's output), with each window's argmax as <see cref="MaxPool2d"/> gives it when asked. The default
+    /// composes <see cref="Conv2d"/>, <see cref="MaxPool2d"/> and <see cref="Unary"/>; a backend may compute it a few
+    /// samples at a time without storing the convolution's output whole, and must then give the same values.
+    /// </summary>
+    Tensor? Conv2dReluMaxPool2d(Tensor x, Tensor weight, Tensor? bias, in Conv2dParams p, in Window2d pool, Tensor y, bool withArgmax)
+    {
+        var conv = x.EmptyLike([x.ShapeArray[0], weight.ShapeArray[0], pool.Height, pool.Width]);
+        Conv2d(x, weight, bias, p, conv);
+        var argmax = MaxPool2d(conv, pool, y, withArgmax);
+        Unary(UnaryOp.Relu, y, y);
+        conv.Dispose();
+        return argmax;
+    }
+
     /// <summary>gx = each output gradient routed to its window's maximum (<paramref name="argmax"/> from <see cref="MaxPool2d"/>).</summary>
     void MaxPool2dBackward(Tensor gy, Tensor argmax, in Window2d window, Tensor gx);
 

@@ -22,6 +22,12 @@ namespace Axon.Nn;
 /// <see cref="Tensor.ReluMaxPool2d"/>, so the autograd graph and a trace both show what runs: one ReluMaxPool2d node
 /// where the module lists a ReLU and a MaxPool2d; values and gradients are unchanged.
 /// </para>
+/// <para>
+/// A <see cref="Conv2d"/> (zero padding) before such a pair, on a batched input, joins it: one
+/// <see cref="Tensor.Conv2dReluMaxPool2d"/> op, with the composite's values and gradients. Its gradients need only the
+/// pooled output and each window's argmax, so the convolution's output is not kept for backward, and the CPU pools each
+/// sample's convolution while it is in cache instead of storing it (see <see cref="Backends.IBackend.Conv2dReluMaxPool2d"/>).
+/// </para>
 /// </remarks>
 public sealed class Sequential : Module<Tensor, Tensor>
 {
@@ -59,6 +65,13 @@ public sealed class Sequential : Module<Tensor, Tensor>
         var x = input;
         for (int i = 0; i < layers.Count; i++)
         {
+            if (layers[i] is Conv2d conv && i + 2 < layers.Count && layers[i + 1] is ReLU convRelu && layers[i + 2] is MaxPool2d convPool
+                && !conv.HasForwardHooks && !convRelu.HasForwardHooks && !convPool.HasForwardHooks && conv.ForwardReluMaxPool(x, convPool) is { } pooled)
+            {
+                x = pooled;   // one Conv2dReluMaxPool2d op: the same values and gradients, the convolution's output never stored
+                i += 2;
+                continue;
+            }
             if (layers[i] is ReLU relu && i + 1 < layers.Count && layers[i + 1] is MaxPool2d pool
                 && !relu.HasForwardHooks && !pool.HasForwardHooks && pool.CommutesWithRelu(x))
             {

@@ -122,6 +122,15 @@ public sealed class Conv2d : Module<Tensor, Tensor>
         return Tensor.Conv2d(padded, Weight, Bias, Stride, 0, Dilation, Groups);
     }
 
+    /// <summary>
+    /// pool(relu(this(input))) as the one fused op <see cref="Tensor.Conv2dReluMaxPool2d"/>, the same values and
+    /// gradients; null where it does not apply (a padding mode other than zeros, an unbatched input, or a pooling
+    /// that ReLU does not commute with), and then nothing has run.
+    /// </summary>
+    internal Tensor? ForwardReluMaxPool(Tensor input, MaxPool2d pool) =>
+        paddingMode is not null || Border != "zeros" ? null
+        : Tensor.Conv2dReluMaxPool2d(input, Weight, Bias, Stride, Padding, Dilation, Groups, pool.KernelSize, pool.Stride, pool.Padding, pool.Dilation, pool.CeilMode);
+
     /// <inheritdoc/>
     protected override string ExtraRepr()
     {

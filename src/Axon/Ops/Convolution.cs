@@ -42,6 +42,14 @@ public sealed partial class Tensor
 
     private static Tensor Conv2dCore(Tensor input, Tensor weight, Tensor? bias, Size2 stride, int padTop, int padBottom, int padLeft, int padRight, Size2 dilation, int groups)
     {
+        var (x4, p) = Conv2dChecked(input, weight, bias, stride, padTop, padBottom, padLeft, padRight, dilation, groups);
+        var y = Conv2dOp(x4, weight, bias, p);
+        return input.Rank == 3 ? y.Squeeze(0) : y;
+    }
+
+    /// <summary>The 4-D input and the parameters of a convolution whose arguments are checked (Conv2d's errors otherwise).</summary>
+    private static (Tensor X4, Conv2dParams P) Conv2dChecked(Tensor input, Tensor weight, Tensor? bias, Size2 stride, int padTop, int padBottom, int padLeft, int padRight, Size2 dilation, int groups)
+    {
         const string op = "Conv2d";
         if (input.Rank is not (3 or 4))
             throw new ArgumentException($"{op}: expected a 3-D (unbatched) or 4-D (batched) input [N, C, H, W], got {ShapeUtil.Format(input.shape)}.", nameof(input));
@@ -67,9 +75,7 @@ public sealed partial class Tensor
         if (paddedH < eh || paddedW < ew)
             throw new ArgumentException($"{op}: the padded input is {paddedH} x {paddedW} per channel but the (dilated) kernel is {eh} x {ew}; the kernel can't be larger than the padded input (input {ShapeUtil.Format(input.shape)}, weight {ShapeUtil.Format(weight.shape)}).", nameof(input));
 
-        var p = new Conv2dParams(stride.H, stride.W, padTop, padBottom, padLeft, padRight, dilation.H, dilation.W, groups);
-        var y = Conv2dOp(x4, weight, bias, p);
-        return input.Rank == 3 ? y.Squeeze(0) : y;
+        return (x4, new Conv2dParams(stride.H, stride.W, padTop, padBottom, padLeft, padRight, dilation.H, dilation.W, groups));
     }
 
     /// <summary>The attributes of a convolution as recorded: stride, the four paddings (top, bottom, left, right), dilation, groups.</summary>
@@ -94,18 +100,21 @@ public sealed partial class Tensor
     {
         var y = Compute.Conv2d(x4, weight, bias, p);
         Tensor[] inputs = bias is null ? [x4, weight] : [x4, weight, bias];
-        return y.Record("Conv2d", inputs, ConvAttributes(p), g =>
+        return y.Record("Conv2d", inputs, ConvAttributes(p), g => Conv2dGradients(x4, weight, bias, p, g));
+    }
+
+    /// <summary>The gradients of a convolution's inputs from its output gradient g (ops that differentiate again when recording).</summary>
+    private static Tensor?[] Conv2dGradients(Tensor x4, Tensor weight, Tensor? bias, in Conv2dParams p, Tensor g)
+    {
+        if (Recording(g, weight) || Recording(x4))
         {
-            if (Recording(g, weight) || Recording(x4))
-            {
-                var gx = x4.requiresGrad ? Conv2dInputGrad(g, weight, x4.shape, p) : null;
-                var gw = weight.requiresGrad ? Conv2dWeightGrad(x4, g, weight.shape, p) : null;
-                var gb = bias is not null && bias.requiresGrad ? g.Sum([0, 2, 3]) : null;
-                return bias is null ? [gx, gw] : [gx, gw, gb];
-            }
-            var (rx, rw, rb) = Compute.Conv2dBackward(x4, weight, g, p, x4.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false);
-            return bias is null ? [rx, rw] : [rx, rw, rb];
-        });
+            var gx = x4.requiresGrad ? Conv2dInputGrad(g, weight, x4.shape, p) : null;
+            var gw = weight.requiresGrad ? Conv2dWeightGrad(x4, g, weight.shape, p) : null;
+            var gb = bias is not null && bias.requiresGrad ? g.Sum([0, 2, 3]) : null;
+            return bias is null ? [gx, gw] : [gx, gw, gb];
+        }
+        var (rx, rw, rb) = Compute.Conv2dBackward(x4, weight, g, p, x4.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false);
+        return bias is null ? [rx, rw] : [rx, rw, rb];
     }
 
     /// <summary>

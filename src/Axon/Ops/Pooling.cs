@@ -68,7 +68,7 @@ public sealed partial class Tensor
     /// <summary>
     /// relu(max_pool2d(input)) as one op, computed in the cheaper order: the pooling first, then the ReLU on its output
     /// (4 to 9 times smaller for the usual 2x2 and 3x3 windows). For arguments where
-    /// <see cref="MaxPoolCommutesWithRelu"/> holds this equals max_pool2d(relu(input)) to the bit, values and gradients
+    /// <see cref="MaxPoolCommutesWithRelu(Tensor, Size2, Size2, Size2, Size2, bool)"/> holds this equals max_pool2d(relu(input)) to the bit, values and gradients
     /// (see <see cref="Nn.Sequential"/>, which uses it for a ReLU followed by a MaxPool2d). An op of its own, so that a
     /// trace records what runs. Backward: ReLU's gate on the pooled values, then each gradient to its window's maximum.
     /// </summary>
@@ -95,8 +95,13 @@ public sealed partial class Tensor
     internal static bool MaxPoolCommutesWithRelu(Tensor input, Size2 k, Size2 s, Size2 p, Size2 d, bool ceilMode)
     {
         if (input.Rank is not (3 or 4) || !input.DType.IsFloatingPoint()) return false;
+        return MaxPoolCommutesWithRelu(input.shape[input.Rank - 2], input.shape[input.Rank - 1], k, s, p, d, ceilMode);
+    }
+
+    /// <summary><see cref="MaxPoolCommutesWithRelu(Tensor, Size2, Size2, Size2, Size2, bool)"/> for planes of h x wd.</summary>
+    internal static bool MaxPoolCommutesWithRelu(int h, int wd, Size2 k, Size2 s, Size2 p, Size2 d, bool ceilMode)
+    {
         if (k.H <= 0 || k.W <= 0 || s.H <= 0 || s.W <= 0 || d.H <= 0 || d.W <= 0 || p.H < 0 || p.W < 0 || p.H > k.H / 2 || p.W > k.W / 2) return false;
-        int h = input.shape[input.Rank - 2], wd = input.shape[input.Rank - 1];
         return EveryWindowHasInput(h, k.H, s.H, p.H, d.H, ConvOutputSize(h, k.H, s.H, p.H, d.H, ceilMode))
             && EveryWindowHasInput(wd, k.W, s.W, p.W, d.W, ConvOutputSize(wd, k.W, s.W, p.W, d.W, ceilMode));
     }

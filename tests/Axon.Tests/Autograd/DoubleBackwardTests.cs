@@ -53,6 +53,8 @@ public class DoubleBackwardTests
         ["AvgPool2d"] = (x => Tensor.AvgPool2d(x[0], 2, padding: 1, countIncludePad: false).Square(), () => [Leaf(49, 1, 2, 5, 4)]),
         ["AdaptiveAvgPool2d"] = (x => Tensor.AdaptiveAvgPool2d(x[0], (2, 3)).Tanh(), () => [Leaf(50, 2, 2, 5, 7)]),
         ["ReluMaxPool2d"] = (x => Tensor.ReluMaxPool2d(x[0] * x[0] - 0.5, 2), () => [Leaf(51, 1, 2, 4, 4)]),
+        ["Conv2dReluMaxPool2d"] = (x => Tensor.Conv2dReluMaxPool2d(x[0] * x[0], x[1], x[2], 1, 1, 1, 1, 2, 2, 0, 1, false)!.Square(),
+            () => [Leaf(66, 2, 2, 5, 5), Leaf(67, 3, 2, 3, 3), Leaf(68, 3)]),
         ["Views"] = (x => x[0].Reshape(4, 3).Transpose(0, 1).Narrow(0, 1, 2).Select(1, 2).Unsqueeze(0).Expand(3, 2).Square(), () => [Leaf(52, 3, 4)]),
         ["Permute"] = (x => x[0].Permute(2, 0, 1).Flatten().Tanh(), () => [Leaf(53, 2, 3, 2)]),
         ["Cat"] = (x => Tensor.Cat([x[0].Square(), x[1]], 1).Tanh(), () => [Leaf(54, 2, 3), Leaf(55, 2, 2)]),

@@ -97,6 +97,9 @@ internal static class OpReplay
             "MaxPool2d" => [Tensor.MaxPool2d(x[0], a.Get<Size2>("kernel_size"), a.Get<Size2>("stride"), a.Get<Size2>("padding"), a.Get<Size2>("dilation"), a.Get<bool>("ceil_mode"))],
             "MaxPool2dWithIndices" => Pair(Tensor.MaxPool2dWithIndices(x[0], a.Get<Size2>("kernel_size"), a.Get<Size2>("stride"), a.Get<Size2>("padding"), a.Get<Size2>("dilation"), a.Get<bool>("ceil_mode"))),
             "ReluMaxPool2d" => [Tensor.ReluMaxPool2d(x[0], a.Get<Size2>("kernel_size"), a.Get<Size2>("stride"), a.Get<Size2>("padding"), a.Get<Size2>("dilation"), a.Get<bool>("ceil_mode"))],
+            "Conv2dReluMaxPool2d" => [Tensor.Conv2dReluMaxPool2dOp(x[0], x[1], x.Length > 2 ? x[2] : null, Tensor.ConvParams(a), a.Get<Size2>("pool_kernel_size"), a.Get<Size2>("pool_stride"),
+                a.Get<Size2>("pool_padding"), a.Get<Size2>("pool_dilation"), a.Get<bool>("pool_ceil_mode"))
+                ?? throw new InvalidOperationException("Conv2dReluMaxPool2d: the recorded pooling does not fuse with these inputs.")],
             "AvgPool2d" => [Tensor.AvgPool2d(x[0], a.Get<Size2>("kernel_size"), a.Get<Size2>("stride"), a.Get<Size2>("padding"), a.Get<bool>("ceil_mode"), a.Get<bool>("count_include_pad"))],
             "AdaptiveAvgPool2d" => [Tensor.AdaptiveAvgPool2d(x[0], a.Get<Size2>("output_size"))],
             "BatchNorm" => [BatchNorm(x, a)],

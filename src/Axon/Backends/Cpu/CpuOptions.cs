@@ -43,6 +43,14 @@ public sealed record CpuOptions
     public bool ConvFlatKernel { get; init; } = true;
 
     /// <summary>
+    /// Whether a float convolution that one of the direct kernels computes, followed by ReLU and max pooling
+    /// (<c>IBackend.Conv2dReluMaxPool2d</c>), runs one sample at a time per thread, pooled while the sample's convolution
+    /// output is in cache (<c>ConvDirect.ForwardMaxPool</c>). Off: the three passes over the whole batch. The values
+    /// are the same either way.
+    /// </summary>
+    public bool ConvPoolFusion { get; init; } = true;
+
+    /// <summary>
     /// Whether strided float convolutions with small outputs (DCGAN's 4x4 stride-2 layers) take the channels-last column
     /// matrix and one GEMM (<c>ConvChannelsLast</c>) where its measured rule picks it. Off: the implicit GEMM, which sums
     /// in another order (results differ in the last bits).
