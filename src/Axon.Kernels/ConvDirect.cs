@@ -88,7 +88,7 @@ public static unsafe partial class ConvDirect
     }
 
     // Copies sample s of x into the zero-padded scratch (only its interior: the border stays as cleared).
-    private static void CopySample(float* x, in Window2d win, int s, float* pad, int wp, int hp, int plane)
+    internal static void CopySample(float* x, in Window2d win, int s, float* pad, int wp, int hp, int plane)
     {
         int rows = Math.Min(win.Height, hp - win.PadTop), cols = Math.Min(win.Width, wp - win.PadLeft);
         float* src = x + (nint)s * win.Channels * win.PlaneSize;

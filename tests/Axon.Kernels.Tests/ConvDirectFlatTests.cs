@@ -37,7 +37,7 @@ public sealed class ConvDirectFlatTests
         return d;
     }
 
-    private static double[] InputGradReference(Shape p, float[] w, float[] gy)
+    internal static double[] InputGradReference(Shape p, float[] w, float[] gy)
     {
         var gx = new double[p.N * p.C * p.H * p.W];
         for (int s = 0; s < p.N; s++)
@@ -58,7 +58,7 @@ public sealed class ConvDirectFlatTests
         return gx;
     }
 
-    private static float[] Abs(float[] a) => a.Select(Math.Abs).ToArray();
+    internal static float[] Abs(float[] a) => a.Select(Math.Abs).ToArray();
 
     // Float sums of n products err by about sqrt(n) roundings of their largest partial sums: the bound is 8 sqrt(n)
     // units of 2^-24 times the sum of the terms' magnitudes (absSums), far below what a wrong tap or offset gives.

@@ -43,6 +43,13 @@ public sealed record CpuOptions
     public bool ConvFlatKernel { get; init; } = true;
 
     /// <summary>
+    /// Whether unit-stride 3x3 float convolutions with many channels take Winograd's F(2x2, 3x3) for the forward and the
+    /// input gradient (<c>ConvWinograd</c>: 2.25x fewer multiply-adds), where its measured rule picks it. Off: the flat
+    /// direct kernel, which rounds differently (results differ in the last bits).
+    /// </summary>
+    public bool ConvWinograd { get; init; } = true;
+
+    /// <summary>
     /// Whether a float convolution that one of the direct kernels computes, followed by ReLU and max pooling
     /// (<c>IBackend.Conv2dReluMaxPool2d</c>), runs one sample at a time per thread, pooled while the sample's convolution
     /// output is in cache (<c>ConvDirect.ForwardMaxPool</c>). Off: the three passes over the whole batch. The values
