@@ -10,9 +10,9 @@ public partial class ReferenceBackendTests
     {
         { new Conv(3, 1, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1), 2, 2, false },   // the Siamese network's conv1 (the CPU's direct kernel)
         { new Conv(3, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1), 2, 2, false },  // its conv2 (Winograd, pooled as transformed)
-        { new Conv(2, 16, 12, 10, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1), 2, 2, false },  // Winograd, rows of 5 tiles
-        { new Conv(1, 16, 6, 36, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1), 2, 2, false },   // Winograd, 18 tiles a row
-        { new Conv(2, 16, 11, 12, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1), 3, 2, true },   // Winograd, a pooling it does not fuse: the composite
+        { new Conv(2, 48, 12, 10, 50, 3, 3, 1, 1, 1, 1, 1, 1, 1), 2, 2, false },  // Winograd, rows of 5 tiles
+        { new Conv(1, 48, 6, 36, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1), 2, 2, false },   // Winograd, 18 tiles a row
+        { new Conv(2, 48, 11, 12, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1), 3, 2, true },   // Winograd, a pooling it does not fuse: the composite
         { new Conv(2, 1, 28, 28, 6, 5, 5, 1, 2, 2, 2, 2, 1, 1), 2, 2, false },    // LeNet's conv1
         { new Conv(3, 6, 14, 14, 16, 5, 5, 1, 0, 0, 0, 0, 1, 1), 2, 2, false },   // LeNet's conv2
         { new Conv(2, 3, 11, 13, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1), 3, 2, true },     // odd sizes, overlapping windows
