@@ -168,9 +168,35 @@ def main():
         print(table(model, row) + "\n")
     if not args.no_write:
         os.makedirs(os.path.dirname(args.out), exist_ok=True)
+        merge_earlier(info, args.out)
         with open(args.out, "w") as f:
             json.dump(info, f, indent=2)
         print(f"wrote {os.path.relpath(args.out, ROOT)}", file=sys.stderr)
+
+
+def merge_earlier(info, path):
+    """Keeps the models of the file at path that this run did not train (a run of --models siamese used to drop the
+    others). Each model's entry carries the date and commands of the run that measured it."""
+    for model, entry in info["models"].items():
+        entry["date"] = info["date"]
+        entry["commands"] = [c for c in info["commands"] if model_in(model, c)]
+    try:
+        with open(path) as f:
+            earlier = json.load(f)
+    except (OSError, ValueError):
+        return
+    for model, entry in earlier.get("models", {}).items():
+        if model in info["models"]:
+            continue
+        entry.setdefault("date", earlier.get("date"))
+        entry.setdefault("commands", [c for c in earlier.get("commands", []) if model_in(model, c)])
+        info["models"][model] = entry
+
+
+def model_in(model, command):
+    """Whether command trains model (--model M, or the twin's positional M)."""
+    words = command.split()
+    return f"--model {model}" in command or (len(words) > 2 and words[2] == model)
 
 
 if __name__ == "__main__":
