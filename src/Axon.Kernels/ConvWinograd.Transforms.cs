@@ -12,8 +12,8 @@ public static unsafe partial class ConvWinograd
     private static readonly Vector512<int> Odds = Evens + Vector512<int>.One;
     private static readonly Vector512<int> Low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     private static readonly Vector512<int> High = Low + Vector512.Create(8);
-    private static readonly Vector512<int> UpperHalf = (Vector512<int>.Indices | Vector512.Create(8)) & Vector512.Create(15);
-    private static readonly Vector512<int> Lower = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(8));
+    // Shifts[n]: lane i takes lane i + n (mod 16), moving lanes n .. 15 down to 0.
+    private static readonly Vector512<int>[] Shifts = [.. Enumerable.Range(0, Vw).Select(n => (Vector512<int>.Indices + Vector512.Create(n)) & Vector512.Create(Vw - 1))];
 
     /// <summary>
     /// V = Bᵀ d B for the tiles of one tile row of one channel, 16 a vector: <paramref name="p"/> is the first of its
@@ -31,9 +31,41 @@ public static unsafe partial class ConvWinograd
         }
     }
 
-    /// <summary>As <see cref="TransformInputRow"/> for two rows of up to 8 tiles (<paramref name="a"/> and <paramref name="b"/>) into lanes 0-7 and 8-15.</summary>
+    /// <summary>
+    /// As <see cref="TransformInputRow"/> for 16 / <paramref name="slots"/> tile rows of up to <paramref name="slots"/>
+    /// tiles (2, 4 or 8), lanes k slots .. (k + 1) slots - 1 from the row whose padded patch rows start at
+    /// rows[k] + <paramref name="at"/>: the first 2 slots + 2 columns of each are assembled side by side, so the
+    /// transform is the one of a single row.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void TransformInputPair(float* a, float* b, int wq, float* dst, nint stride) => Transform(a, b, wq, dst, stride);
+    private static void TransformInputGroup(float** rows, nint at, int wq, int slots, float* dst, nint stride)
+    {
+        int h = Vw / (2 * slots);
+        var (a0, a1, a2, a3) = Combine(Piece(rows, 0, at, slots), Piece(rows, 0, at + wq, slots), Piece(rows, 0, at + 2 * wq, slots), Piece(rows, 0, at + 3 * wq, slots));
+        var (b0, b1, b2, b3) = Combine(Piece(rows, h, at, slots), Piece(rows, h, at + wq, slots), Piece(rows, h, at + 2 * wq, slots), Piece(rows, h, at + 3 * wq, slots));
+        at += 2;
+        var (c0, c1, c2, c3) = Combine(Piece(rows, 0, at, slots), Piece(rows, 0, at + wq, slots), Piece(rows, 0, at + 2 * wq, slots), Piece(rows, 0, at + 3 * wq, slots));
+        var (d0, d1, d2, d3) = Combine(Piece(rows, h, at, slots), Piece(rows, h, at + wq, slots), Piece(rows, h, at + 2 * wq, slots), Piece(rows, h, at + 3 * wq, slots));
+        Columns(a0, b0, c0, d0, dst, stride);
+        Columns(a1, b1, c1, d1, dst + 4 * stride, stride);
+        Columns(a2, b2, c2, d2, dst + 8 * stride, stride);
+        Columns(a3, b3, c3, d3, dst + 12 * stride, stride);
+    }
+
+    /// <summary>The first 2 slots columns at rows[first + i] + at, for the 8 / slots rows i, side by side.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Piece(float** rows, int first, nint at, int slots) => slots switch
+    {
+        Half => Vector512.Load(rows[first] + at),
+        4 => Vector512.Create(Vector256.Load(rows[first] + at), Vector256.Load(rows[first + 1] + at)),
+        _ => Vector512.Create(Vector256.Create(Vector128.Load(rows[first] + at), Vector128.Load(rows[first + 1] + at)),
+            Vector256.Create(Vector128.Load(rows[first + 2] + at), Vector128.Load(rows[first + 3] + at))),
+    };
+
+    // Bᵀ's rows of four assembled rows.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) Combine(Vector512<float> r0, Vector512<float> r1, Vector512<float> r2, Vector512<float> r3) =>
+        (r0 - r2, r1 + r2, r2 - r1, r1 - r3);
 
     // The 16 vectors of lanes whose patches start at the even columns of lo (lanes 0-7) and hi (lanes 8-15).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -35,7 +35,7 @@ public static unsafe partial class ConvWinograd
         job.Cp = (c + Vw - 1) / Vw * Vw;
         // V, its transpose and Z of a block within the budget.
         int tp = Math.Max(Vw, VBudget / (Xi * (c + job.Cp + o)) / Vw * Vw);
-        job.Rows = Math.Max(tp / job.Slots, job.Slots == Half ? 2 : 1);
+        job.Rows = Math.Max(tp / job.Slots, RowsPerVector(job.Slots));
         job.Tp = job.Rows * job.Slots;
         long tileRows = (long)batch * job.TilesY;
         job.Blocks = (tileRows + job.Rows - 1) / job.Rows;
@@ -96,17 +96,20 @@ public static unsafe partial class ConvWinograd
             float* z = AlignedBuffer.Get(ref productBuffer, Xi * zStride + Vw);
             // Channels past C in the transposed rows stay zero.
             new Span<float>(vt, (int)(Xi * tStride)).Clear();
-            // Two padded samples of x, and two of gy (its tiles' outputs past OutH and OutW read zero). Read in place
-            // by masked loads instead, gy measured slower: 64 planes' short rows per block rather than one stream.
-            int wg = 2 * TilesX, hg = 2 * TilesY, gPlane = wg * hg;
-            nint padSize = (nint)c * Plane, padAll = 2 * padSize + 5 * Vw, gSize = (nint)o * gPlane, gAll = 2 * gSize + 5 * Vw;
+            // Padded samples of x and of gy (its tiles' outputs past OutH and OutW read zero), as many as a vector's
+            // tile rows may span. Read in place by masked loads instead, gy measured slower: 64 planes' short rows per
+            // block rather than one stream.
+            int wg = 2 * TilesX, hg = 2 * TilesY, gPlane = wg * hg, group = RowsPerVector(slots), padSlots = PadSlots(slots);
+            nint padSize = (nint)c * Plane, padAll = padSlots * padSize + 5 * Vw, gSize = (nint)o * gPlane, gAll = padSlots * gSize + 5 * Vw;
             float* pads = AlignedBuffer.Get(ref padBuffer, padAll);
             new Span<float>(pads, (int)padAll).Clear();
             float* gpads = AlignedBuffer.Get(ref gradPadBuffer, gAll);
             new Span<float>(gpads, (int)gAll).Clear();
             var gwin = new Window2d(o, Win.OutH, Win.OutW, 1, 1, 1, 1, 0, 0, 1, 1, Win.OutH, Win.OutW);
-            var held = stackalloc int[] { -1, -1, -1, -1 };
-            int* sample = stackalloc int[Rows + 1], ty = stackalloc int[Rows + 1];
+            int* held = stackalloc int[2 * padSlots];
+            new Span<int>(held, 2 * padSlots).Fill(-1);
+            int* sample = stackalloc int[Rows + group], ty = stackalloc int[Rows + group];
+            float** xRows = stackalloc float*[group], gRows = stackalloc float*[group];
             var masks = stackalloc Vector512<float>[tp / Vw];
             float* sums = Sums + (nint)part * Xi * o * cp;
             long tileRows = (long)Batch * TilesY;
@@ -119,31 +122,33 @@ public static unsafe partial class ConvWinograd
                     sample[r] = (int)((g0 + r) / TilesY);
                     ty[r] = (int)(g0 + r - (long)sample[r] * TilesY);
                 }
-                (sample[rows], ty[rows]) = (sample[rows - 1], ty[rows - 1]);
-                for (int r = 0; r < rows; r += slots == Half ? 2 : 1)
+                for (int r = rows; r < rows + group; r++) (sample[r], ty[r]) = (sample[rows - 1], ty[rows - 1]);
+                for (int r = 0; r < rows; r += group)
                 {
-                    float* pa = Padded(X, Win, pads, padSize, held, sample[r], Wq, Hq, Plane) + 2 * ty[r] * Wq;
-                    float* ga = Padded(Gy, gwin, gpads, gSize, held + 2, sample[r], wg, hg, gPlane) + 2 * ty[r] * wg;
-                    if (slots == Half)
+                    if (slots < Vw)
                     {
-                        float* pb = Padded(X, Win, pads, padSize, held, sample[r + 1], Wq, Hq, Plane) + 2 * ty[r + 1] * Wq;
-                        float* gb = Padded(Gy, gwin, gpads, gSize, held + 2, sample[r + 1], wg, hg, gPlane) + 2 * ty[r + 1] * wg;
-                        for (int ci = 0; ci < c; ci++)
-                            TransformInputPair(pa + (nint)ci * Plane, pb + (nint)ci * Plane, Wq, v + (nint)ci * tp + r * Half, vStride);
-                        var keep = SlotMask(r * Half, rows);
-                        for (int oi = 0; oi < o; oi++)
-                            TransformGradient(ga + (nint)oi * gPlane, gb + (nint)oi * gPlane, wg, z + (nint)oi * tp + r * Half, zStride, keep);
-                    }
-                    else
-                    {
-                        for (int ci = 0; ci < c; ci++)
-                            TransformInputRow(pa + (nint)ci * Plane, Wq, slots / Vw, v + (nint)ci * tp + r * slots, vStride);
-                        for (int k = 0; k < slots / Vw; k++)
+                        for (int k = 0; k < group; k++)
                         {
-                            var keep = SlotMask(r * slots + k * Vw, rows);
-                            for (int oi = 0; oi < o; oi++)
-                                TransformGradient(ga + (nint)oi * gPlane + 2 * k * Vw, ga + (nint)oi * gPlane + 2 * k * Vw + Vw, wg, z + (nint)oi * tp + r * slots + k * Vw, zStride, keep);
+                            xRows[k] = Padded(X, Win, pads, padSize, held, padSlots, sample[r + k], Wq, Hq, Plane) + 2 * ty[r + k] * Wq;
+                            gRows[k] = Padded(Gy, gwin, gpads, gSize, held + padSlots, padSlots, sample[r + k], wg, hg, gPlane) + 2 * ty[r + k] * wg;
                         }
+                        for (int ci = 0; ci < c; ci++)
+                            TransformInputGroup(xRows, (nint)ci * Plane, Wq, slots, v + (nint)ci * tp + r * slots, vStride);
+                        var keep = SlotMask(r * slots, rows);
+                        for (int oi = 0; oi < o; oi++)
+                            TransformGradient(gRows, (nint)oi * gPlane, wg, slots, z + (nint)oi * tp + r * slots, zStride, keep);
+                        continue;
+                    }
+                    float* pa = Padded(X, Win, pads, padSize, held, padSlots, sample[r], Wq, Hq, Plane) + 2 * ty[r] * Wq;
+                    float* ga = Padded(Gy, gwin, gpads, gSize, held + padSlots, padSlots, sample[r], wg, hg, gPlane) + 2 * ty[r] * wg;
+                    for (int ci = 0; ci < c; ci++)
+                        TransformInputRow(pa + (nint)ci * Plane, Wq, slots / Vw, v + (nint)ci * tp + r * slots, vStride);
+                    for (int k = 0; k < slots / Vw; k++)
+                    {
+                        var keep = SlotMask(r * slots + k * Vw, rows);
+                        float* chunk = ga + 2 * k * Vw, chunkHigh = chunk + Vw;
+                        for (int oi = 0; oi < o; oi++)
+                            TransformGradientChunk(chunk + (nint)oi * gPlane, chunkHigh + (nint)oi * gPlane, wg, z + (nint)oi * tp + r * slots + k * Vw, zStride, keep);
                     }
                 }
                 // The empty slots (past a row's tiles, or the odd last row of pairs) are zero in Z and in Vᵀ, so that
@@ -162,22 +167,35 @@ public static unsafe partial class ConvWinograd
         {
             var t = Vector512.Create(t0) + Vector512<int>.Indices;
             Vector512<int> r, tx;
-            if (Slots == Half) (r, tx) = (t >>> 3, t & Vector512.Create(Half - 1));
+            if (Slots < Vw)
+            {
+                int shift = System.Numerics.BitOperations.Log2((uint)Slots);
+                (r, tx) = (t >>> shift, t & Vector512.Create(Slots - 1));
+            }
             else (r, tx) = (Vector512.Create(t0 / Slots), Vector512.Create(t0 % Slots) + Vector512<int>.Indices);
             return (Vector512.LessThan(r, Vector512.Create(rows)) & Vector512.LessThan(tx, Vector512.Create(TilesX))).AsSingle();
         }
     }
 
-    // The scratch (of two, by sample parity) holding sample s of a padded; copied there when it is not yet.
-    private static float* Padded(float* src, in Window2d win, float* pads, nint padSize, int* held, int s, int wp, int hp, int plane)
+    // The scratch (of padSlots, by sample index modulo padSlots) holding sample s of a padded; copied there when it is not yet.
+    private static float* Padded(float* src, in Window2d win, float* pads, nint padSize, int* held, int padSlots, int s, int wp, int hp, int plane)
     {
-        float* pad = pads + (s & 1) * padSize;
-        if (held[s & 1] != s)
+        int slot = s & (padSlots - 1);
+        float* pad = pads + slot * padSize;
+        if (held[slot] != s)
         {
             ConvDirect.CopySample(src, win, s, pad, wp, hp, plane);
-            held[s & 1] = s;
+            held[slot] = s;
         }
         return pad;
+    }
+
+    /// <summary>As <see cref="TransformGradientChunk"/> for 16 / slots tile rows of up to slots tiles, their rows assembled as in <see cref="TransformInputGroup"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void TransformGradient(float** rows, nint at, int wg, int slots, float* dst, nint stride, Vector512<float> keep)
+    {
+        int h = Vw / (2 * slots);
+        GradientTile(Piece(rows, 0, at, slots), Piece(rows, h, at, slots), Piece(rows, 0, at + wg, slots), Piece(rows, h, at + wg, slots), dst, stride, keep);
     }
 
     /// <summary>
@@ -186,22 +204,19 @@ public static unsafe partial class ConvWinograd
     /// lanes outside <paramref name="keep"/> zero.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void TransformGradient(float* lo, float* hi, int wg, float* dst, nint stride, Vector512<float> keep)
+    private static void TransformGradientChunk(float* lo, float* hi, int wg, float* dst, nint stride, Vector512<float> keep) =>
+        GradientTile(Vector512.Load(lo), Vector512.Load(hi), Vector512.Load(lo + wg), Vector512.Load(hi + wg), dst, stride, keep);
+
+    // The tiles' first rows are the even and odd lanes of (r0a, r0b), their second rows those of (r1a, r1b).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GradientTile(Vector512<float> r0a, Vector512<float> r0b, Vector512<float> r1a, Vector512<float> r1b, float* dst, nint stride, Vector512<float> keep)
     {
-        var r0a = Vector512.Load(lo);
-        var r0b = Vector512.Load(hi);
-        var r1a = Vector512.Load(lo + wg);
-        var r1b = Vector512.Load(hi + wg);
         // Columns 2 tx and 2 tx + 1 of rows 0 and 1.
-        var e0 = Avx512F.PermuteVar16x32x2(r0a, Evens, r0b);
-        var o0 = Avx512F.PermuteVar16x32x2(r0a, Odds, r0b);
-        var e1 = Avx512F.PermuteVar16x32x2(r1a, Evens, r1b);
-        var o1 = Avx512F.PermuteVar16x32x2(r1a, Odds, r1b);
+        var e0 = Avx512F.PermuteVar16x32x2(r0a, Evens, r0b) & keep;
+        var o0 = Avx512F.PermuteVar16x32x2(r0a, Odds, r0b) & keep;
+        var e1 = Avx512F.PermuteVar16x32x2(r1a, Evens, r1b) & keep;
+        var o1 = Avx512F.PermuteVar16x32x2(r1a, Odds, r1b) & keep;
         // A over the rows: g0, g0 + g1, g0 - g1, -g1.
-        e0 &= keep;
-        o0 &= keep;
-        e1 &= keep;
-        o1 &= keep;
         GradientColumns(e0, o0, dst, stride);
         GradientColumns(e0 + e1, o0 + o1, dst + 4 * stride, stride);
         GradientColumns(e0 - e1, o0 - o1, dst + 8 * stride, stride);

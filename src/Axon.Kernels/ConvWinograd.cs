@@ -14,13 +14,13 @@ namespace Axon.Kernels;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The tiles are taken a block of whole tile rows at a time (a row: one sample's tiles at one tile height), enough
-/// rows that the block's tiles fill whole 16-lane vectors (7 tiles a row: 16 rows, 112 tiles) within a budget that
-/// keeps V in the L2. Per block: each sample is copied into a zero-padded scratch (<see cref="ConvDirect"/>'s), and
-/// its patches transformed vectorised over a tile row (Bᵀ over four padded rows, then B over the even and odd
-/// columns, split by permutes); then per block of 8 output channels the 16 products and the output transform, which
-/// adds the bias and writes the two output rows interleaved, or with the fused 2x2 max pooling the pooled value,
-/// its argmax and the ReLU.
+/// The tiles are taken a block of whole tile rows at a time (a row: one sample's tiles at one tile height), as many
+/// as a budget that keeps V in the L2 allows. A row takes 2, 4 or 8 slots when it has up to that many tiles (so 8, 4
+/// or 2 rows share a vector), else its tiles rounded up to whole vectors (<see cref="SlotsPerRow"/>). Per block: each
+/// sample is copied into a zero-padded scratch (<see cref="ConvDirect"/>'s), and its patches transformed vectorised
+/// over the slots (Bᵀ over four padded rows, then B over the even and odd columns, split by permutes); then per
+/// block of 8 output channels the 16 products and the output transform, which adds the bias and writes the two output
+/// rows interleaved, or with the fused 2x2 max pooling the pooled value, its argmax and the ReLU.
 /// </para>
 /// <para>
 /// Every output is the same sequence of operations whatever the partition, so results are bit-identical for any
@@ -163,7 +163,7 @@ public static unsafe partial class ConvWinograd
         job.Hq = 2 * job.TilesY + 2;
         job.Plane = job.Wq * job.Hq;
         int tp = Math.Max(Vw, VBudget / (Xi * win.Channels) / Vw * Vw);
-        job.Rows = Math.Max(tp / job.Slots, job.Slots == Half ? 2 : 1);
+        job.Rows = Math.Max(tp / job.Slots, RowsPerVector(job.Slots));
         job.Tp = job.Rows * job.Slots;
         job.OBlocks = (outChannels + Mr - 1) / Mr;
         long tileRows = (long)batch * job.TilesY;
@@ -180,11 +180,20 @@ public static unsafe partial class ConvWinograd
     private const int Half = Vw / 2;
 
     /// <summary>
-    /// The slots a tile row takes in a block: 8 for rows of up to 8 tiles (two rows a vector), else the tiles rounded
-    /// up to whole vectors. Either way every vector of the transforms is full and aligned; the empty slots (one of 8
-    /// for a 14-wide output) are computed and never stored.
+    /// The slots a tile row takes in a block: 2, 4 or 8 for rows of up to that many tiles (8, 4 or 2 rows a vector),
+    /// else the tiles rounded up to whole vectors. Either way every vector of the transforms is full and aligned; the
+    /// empty slots (one of 8 for a 14-wide output, one of 4 for a 7-wide one) are computed and never stored.
     /// </summary>
-    internal static int SlotsPerRow(int tilesX) => tilesX <= Half ? Half : (tilesX + Vw - 1) / Vw * Vw;
+    internal static int SlotsPerRow(int tilesX) => tilesX <= 2 ? 2 : tilesX <= 4 ? 4 : tilesX <= Half ? Half : (tilesX + Vw - 1) / Vw * Vw;
+
+    /// <summary>Tile rows in a vector: 16 / slots for short rows, else 1.</summary>
+    internal static int RowsPerVector(int slots) => slots < Vw ? Vw / slots : 1;
+
+    /// <summary>
+    /// Padded samples a thread keeps: a vector's tile rows span at most RowsPerVector samples, held by sample index
+    /// modulo this power of two, so that loading one never evicts another of the same vector.
+    /// </summary>
+    internal static int PadSlots(int slots) => Math.Max(2, RowsPerVector(slots));
 
     private struct Job : IPartitionBody
     {
@@ -202,12 +211,16 @@ public static unsafe partial class ConvWinograd
             nint vStride = (nint)c * tp + Vw, mStride = (nint)Mr * tp + Vw;
             float* v = AlignedBuffer.Get(ref inputBuffer, Xi * vStride + Vw);
             float* m = AlignedBuffer.Get(ref productBuffer, Xi * mStride + Vw);
-            // Two padded samples (a pair of tile rows may straddle two), with slack for the loads past a row's tiles.
-            nint padSize = (nint)c * Plane, padAll = 2 * padSize + 5 * Vw;
+            // Padded samples (a vector's tile rows may straddle several), with slack for the loads past a row's tiles.
+            int group = RowsPerVector(slots), padSlots = PadSlots(slots);
+            nint padSize = (nint)c * Plane, padAll = padSlots * padSize + 5 * Vw;
             float* pads = AlignedBuffer.Get(ref padBuffer, padAll);
             new Span<float>(pads, (int)padAll).Clear();
-            var held = stackalloc int[] { -1, -1 };
-            int* sample = stackalloc int[Rows + 1], ty = stackalloc int[Rows + 1];
+            int* held = stackalloc int[padSlots];
+            new Span<int>(held, padSlots).Fill(-1);
+            int* sample = stackalloc int[Rows + group], ty = stackalloc int[Rows + group];
+            float** rowBase = stackalloc float*[group];
+            var firsts = stackalloc Vector512<int>[tp / Vw];
             long tileRows = (long)Batch * TilesY;
             for (long blk = Blocks * part / Parts, end = Blocks * (part + 1) / Parts; blk < end; blk++)
             {
@@ -218,21 +231,23 @@ public static unsafe partial class ConvWinograd
                     sample[r] = (int)((g0 + r) / TilesY);
                     ty[r] = (int)(g0 + r - (long)sample[r] * TilesY);
                 }
-                // An odd last row pairs with itself.
-                (sample[rows], ty[rows]) = (sample[rows - 1], ty[rows - 1]);
-                for (int r = 0; r < rows; r += slots == Half ? 2 : 1)
+                // The rows past the last of a vector repeat it.
+                for (int r = rows; r < rows + group; r++) (sample[r], ty[r]) = (sample[rows - 1], ty[rows - 1]);
+                for (int r = 0; r < rows; r += group)
                 {
-                    float* pa = Padded(pads, padSize, held, sample[r]) + 2 * ty[r] * Wq;
-                    if (slots == Half)
+                    if (slots >= Vw)
                     {
-                        float* pb = Padded(pads, padSize, held, sample[r + 1]) + 2 * ty[r + 1] * Wq;
-                        for (int ci = 0; ci < c; ci++)
-                            TransformInputPair(pa + (nint)ci * Plane, pb + (nint)ci * Plane, Wq, v + (nint)ci * tp + r * Half, vStride);
-                    }
-                    else
+                        float* pa = Padded(pads, padSize, held, padSlots, sample[r]) + 2 * ty[r] * Wq;
                         for (int ci = 0; ci < c; ci++)
                             TransformInputRow(pa + (nint)ci * Plane, Wq, slots / Vw, v + (nint)ci * tp + r * slots, vStride);
+                        continue;
+                    }
+                    for (int k = 0; k < group; k++) rowBase[k] = Padded(pads, padSize, held, padSlots, sample[r + k]) + 2 * ty[r + k] * Wq;
+                    for (int ci = 0; ci < c; ci++)
+                        TransformInputGroup(rowBase, (nint)ci * Plane, Wq, slots, v + (nint)ci * tp + r * slots, vStride);
                 }
+                if (Pooled is not null && slots < Vw)
+                    for (int j = 0; j < tiles / Vw; j++) firsts[j] = FirstIndices(j * group, sample, ty);
                 for (int b = 0; b < OBlocks; b++)
                 {
                     int o0 = O * b / OBlocks, count = O * (b + 1) / OBlocks - o0;
@@ -240,54 +255,66 @@ public static unsafe partial class ConvWinograd
                         Products(count, c, U + ((nint)xi * OBlocks + b) * c * Mr, v + xi * vStride, tp, m + xi * mStride, tiles);
                     for (int k = 0; k < count; k++)
                         for (int j = 0; j < tiles / Vw; j++)
-                            TransformOutput(m + (nint)k * tp + j * Vw, mStride, o0 + k, j, rows, sample, ty);
+                            TransformOutput(m + (nint)k * tp + j * Vw, mStride, o0 + k, j, rows, sample, ty, firsts);
                 }
             }
         }
 
         // The scratch holding sample s padded, copied there when it is not yet.
-        private readonly float* Padded(float* pads, nint padSize, int* held, int s)
+        private readonly float* Padded(float* pads, nint padSize, int* held, int padSlots, int s)
         {
-            float* pad = pads + (s & 1) * padSize;
-            if (held[s & 1] != s)
+            int slot = s & (padSlots - 1);
+            float* pad = pads + slot * padSize;
+            if (held[slot] != s)
             {
                 ConvDirect.CopySample(X, Win, s, pad, Wq, Hq, Plane);
-                held[s & 1] = s;
+                held[slot] = s;
             }
             return pad;
         }
 
+        // Each lane's first output (row 2 ty, column 2 tx) in its plane, for the vector whose first tile row is r.
+        private readonly Vector512<int> FirstIndices(int r, int* sample, int* ty)
+        {
+            int* first = stackalloc int[Vw];
+            for (int lane = 0; lane < Vw; lane++) first[lane] = 2 * ty[r + lane / Slots] * Win.OutW + 2 * (lane % Slots);
+            return Vector512.Load(first);
+        }
+
         // Output channel o of the block's vector j of tiles, from its products (ξ apart by stride), into y or the pooled output.
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private readonly void TransformOutput(float* m, nint stride, int o, int j, int rows, int* sample, int* ty)
+        private readonly void TransformOutput(float* m, nint stride, int o, int j, int rows, int* sample, int* ty, Vector512<int>* firsts)
         {
             float bias = Bias is null ? 0f : Bias[o];
             var (y00, y01, y10, y11) = OutputTile(m, stride, bias);
-            int outW = Win.OutW, outH = Win.OutH;
+            int outW = Win.OutW, outH = Win.OutH, slots = Slots;
             nint pooledPlane = (nint)TilesY * TilesX;
-            if (Slots == Half)
+            if (slots < Vw)
             {
-                // Lanes 0-7: tile row 2j of the block, lanes 8-15: row 2j + 1.
-                int ra = 2 * j, rb = 2 * j + 1;
-                bool second = rb < rows;
+                // Lanes k slots .. (k + 1) slots - 1: tile row group j + k of the block.
+                int group = Vw / slots, r0 = group * j;
                 if (Pooled is not null)
                 {
-                    var first = Vector512.ConditionalSelect(Lower, Vector512.Create(2 * ty[ra] * outW), Vector512.Create(2 * ty[rb] * outW));
-                    var (value, at) = PoolTile(y00, y01, y10, y11, first + (Vector512<int>.Indices & Vector512.Create(Half - 1)) * 2, outW);
-                    nint a = ((nint)sample[ra] * O + o) * pooledPlane + ty[ra] * TilesX;
-                    StorePooled(value, at, Pooled + a, Argmax is null ? null : Argmax + a, TilesX);
-                    if (!second) return;
-                    nint bo = ((nint)sample[rb] * O + o) * pooledPlane + ty[rb] * TilesX;
-                    StorePooled(Avx512F.PermuteVar16x32(value, UpperHalf), Avx512F.PermuteVar16x32(at, UpperHalf), Pooled + bo, Argmax is null ? null : Argmax + bo, TilesX);
+                    var (value, at) = PoolTile(y00, y01, y10, y11, firsts[j], outW);
+                    for (int k = 0; k < group && r0 + k < rows; k++)
+                    {
+                        nint a = ((nint)sample[r0 + k] * O + o) * pooledPlane + ty[r0 + k] * TilesX;
+                        var shift = Shifts[k * slots];
+                        StorePooled(Avx512F.PermuteVar16x32(value, shift), Avx512F.PermuteVar16x32(at, shift), Pooled + a, Argmax is null ? null : Argmax + a, TilesX);
+                    }
                     return;
                 }
-                float* rowA = Y + ((nint)sample[ra] * O + o) * Win.OutPlaneSize + (nint)2 * ty[ra] * outW;
-                Store(Avx512F.PermuteVar16x32x2(y00, Low, y01), rowA, outW);
-                if (2 * ty[ra] + 1 < outH) Store(Avx512F.PermuteVar16x32x2(y10, Low, y11), rowA + outW, outW);
-                if (!second) return;
-                float* rowB = Y + ((nint)sample[rb] * O + o) * Win.OutPlaneSize + (nint)2 * ty[rb] * outW;
-                Store(Avx512F.PermuteVar16x32x2(y00, High, y01), rowB, outW);
-                if (2 * ty[rb] + 1 < outH) Store(Avx512F.PermuteVar16x32x2(y10, High, y11), rowB + outW, outW);
+                // Interleaved, the low vector holds the first half of the rows (2 slots columns each), the high the rest.
+                var top = (Avx512F.PermuteVar16x32x2(y00, Low, y01), Avx512F.PermuteVar16x32x2(y00, High, y01));
+                var bottom = (Avx512F.PermuteVar16x32x2(y10, Low, y11), Avx512F.PermuteVar16x32x2(y10, High, y11));
+                for (int k = 0; k < group && r0 + k < rows; k++)
+                {
+                    int half = group / 2, tk = ty[r0 + k];
+                    var shift = Shifts[k % half * 2 * slots];
+                    float* dst = Y + ((nint)sample[r0 + k] * O + o) * Win.OutPlaneSize + (nint)2 * tk * outW;
+                    Store(Avx512F.PermuteVar16x32(k < half ? top.Item1 : top.Item2, shift), dst, outW);
+                    if (2 * tk + 1 < outH) Store(Avx512F.PermuteVar16x32(k < half ? bottom.Item1 : bottom.Item2, shift), dst + outW, outW);
+                }
                 return;
             }
             // One tile row's tiles 16 kx .. 16 kx + 15.

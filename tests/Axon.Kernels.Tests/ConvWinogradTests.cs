@@ -27,6 +27,10 @@ public sealed class ConvWinogradTests
             new(4, 2, 1, 20, 4, 3, 3, 1, 1, 1, 1),     // one input row
             new(3, 4, 6, 1, 5, 3, 3, 1, 1, 1, 1),      // one column
             new(1, 200, 4, 4, 3, 3, 3, 1, 1, 1, 1),    // many channels: one tile row per block
+            new(5, 16, 7, 7, 12, 3, 3, 1, 1, 1, 1),    // rows of 4 tiles: 4 rows a vector, across samples
+            new(5, 20, 4, 4, 9, 3, 3, 1, 1, 1, 1),     // rows of 2 tiles: 8 rows a vector, 4 samples
+            new(6, 5, 3, 3, 4, 3, 3, 1, 1, 1, 1),      // 2 tiles a row, 2 rows a sample with a half tile
+            new(9, 3, 1, 1, 5, 3, 3, 1, 1, 1, 1),      // one output per sample: 8 samples a vector
         };
         var rnd = new Random(20261207);
         for (int i = 0; i < 10; i++)
@@ -116,6 +120,8 @@ public sealed class ConvWinogradTests
         new(2, 5, 28, 28, 9, 3, 3, 1, 1, 1, 1),    // 14 tiles a row, 9 outputs
         new(1, 3, 6, 40, 5, 3, 3, 1, 1, 1, 1),     // two chunks a row
         new(2, 4, 10, 8, 3, 3, 3, 0, 0, 0, 0),     // no padding: 8 x 6
+        new(5, 6, 8, 8, 7, 3, 3, 1, 1, 1, 1),      // 4 tiles a row: 4 rows a vector
+        new(7, 5, 4, 4, 6, 3, 3, 1, 1, 1, 1),      // 2 tiles a row: 8 rows a vector, 4 samples
     };
 
     [Theory]

@@ -96,6 +96,7 @@ public partial class ReferenceBackendTests
         new Conv(2, 32, 14, 14, 64, 4, 4, 2, 1, 1, 1, 1, 1, 1),   // DCGAN's 4x4 stride 2 (the CPU's channels-last kernel)
         new Conv(2, 32, 9, 11, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1),    // 3x3 with 96 channels in and out (the CPU's Winograd): odd sizes
         new Conv(1, 48, 5, 36, 49, 3, 3, 1, 0, 0, 2, 2, 1, 1),    // Winograd, 19 tiles a row, padding 0 and 2 (2 and 0 in the input gradient)
+        new Conv(5, 48, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1),     // Winograd, rows of 4 tiles (4 rows a vector, across samples)
     };
 
     [Theory]

@@ -52,15 +52,17 @@ public sealed partial class CpuBackend
     /// gradient and (for the flipped window) input gradient: 3x3, unit stride, one group, at least 16 input and 16
     /// output channels and 96 together (the products are [O, C] x [C, tiles] GEMMs, and each tile's transforms are paid
     /// once per input and once per output channel: with fewer channels they cost more than the 2.25x fewer
-    /// multiply-adds save), rows of at least 8 outputs (a row of 4 tiles fills half the 8 slots the kernel gives it).
-    /// Measured against the flat kernels on 2 Zen 5 cores (BENCHMARKS.md, "Winograd"): the Siamese network's 32 -> 64
-    /// layer at 14x14 forward 1.2-1.4x, input gradient 1.3-1.4x, weight gradient 1.1-1.3x; ResNet-small's 64 -> 64 at
-    /// 14x14 1.5x in each pass; its 32 -> 32 at 28x28 even in the forward and slower in the weight gradient, and its
-    /// 128 -> 128 layers at 7x7 slower than the implicit GEMM, so both keep those kernels.
+    /// multiply-adds save), and at most 128 x 128 channel pairs (the transformed weights, 64 bytes a pair, are streamed
+    /// once per block of tiles and must stay in the L2: ResNet-18's 256 x 256 and 512 x 512 layers at 7x7 and 4x4 measured
+    /// 1.2-1.7x slower in the forward). Measured against the flat kernels and the implicit GEMM on 2 Zen 5 cores
+    /// (BENCHMARKS.md, "Winograd"): the Siamese network's 32 -> 64 layer at 14x14 forward 1.2-1.4x, input gradient
+    /// 1.3-1.4x, weight gradient 1.1-1.3x; ResNet's 64 -> 64 and 128 -> 128 layers at 28x28, 14x14 and 7x7 1.2-1.7x in
+    /// each pass; ResNet-small's 32 -> 32 at 28x28 even in the forward and slower in the weight gradient.
     /// </summary>
     internal bool UseConvWinograd<T>(in Window2d win, int groups, int outChannels) =>
         typeof(T) == typeof(float) && Options.ConvWinograd && Options.ConvImplicitGemm && !Options.ConvDirectEverywhere
-        && ConvWinograd.Supports(win, groups) && win.Channels >= 16 && outChannels >= 16 && win.Channels + outChannels >= 96 && win.OutW >= 8;
+        && ConvWinograd.Supports(win, groups) && win.Channels >= 16 && outChannels >= 16 && win.Channels + outChannels >= 96
+        && (long)win.Channels * outChannels <= 128 * 128;
 
     // Whether the input gradient takes Winograd (as the forward of the flipped kernel).
     private bool WinogradInputGradient<T>(int[] xs, int[] ws, in Conv2dParams p)
