@@ -19,6 +19,9 @@ internal static class Engine
     {
         public readonly bool Accumulate = accumulate, CreateGraph = createGraph;
         public readonly List<Tensor> HandedOut = [];
+
+        /// <summary>Sums this pass made and holds alone in a slot: later gradients for the same slot are added into them in place.</summary>
+        public readonly HashSet<Tensor> Sums = new(ReferenceEqualityComparer.Instance);
     }
 
     /// <summary>Accumulates the gradients of <paramref name="roots"/> (seeded by <paramref name="grads"/>, ones for scalars) into the leaves.</summary>
@@ -87,7 +90,7 @@ internal static class Engine
             {
                 var root = roots[i];
                 if (root.GradFn is null) { Deliver(pass, root, seeds[i], captures); continue; }
-                Add(grads, root.GradFn, root.OutputNr, seeds[i], createGraph);
+                Add(pass, grads, root.GradFn, root.OutputNr, seeds[i]);
                 Watch(watched, root, captures);
                 rootNodes.Add(root.GradFn);
             }
@@ -104,6 +107,9 @@ internal static class Engine
             foreach (var node in order)
             {
                 grads.Remove(node, out var g);
+                if (g is not null)
+                    foreach (var gk in g)
+                        if (gk is not null) pass.Sums.Remove(gk);   // handed to the node now: no longer the engine's alone
                 var inputs = node.InputArray;
                 bool run = g is not null && (needed is null || needed.Contains(node));
                 if (run)
@@ -126,7 +132,7 @@ internal static class Engine
                             contributed.Add(input);
                             continue;
                         }
-                        Add(grads, input.GradFn, input.OutputNr, ig, createGraph);
+                        Add(pass, grads, input.GradFn, input.OutputNr, ig);
                         Watch(watched, input, captures);
                     }
                     foreach (var leaf in pass.HandedOut) contributed.Add(leaf);
@@ -158,12 +164,17 @@ internal static class Engine
         return g;
     }
 
-    private static void Add(Dictionary<Node, Tensor?[]> grads, Node node, int output, Tensor g, bool createGraph)
+    private static void Add(Pass pass, Dictionary<Node, Tensor?[]> grads, Node node, int output, Tensor g)
     {
         if (!grads.TryGetValue(node, out var slots)) grads[node] = slots = new Tensor?[node.OutputCount];
         var prev = slots[output];
-        // Summed with recording only when the gradients must be differentiable themselves.
-        slots[output] = prev is null ? g : createGraph ? prev + g : Backends.Compute.Binary(prev, g, Backends.BinaryOp.Add, "Add");
+        if (prev is null) { slots[output] = g; return; }
+        // Summed with recording only when the gradients must be differentiable themselves. A sum the engine made earlier
+        // is nobody else's, so the next gradient goes into it in place (a dense block's features collect one gradient
+        // from every later layer): the same values, without a fresh tensor per contribution.
+        if (pass.CreateGraph) slots[output] = prev + g;
+        else if (pass.Sums.Contains(prev)) Backends.Compute.AddInPlace(prev, g);
+        else pass.Sums.Add(slots[output] = Backends.Compute.Binary(prev, g, Backends.BinaryOp.Add, "Add"));
     }
 
     private static void Watch(Dictionary<(Node, int), List<Tensor>> watched, Tensor t, Dictionary<Tensor, Tensor?>? captures)

@@ -129,6 +129,13 @@ internal static partial class Compute
         dst.Backend.Axpy(alpha, src, dst);
     }
 
+    /// <summary>dst += src, in place, with the arithmetic of <see cref="Binary"/> (dst of the full shape; src any strides of it).</summary>
+    public static void AddInPlace(Tensor dst, Tensor src)
+    {
+        SameDevice("Add_", dst, src);
+        dst.Backend.Binary(BinaryOp.Add, dst, src, dst);
+    }
+
     /// <summary>A window of 2-D pooling or convolution over <paramref name="planes"/> planes.</summary>
     internal static Window2d Planes(in Window2d w, int planes) => w with { Channels = planes };
 }

@@ -207,6 +207,30 @@ public class AutogradTests
     }
 
     [Fact]
+    public void GradientsSummedInPlaceLeaveSharedGradientsAlone()
+    {
+        // a collects five gradients (the engine adds the later ones into its own sum in place); p + q hands one
+        // gradient tensor to both p and q, and p's later sum must not change what q received.
+        var x = Tensor.FromArray([1.0, 2.0, 3.0]).RequiresGrad_();
+        var a = x * 2.0;
+        a.RetainGrad();
+        var p = a * 1.0;
+        var q = a * 1.0;
+        p.RetainGrad();
+        q.RetainGrad();
+        var loss = (a + a).Sum() + (a * 3.0).Sum() + a.Square().Sum() + (p + q).Sum() + p.Sum();
+        loss.Backward();
+        Assert.Equal([2.0, 2.0, 2.0], p.Grad!.ToDoubleArray());
+        Assert.Equal([1.0, 1.0, 1.0], q.Grad!.ToDoubleArray());
+        Assert.Equal([2 + 3 + 4 + 3.0, 2 + 3 + 8 + 3.0, 2 + 3 + 12 + 3.0], a.Grad!.ToDoubleArray());   // 2 + 3 + 2a + (2 + 1)
+        Assert.Equal([24.0, 32.0, 40.0], x.Grad!.ToDoubleArray());
+        // A second pass starts from fresh sums: the gradients accumulate into x.Grad exactly once more.
+        var b = x * 2.0;
+        (b + b + b).Sum().Backward();
+        Assert.Equal([30.0, 38.0, 46.0], x.Grad!.ToDoubleArray());
+    }
+
+    [Fact]
     public void DeepChainDoesNotOverflowTheStack()
     {
         var x = Tensor.FromArray([1.0]).RequiresGrad_();
