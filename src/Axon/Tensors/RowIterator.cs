@@ -49,6 +49,23 @@ internal struct RowIterator
         started = false;
     }
 
+    /// <summary>How many rows are left to visit.</summary>
+    public readonly long Rows => remaining;
+
+    /// <summary>Skips the first <paramref name="rows"/> rows (before the first <see cref="Next"/>), so that parts of one walk can run apart.</summary>
+    public void Skip(long rows)
+    {
+        if (started || rows < 0 || rows > remaining) throw new InvalidOperationException($"RowIterator: cannot skip {rows} of {remaining} rows{(started ? " after the walk started" : "")}.");
+        remaining -= rows;
+        for (int d = outer.Length - 1; d >= 0 && rows > 0; d--)
+        {
+            int i = (int)(rows % outer[d]);
+            rows /= outer[d];
+            index[d] = i;
+            for (int j = 0; j < offsets.Length; j++) offsets[j] += i * outerStrides[d][j];
+        }
+    }
+
     /// <summary>Length of each row.</summary>
     public int InnerLength { get; }
 

@@ -11,7 +11,25 @@ public sealed partial class CpuBackend
     {
         var shape = dst.ShapeArray;
         int[] sa = ShapeUtil.BroadcastStrides(a.ShapeArray, a.StrideArray, shape), sb = ShapeUtil.BroadcastStrides(b.ShapeArray, b.StrideArray, shape);
-        var it = new RowIterator(shape, [dst.StrideArray, sa, sb], [dst.Offset, a.Offset, b.Offset]);
+        int[][] strides = [dst.StrideArray, sa, sb];
+        int[] offsets = [dst.Offset, a.Offset, b.Offset];
+        var it = new RowIterator(shape, strides, offsets);
+        long rows = it.Rows;
+        // Many short rows (a slice of a concatenation's gradient added to a contiguous sum) split over the threads by
+        // rows; a long row splits inside BinaryRows.
+        int parts = dst.DType == DType.Int64 || ParallelParts(it.InnerLength) > 1 ? 1 : (int)Math.Min(ParallelParts(dst.NumEl), rows);
+        if (parts > 1)
+        {
+            KernelThreads.For(parts, p =>
+            {
+                var part = new RowIterator(shape, strides, offsets);
+                long first = rows * p / parts;
+                part.Skip(first);
+                if (dst.DType == DType.Float32) BinaryRows<float>(ref part, a.Data<float>(), b.Data<float>(), dst.Data<float>(), op, rows * (p + 1) / parts - first);
+                else BinaryRows<double>(ref part, a.Data<double>(), b.Data<double>(), dst.Data<double>(), op, rows * (p + 1) / parts - first);
+            });
+            return;
+        }
         switch (dst.DType)
         {
             case DType.Float32: BinaryRows<float>(ref it, a.Data<float>(), b.Data<float>(), dst.Data<float>(), op); break;
@@ -20,10 +38,10 @@ public sealed partial class CpuBackend
         }
     }
 
-    private void BinaryRows<T>(ref RowIterator it, T[] a, T[] b, T[] d, BinaryOp op) where T : unmanaged, IFloatingPointIeee754<T>
+    private void BinaryRows<T>(ref RowIterator it, T[] a, T[] b, T[] d, BinaryOp op, long count = long.MaxValue) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = it.InnerLength, sd = it.InnerStride(0), sa = it.InnerStride(1), sb = it.InnerStride(2);
-        while (it.Next())
+        for (long r = 0; r < count && it.Next(); r++)
         {
             int od = it.Offset(0), oa = it.Offset(1), ob = it.Offset(2);
             if (sd == 1 && sa == 1 && sb == 1)
@@ -336,6 +354,11 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Axpy(double alpha, Tensor src, Tensor dst)
     {
+        if (alpha == 1 && !src.IsContiguous)
+        {
+            Binary(BinaryOp.Add, dst, src, dst);   // dst + 1 src is dst + src: read the strided src in place of a copy
+            return;
+        }
         var s = src.ContiguousData();
         if (dst.DType == DType.Float32) Elementwise.Axpy((float)alpha, s.AsSpan<float>(), dst.AsSpan<float>(), dst.AsSpan<float>());
         else Elementwise.Axpy(alpha, s.AsSpan<double>(), dst.AsSpan<double>(), dst.AsSpan<double>());

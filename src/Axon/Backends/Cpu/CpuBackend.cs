@@ -52,12 +52,34 @@ public sealed partial class CpuBackend : IBackend
         }
     }
 
-    private static void CopyStrided<T>(Tensor src, Tensor dst) where T : unmanaged
+    // Rows split over the threads when the copy is large (a concatenation's parts, a transpose made contiguous).
+    private void CopyStrided<T>(Tensor src, Tensor dst) where T : unmanaged
     {
         T[] s = src.Data<T>(), d = dst.Data<T>();
-        var it = new RowIterator(dst.ShapeArray, [dst.StrideArray, src.StrideArray], [dst.Offset, src.Offset]);
+        int[] shape = dst.ShapeArray;
+        int[][] strides = [dst.StrideArray, src.StrideArray];
+        int[] offsets = [dst.Offset, src.Offset];
+        var it = new RowIterator(shape, strides, offsets);
+        long rows = it.Rows;
+        int parts = (int)Math.Min(ParallelParts(dst.NumEl), rows);
+        if (parts <= 1)
+        {
+            CopyRows(ref it, s, d);
+            return;
+        }
+        KernelThreads.For(parts, p =>
+        {
+            var part = new RowIterator(shape, strides, offsets);
+            long first = rows * p / parts;
+            part.Skip(first);
+            CopyRows(ref part, s, d, rows * (p + 1) / parts - first);
+        });
+    }
+
+    private static void CopyRows<T>(ref RowIterator it, T[] s, T[] d, long count = long.MaxValue) where T : unmanaged
+    {
         int n = it.InnerLength, ds = it.InnerStride(0), ss = it.InnerStride(1);
-        while (it.Next())
+        for (long r = 0; r < count && it.Next(); r++)
         {
             int od = it.Offset(0), os = it.Offset(1);
             if (ds == 1 && ss == 1) s.AsSpan(os, n).CopyTo(d.AsSpan(od, n));
