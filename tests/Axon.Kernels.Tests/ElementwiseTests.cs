@@ -35,6 +35,8 @@ public class ElementwiseTests
         "CompareScalar.Equal", "CompareScalar.NotEqual", "CompareScalar.Less", "CompareScalar.LessOrEqual", "CompareScalar.Greater", "CompareScalar.GreaterOrEqual",
         "Square", "Reciprocal", "Fill", "SigmoidBackward", "TanhBackward", "LeakyReluBackward", "ClampBackward",
         "EluForward", "EluBackward", "Softplus",
+        "BatchNormPlane.Apply", "BatchNormPlane.ApplyRelu", "BatchNormPlane.ApplyResidual", "BatchNormPlane.ApplyResidualRelu",
+        "BatchNormPlane.InputGradient",
     ];
 
     private static Case<T> Get<T>(string name) where T : unmanaged, IFloatingPointIeee754<T>
@@ -101,9 +103,18 @@ public class ElementwiseTests
             "EluForward" => A(1, (x, _, _, d) => Elementwise.EluForward(x, alpha, d), (x, _, _) => x > zero ? x : alpha * (T.Exp(x) - one)),
             "EluBackward" => A(2, (x, g, _, d) => Elementwise.EluBackward(x, g, alpha, d), (x, g, _) => x > zero ? g : g * alpha * T.Exp(x)),
             "Softplus" => A(1, (x, _, _, d) => Elementwise.Softplus(x, beta, threshold, d), (x, _, _) => SoftplusReference(x, beta, threshold)),
+            // Batch norm's fused plane passes round each step on its own, as the composites they replace (no FMA).
+            "BatchNormPlane.Apply" => E(1, (x, _, _, d) => BatchNormPlane.Apply(x, a, beta, false, d), (x, _, _) => x * a + beta),
+            "BatchNormPlane.ApplyRelu" => E(1, (x, _, _, d) => BatchNormPlane.Apply(x, a, s, true, d), (x, _, _) => ReluReference(x * a + s)),
+            "BatchNormPlane.ApplyResidual" => E(2, (x, r, _, d) => BatchNormPlane.ApplyResidual(x, r, a, beta, false, d), (x, r, _) => x * a + beta + r),
+            "BatchNormPlane.ApplyResidualRelu" => E(2, (x, r, _, d) => BatchNormPlane.ApplyResidual(x, r, alpha, a, true, d), (x, r, _) => ReluReference(x * alpha + a + r)),
+            "BatchNormPlane.InputGradient" => E(2, (x, g, _, d) => BatchNormPlane.InputGradient(x, g, a, slope, beta, d), (x, g, _) => g * a + (x * slope + beta)),
             _ => throw new ArgumentException(name),
         };
     }
+
+    // max(v, 0) with NaN kept and -0 made +0, as ReLU after batch norm has it.
+    private static T ReluReference<T>(T v) where T : unmanaged, IFloatingPointIeee754<T> => T.IsNaN(v) ? v : v > T.Zero ? v : T.Zero;
 
     // PyTorch's definition, evaluated in double (log(1 + e^z) is accurate enough there for the test inputs' range).
     private static T SoftplusReference<T>(T x, T beta, T threshold) where T : unmanaged, IFloatingPointIeee754<T>

@@ -19,7 +19,25 @@ public sealed partial class CpuBackend
         var (n, c, s) = NcS(x);
         var mean = saveMean.AsSpan<double>();
         var invstd = saveInvStd.AsSpan<double>();
-        if (training)
+        var r = residual?.ContiguousData();
+        if (training && s > 1)
+        {
+            // Statistics and affine pass channel by channel (CpuBackend.NormalizationChannels.cs).
+            var bm = new double[c];
+            var bv = new double[c];
+            var bi = new double[c];
+            double[]? w = weight?.ToDoubleArray(), b = bias?.ToDoubleArray();
+            if (x.DType == DType.Float32)
+                ChannelForward<float>(x.Data<float>(), x.Offset, r?.Data<float>(), r?.Offset ?? 0, y.Data<float>(), y.Offset, n, c, s, w, b, eps, relu, bm, bv, bi);
+            else
+                ChannelForward<double>(x.Data<double>(), x.Offset, r?.Data<double>(), r?.Offset ?? 0, y.Data<double>(), y.Offset, n, c, s, w, b, eps, relu, bm, bv, bi);
+            long count = (long)n * s;
+            bm.CopyTo(mean);
+            bi.CopyTo(invstd);
+            if (runningMean is not null) UpdateRunning(runningMean, bm, momentum, 1);
+            if (runningVar is not null) UpdateRunning(runningVar, bv, momentum, (double)count / (count - 1));
+        }
+        else if (training)
         {
             var bm = new double[c];
             var bv = new double[c];
@@ -37,8 +55,7 @@ public sealed partial class CpuBackend
             var rv = runningVar!.ToDoubleArray();
             for (int ch = 0; ch < c; ch++) invstd[ch] = 1 / Math.Sqrt(rv[ch] + eps);
         }
-        var r = residual?.ContiguousData();
-        BatchNormApply(x, mean, invstd, weight, bias, r, relu, y);
+        if (!training || s == 1) BatchNormApply(x, mean, invstd, weight, bias, r, relu, y);
         if (!ReferenceEquals(x, input)) x.Dispose();
         if (r is not null && !ReferenceEquals(r, residual)) r.Dispose();
     }
@@ -65,28 +82,11 @@ public sealed partial class CpuBackend
         return (x.ShapeArray[0], x.ShapeArray[1], s);
     }
 
+    // [N, C] rows (S = 1); planes go channel by channel with their affine pass (ChannelForward).
     private void BatchStats<T>(T[] x, int off, int n, int c, int s, double[] mean, double[] var) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        double m = (double)n * s;
-        if (s == 1)
-        {
-            RowStats(x, off, n, c, mean, var);
-            return;
-        }
-        int parts = Math.Min(c, Threads);
-        KernelThreads.For(parts, part =>
-        {
-            // In double throughout: the statistics are sums of many values (and must match the reference backend's).
-            for (int ch = c * part / parts; ch < c * (part + 1) / parts; ch++)
-            {
-                double sum = 0;
-                for (int i = 0; i < n; i++) sum += PlaneSum(x.AsSpan(off + (i * c + ch) * s, s));
-                double mu = sum / m, sq = 0;
-                for (int i = 0; i < n; i++) sq += PlaneCentredSquares(x.AsSpan(off + (i * c + ch) * s, s), mu);
-                mean[ch] = mu;
-                var[ch] = sq / m;
-            }
-        });
+        if (s != 1) throw new InvalidOperationException($"BatchStats: expected rows (S = 1), got planes of {s}.");
+        RowStats(x, off, n, c, mean, var);
     }
 
     /// <summary>y = (x - mean[c]) * invstd[c] * weight[c] + bias[c] for contiguous x [N, C, *].</summary>
@@ -144,10 +144,9 @@ public sealed partial class CpuBackend
             {
                 int ch = pl % c;
                 var dst = y.AsSpan(pl * s, s);
-                System.Numerics.Tensors.TensorPrimitives.Multiply(x.AsSpan(off + pl * s, s), T.CreateTruncating(scale[ch]), dst);
-                System.Numerics.Tensors.TensorPrimitives.Add(dst, T.CreateTruncating(shift[ch]), dst);
-                if (r is not null) System.Numerics.Tensors.TensorPrimitives.Add<T>(dst, r.AsSpan(ro + pl * s, s), dst);
-                if (relu) Elementwise.Relu<T>(dst, dst);
+                T sc = T.CreateTruncating(scale[ch]), sh = T.CreateTruncating(shift[ch]);
+                if (r is null) BatchNormPlane.Apply<T>(x.AsSpan(off + pl * s, s), sc, sh, relu, dst);
+                else BatchNormPlane.ApplyResidual<T>(x.AsSpan(off + pl * s, s), r.AsSpan(ro + pl * s, s), sc, sh, relu, dst);
             }
         }
     }
@@ -188,42 +187,21 @@ public sealed partial class CpuBackend
         var gr = relu ? gResidual : null;
         var sumG = new double[c];
         var sumGx = new double[c];
-        if (x.DType == DType.Float32)
-            BnSums<float>(x.Data<float>(), x.Offset, g.Data<float>(), g.Offset, yc?.Data<float>(), yc?.Offset ?? 0, gr?.Data<float>(), gr?.Offset ?? 0, n, c, s, mean, invstd, sumG, sumGx);
-        else
-            BnSums<double>(x.Data<double>(), x.Offset, g.Data<double>(), g.Offset, yc?.Data<double>(), yc?.Offset ?? 0, gr?.Data<double>(), gr?.Offset ?? 0, n, c, s, mean, invstd, sumG, sumGx);
+        var w = weight?.ToDoubleArray();
+        if (s > 1)
+        {
+            // Sums and input gradient channel by channel (CpuBackend.NormalizationChannels.cs).
+            if (x.DType == DType.Float32)
+                ChannelBackward<float>(x.Data<float>(), x.Offset, g.Data<float>(), g.Offset, yc?.Data<float>(), yc?.Offset ?? 0, gr?.Data<float>(), gr?.Offset ?? 0,
+                    gx?.Data<float>(), gx?.Offset ?? 0, n, c, s, mean, invstd, w, training, sumG, sumGx);
+            else
+                ChannelBackward<double>(x.Data<double>(), x.Offset, g.Data<double>(), g.Offset, yc?.Data<double>(), yc?.Offset ?? 0, gr?.Data<double>(), gr?.Offset ?? 0,
+                    gx?.Data<double>(), gx?.Offset ?? 0, n, c, s, mean, invstd, w, training, sumG, sumGx);
+        }
+        else if (x.DType == DType.Float32) RowBackward<float>(x.Data<float>(), x.Offset, g.Data<float>(), g.Offset, gx?.Data<float>(), n, c, mean, invstd, w, training, sumG, sumGx);
+        else RowBackward<double>(x.Data<double>(), x.Offset, g.Data<double>(), g.Offset, gx?.Data<double>(), n, c, mean, invstd, w, training, sumG, sumGx);
         if (gw is not null) FromDoubles(sumGx, gw);
         if (gb is not null) FromDoubles(sumG, gb);
-        if (gx is not null)
-        {
-            var w = weight?.ToDoubleArray();
-            double m = (double)n * s;
-            // gx = a * gy + b * x + d per channel.
-            var ca = new double[c];
-            var cb = new double[c];
-            var cd = new double[c];
-            for (int ch = 0; ch < c; ch++)
-            {
-                double k = invstd[ch] * (w?[ch] ?? 1);
-                ca[ch] = k;
-                if (!training) continue;
-                // xhat = (x - mean) invstd; gx = k (gy - sumG/M - xhat sumGx/M)
-                double t = invstd[ch] * sumGx[ch] / m;
-                cb[ch] = -k * t;
-                cd[ch] = -k * sumG[ch] / m + k * t * mean[ch];
-            }
-            // With the residual's gradient written, it is the masked gy; otherwise the mask is applied again from y.
-            if (x.DType == DType.Float32)
-            {
-                var (gd, go, yd, yo) = gr is not null ? (gr.Data<float>(), gr.Offset, null, 0) : (g.Data<float>(), g.Offset, yc?.Data<float>(), yc?.Offset ?? 0);
-                BnGx<float>(x.Data<float>(), x.Offset, gd, go, yd, yo, n, c, s, ca, cb, cd, gx.Data<float>());
-            }
-            else
-            {
-                var (gd, go, yd, yo) = gr is not null ? (gr.Data<double>(), gr.Offset, null, 0) : (g.Data<double>(), g.Offset, yc?.Data<double>(), yc?.Offset ?? 0);
-                BnGx<double>(x.Data<double>(), x.Offset, gd, go, yd, yo, n, c, s, ca, cb, cd, gx.Data<double>());
-            }
-        }
         if (!ReferenceEquals(x, input)) x.Dispose();
         if (!ReferenceEquals(g, gy)) g.Dispose();
         if (yc is not null && !ReferenceEquals(yc, y)) yc.Dispose();
@@ -235,91 +213,33 @@ public sealed partial class CpuBackend
         else v.CopyTo(t.AsSpan<double>());
     }
 
-    // With y, the gradient is masked by y > 0 (the ReLU's) plane by plane, and the masked plane written to gr when given.
-    private void BnSums<T>(T[] x, int xo, T[] g, int go, T[]? y, int yo, T[]? gr, int gro, int n, int c, int s, double[] mean, double[] invstd, double[] sumG, double[] sumGx)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    // [N, C] rows (S = 1, unmasked): the gradient sums, then gx = a * gy + b * x + d per channel. Planes go channel by
+    // channel (ChannelBackward).
+    private void RowBackward<T>(T[] x, int xo, T[] g, int go, T[]? gx, int n, int c, double[] mean, double[] invstd, double[]? w, bool training,
+        double[] sumG, double[] sumGx) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (s == 1)
+        RowGradientSums(x, xo, g, go, n, c, mean, invstd, sumG, sumGx);
+        if (gx is null) return;
+        var a = new T[c];
+        var b = new T[c];
+        var d = new T[c];
+        for (int ch = 0; ch < c; ch++)
         {
-            RowGradientSums(x, xo, g, go, n, c, mean, invstd, sumG, sumGx);
-            return;
-        }
-        // Channels split over the threads; each channel sums its samples in order, whatever the partition.
-        var body = new GradientSumsBody<T>(x, xo, g, go, y, yo, gr, gro, n, c, s, mean, invstd, sumG, sumGx, PlaneParts(c, n * s));
-        KernelThreads.For(body.Parts, ref body);
-    }
-
-    private readonly struct GradientSumsBody<T>(T[] x, int xo, T[] g, int go, T[]? y, int yo, T[]? gr, int gro, int n, int c, int s, double[] mean, double[] invstd, double[] sumG, double[] sumGx, int parts)
-        : IPartitionBody where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public int Parts => parts;
-
-        public void Run(int part)
-        {
-            var temp = y is not null && gr is null ? PlaneScratch<T>.Get(s) : null;
-            for (int ch = c * part / parts, end = c * (part + 1) / parts; ch < end; ch++)
-                for (int i = 0; i < n; i++)
-                {
-                    int o = (i * c + ch) * s;
-                    ReadOnlySpan<T> gp = g.AsSpan(go + o, s);
-                    if (y is not null)
-                    {
-                        var masked = gr is not null ? gr.AsSpan(gro + o, s) : temp.AsSpan(0, s);
-                        Elementwise.ReluBackward<T>(y.AsSpan(yo + o, s), gp, masked);
-                        gp = masked;
-                    }
-                    // In double, as the reference backend sums.
-                    var (sg, sgx) = PlaneGradientSums(x.AsSpan(xo + o, s), gp, mean[ch]);
-                    sumG[ch] += sg;
-                    sumGx[ch] += sgx * invstd[ch];
-                }
-        }
-    }
-
-    // With y, gy is masked by y > 0 plane by plane first.
-    private void BnGx<T>(T[] x, int xo, T[] g, int go, T[]? y, int yo, int n, int c, int s, double[] ca, double[] cb, double[] cd, T[] gx) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (s == 1)
-        {
-            var a = new T[c];
-            var b = new T[c];
-            var d = new T[c];
-            for (int ch = 0; ch < c; ch++) (a[ch], b[ch], d[ch]) = (T.CreateTruncating(ca[ch]), T.CreateTruncating(cb[ch]), T.CreateTruncating(cd[ch]));
-            for (int i = 0; i < n; i++)
+            double k = invstd[ch] * (w?[ch] ?? 1), cb = 0, cd = 0;
+            if (training)
             {
-                var dst = gx.AsSpan(i * c, c);
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd<T>(x.AsSpan(xo + i * c, c), b, d, dst);
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd<T>(g.AsSpan(go + i * c, c), a, dst, dst);
+                // xhat = (x - mean) invstd; gx = k (gy - sumG/M - xhat sumGx/M)
+                double t = invstd[ch] * sumGx[ch] / n;
+                cb = -k * t;
+                cd = -k * sumG[ch] / n + k * t * mean[ch];
             }
-            return;
+            (a[ch], b[ch], d[ch]) = (T.CreateTruncating(k), T.CreateTruncating(cb), T.CreateTruncating(cd));
         }
-        var body = new InputGradientBody<T>(x, xo, g, go, y, yo, n * c, c, s, ca, cb, cd, gx, PlaneParts(n * c, s));
-        KernelThreads.For(body.Parts, ref body);
-    }
-
-    private readonly struct InputGradientBody<T>(T[] x, int xo, T[] g, int go, T[]? y, int yo, int count, int c, int s, double[] ca, double[] cb, double[] cd, T[] gx, int parts)
-        : IPartitionBody where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public int Parts => parts;
-
-        public void Run(int part)
+        for (int i = 0; i < n; i++)
         {
-            var temp = y is not null ? PlaneScratch<T>.Get(s) : null;
-            for (int pl = count * part / parts, end = count * (part + 1) / parts; pl < end; pl++)
-            {
-                int ch = pl % c, o = pl * s;
-                var dst = gx.AsSpan(o, s);
-                ReadOnlySpan<T> gp = g.AsSpan(go + o, s);
-                if (y is not null)
-                {
-                    Elementwise.ReluBackward<T>(y.AsSpan(yo + o, s), gp, temp.AsSpan(0, s));
-                    gp = temp.AsSpan(0, s);
-                }
-                // gx = a gy + (b x + d), per plane with SIMD.
-                System.Numerics.Tensors.TensorPrimitives.Multiply(x.AsSpan(xo + o, s), T.CreateTruncating(cb[ch]), dst);
-                System.Numerics.Tensors.TensorPrimitives.Add(dst, T.CreateTruncating(cd[ch]), dst);
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gp, T.CreateTruncating(ca[ch]), dst, dst);
-            }
+            var dst = gx.AsSpan(i * c, c);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd<T>(x.AsSpan(xo + i * c, c), b, d, dst);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd<T>(g.AsSpan(go + i * c, c), a, dst, dst);
         }
     }
 
