@@ -32,7 +32,10 @@ public sealed class DenseLayer : Module<Tensor, Tensor>
     public Conv2d Conv2 { get; }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => Conv2.Call(Norm2.Call(Conv1.Call(Norm1.Call(input).Relu())).Relu());
+    /// <remarks>Each batch norm and its ReLU run as one fused op (the same values and gradients) unless a hook watches the norm.</remarks>
+    public override Tensor Forward(Tensor input) => Conv2.Call(NormRelu(Norm2, Conv1.Call(NormRelu(Norm1, input))));
+
+    private static Tensor NormRelu(BatchNorm2d norm, Tensor x) => norm.HasForwardHooks ? norm.Call(x).Relu() : norm.ForwardAct(x, null, relu: true);
 }
 
 /// <summary>A dense block: each <see cref="DenseLayer"/> reads the concatenation of the block's input and all earlier layers' outputs; the block returns the concatenation of all. Keys denselayer1 ... denselayerN.</summary>

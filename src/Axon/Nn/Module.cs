@@ -44,8 +44,11 @@ public abstract partial class Module
         foreach (var hook in forwardHooks.ToArray()) hook(this, input, output);
     }
 
-    /// <summary>Whether any forward hook is registered on this module (a container must then call it on its own).</summary>
-    internal bool HasForwardHooks => forwardHooks.Count > 0;
+    /// <summary>
+    /// Whether any forward hook is registered on this module: a container that fuses it with its neighbours into one op
+    /// must then call it on its own, so that the hook sees its output.
+    /// </summary>
+    public bool HasForwardHooks => forwardHooks.Count > 0;
 
     private protected sealed class Removal(Action remove) : IDisposable
     {
