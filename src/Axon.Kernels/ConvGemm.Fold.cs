@@ -26,9 +26,51 @@ public static unsafe partial class ConvGemm
         for (int ja = 0; ja < count; ja += 16)
         {
             int n = Math.Min(16, count - ja);
-            if (!FoldShifted((float*)panel + ja, (float*)gx, w, c0, cg, l, q0 + ja, n, nr))
+            if (!FoldVector((float*)panel + ja, (float*)gx, w, c0, cg, l, q0 + ja, n, nr))
                 FoldRuns(panel, gx, w, c0, cg, l, q0, ja, ja + n, nr);
         }
+    }
+
+    /// <summary>
+    /// The permute fold of the n positions from q, one pass per sample they span. False before anything is added
+    /// when some pass cannot take the permute (the caller then adds runs over every lane).
+    /// </summary>
+    private static bool FoldVector(float* src, float* gx, in Window2d w, int c0, int cg, int l, long q, int n, int nr)
+    {
+        long r = q % l;
+        if (r + n <= l) return FoldShifted(src, gx, w, c0, cg, l, q, 0, n, nr);
+        if ((r + n + l - 1) / l > MaxSegments) return false;
+        for (int first = 0; first < n;)
+        {
+            int len = (int)Math.Min(n - first, l - (q + first) % l);
+            if (!FoldFits(w, l, q + first, first, len)) return false;
+            first += len;
+        }
+        for (int first = 0; first < n;)
+        {
+            int len = (int)Math.Min(n - first, l - (q + first) % l);
+            FoldShifted(src, gx, w, c0, cg, l, q + first, first, len, nr);
+            first += len;
+        }
+        return true;
+    }
+
+    // Whether the n positions of one sample from q spread over at most 32 inputs, every tap inside the image.
+    private static bool FoldFits(in Window2d w, int l, long q, int first, int n)
+    {
+        int r0 = (int)(q % l), outW = w.OutW, oh = r0 / outW, ow = r0 - oh * outW;
+        int rel0 = (oh - w.PadTop) * w.Width + ow - w.PadLeft;
+        for (int t = 0; t < n; t++)
+        {
+            int ih = oh - w.PadTop, iw = ow - w.PadLeft;
+            if (ih * w.Width + iw - rel0 > 31 || ih < 0 || ih + w.KernelH > w.Height || iw < 0 || iw + w.KernelW > w.Width) return false;
+            if (++ow == outW)
+            {
+                ow = 0;
+                oh++;
+            }
+        }
+        return true;
     }
 
     /// <summary>
@@ -36,7 +78,8 @@ public static unsafe partial class ConvGemm
     /// permutes and added there with masked loads and stores. Channels are the inner loop, so consecutive stores never
     /// overlap (an overlapping load right after a store would wait for it).
     /// </summary>
-    private static bool FoldShifted(float* src, float* gx, in Window2d w, int c0, int cg, int l, long q, int n, int nr)
+    /// <remarks>Lanes [first, first + n) of the vector at src: n positions of one sample from q.</remarks>
+    private static bool FoldShifted(float* src, float* gx, in Window2d w, int c0, int cg, int l, long q, int first, int n, int nr)
     {
         long s = q / l;
         int r0 = (int)(q - s * l), outW = w.OutW, width = w.Width, plane = w.PlaneSize, kh = w.KernelH, kw = w.KernelW, taps = kh * kw;
@@ -44,7 +87,7 @@ public static unsafe partial class ConvGemm
         int oh = r0 / outW, ow = r0 - oh * outW, rel0 = (oh - w.PadTop) * width + ow - w.PadLeft;
         int* inverse = stackalloc int[32];
         for (int m = 0; m < 32; m++) inverse[m] = -1;
-        for (int t = 0; t < n; t++)
+        for (int t = first; t < first + n; t++)
         {
             // Only vectors whose every tap lies inside the image (no masks on the adds).
             int ih = oh - w.PadTop, iw = ow - w.PadLeft, offset = ih * width + iw - rel0;

@@ -35,9 +35,31 @@ public static unsafe partial class ConvGemm
         for (int ja = 0; ja < count; ja += 16)
         {
             int n = Math.Min(16, count - ja);
-            if (!GatherShifted((float*)x, (float*)xEnd, w, c0, cg, l, q0 + ja, n, nr, (float*)panel + ja))
+            if (!GatherVector((float*)x, (float*)xEnd, w, c0, cg, l, q0 + ja, n, nr, (float*)panel + ja))
                 GatherRuns(x, w, c0, cg, l, q0, ja, ja + n, nr, panel);
         }
+    }
+
+    /// <summary>Most samples one vector of positions may span and still take the permute gather (or fold), one pass per sample.</summary>
+    private const int MaxSegments = 4;
+
+    /// <summary>
+    /// The permute gather of the n positions from q, one pass per sample they span (a 7x7 or 3x3 plane holds fewer
+    /// positions than a vector): each pass writes its own lanes and zeros elsewhere, later passes merge by OR. False
+    /// when a pass cannot take the permute; the caller then copies runs over every lane.
+    /// </summary>
+    private static bool GatherVector(float* x, float* xEnd, in Window2d w, int c0, int cg, int l, long q, int n, int nr, float* dst)
+    {
+        long r = q % l;
+        if (r + n <= l) return GatherShifted(x, xEnd, w, c0, cg, l, q, 0, n, nr, dst, merge: false);
+        if ((r + n + l - 1) / l > MaxSegments) return false;
+        for (int first = 0; first < n;)
+        {
+            int len = (int)Math.Min(n - first, l - (q + first) % l);
+            if (!GatherShifted(x, xEnd, w, c0, cg, l, q + first, first, len, nr, dst, merge: first > 0)) return false;
+            first += len;
+        }
+        return true;
     }
 
     /// <summary>
@@ -49,43 +71,44 @@ public static unsafe partial class ConvGemm
         w.StrideH == 1 && w.StrideW == 1 && w.DilationH == 1 && w.DilationW == 1 && (w.OutW < 16 || cg * w.KernelH * w.KernelW >= 64);
 
     /// <summary>
-    /// The permute gather of <see cref="Gather{T}"/> for the n (at most 16) positions from q, into dst[k * nr + lane];
-    /// false (nothing written) when the vector crosses a sample, spreads over more than 32 inputs or its 32-input
-    /// windows would leave [x, xEnd). Taps that fall in the padding for some lanes are masked to zero there.
+    /// The permute gather of <see cref="Gather{T}"/> for lanes [first, first + n) of a vector (n positions of one
+    /// sample from q), into dst[k * nr + lane]; the other lanes get zero, or keep what they hold when
+    /// <paramref name="merge"/>. False (nothing written) when the positions cross a sample, spread over more than 32
+    /// inputs or their 32-input windows would leave [x, xEnd). Taps that fall in the padding for some lanes are masked
+    /// to zero there.
     /// </summary>
-    private static bool GatherShifted(float* x, float* xEnd, in Window2d w, int c0, int cg, int l, long q, int n, int nr, float* dst)
+    private static bool GatherShifted(float* x, float* xEnd, in Window2d w, int c0, int cg, int l, long q, int first, int n, int nr, float* dst, bool merge)
     {
         long s = q / l;
         int r0 = (int)(q - s * l), outW = w.OutW, width = w.Width, height = w.Height, plane = w.PlaneSize, kh = w.KernelH, kw = w.KernelW;
         if (r0 + n > l) return false;
-        int oh = r0 / outW, ow = r0 - oh * outW;
-        // Input row and column of tap (0, 0) per lane; lanes past n get a row no tap reaches.
+        int oh = r0 / outW, ow = r0 - oh * outW, last = first + n;
+        // Input row and column of tap (0, 0) per lane; lanes outside [first, last) get a row no tap reaches.
         int* offsets = stackalloc int[16], rows = stackalloc int[16], cols = stackalloc int[16];
         int rel0 = (oh - w.PadTop) * width + ow - w.PadLeft, rowMin = int.MaxValue, rowMax = int.MinValue, colMin = int.MaxValue, colMax = int.MinValue;
         for (int t = 0; t < 16; t++)
         {
+            bool on = t >= first && t < last;
             int ih = oh - w.PadTop, iw = ow - w.PadLeft;
-            offsets[t] = t < n ? ih * width + iw - rel0 : 0;
-            rows[t] = t < n ? ih : -(1 << 20);
+            offsets[t] = on ? ih * width + iw - rel0 : 0;
+            rows[t] = on ? ih : -(1 << 20);
             cols[t] = iw;
-            if (t < n)
-            {
-                (rowMin, rowMax) = (Math.Min(rowMin, ih), Math.Max(rowMax, ih));
-                (colMin, colMax) = (Math.Min(colMin, iw), Math.Max(colMax, iw));
-            }
+            if (!on) continue;
+            (rowMin, rowMax) = (Math.Min(rowMin, ih), Math.Max(rowMax, ih));
+            (colMin, colMax) = (Math.Min(colMin, iw), Math.Max(colMax, iw));
             if (++ow == outW)
             {
                 ow = 0;
                 oh++;
             }
         }
-        if (offsets[n - 1] > 31) return false;
+        if (offsets[last - 1] > 31) return false;
         float* xs = x + (s * w.Channels + c0) * plane + rel0;
         // Elements a channel's loads span from its first tap's input: the channels of a one-image batch next to the
         // ends of x (or padding before the first input) load them masked, so nothing outside [x, xEnd) is read.
         nint reach = (nint)(kh - 1) * width + kw - 1 + 32;
         var idx = Vector512.Load(offsets);
-        var lanes = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n));
+        var lanes = Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(first)) & Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(last));
         bool interior = rowMin >= 0 && rowMax + kh <= height && colMin >= 0 && colMax + kw <= width;
         // Per kernel row and column, the lanes whose input row (column) lies inside the image.
         var rowOk = stackalloc Vector512<float>[kh];
@@ -104,18 +127,19 @@ public static unsafe partial class ConvGemm
         }
         for (int c = 0; c < cg; c++)
         {
-            float* first = xs + (nint)c * plane;
-            bool inside = first >= x && first + reach <= xEnd;
+            float* start = xs + (nint)c * plane;
+            bool inside = start >= x && start + reach <= xEnd;
             for (int i = 0; i < kh; i++)
             {
-                float* row = first + i * width;
+                float* row = start + i * width;
                 var keepRow = rowOk[i];
                 for (int j = 0; j < kw; j++, dst += nr)
                 {
                     var v = inside
                         ? Avx512F.PermuteVar16x32x2(Vector512.Load(row + j), idx, Vector512.Load(row + j + 16))
                         : Avx512F.PermuteVar16x32x2(LoadWithin(row + j, x, xEnd), idx, LoadWithin(row + j + 16, x, xEnd));
-                    Vector512.Store(v & keepRow & colOk[j], dst);
+                    v &= keepRow & colOk[j];
+                    Vector512.Store(merge ? v | Vector512.Load(dst) : v, dst);
                 }
             }
         }

@@ -27,10 +27,19 @@ public class ConvolutionImplicitGemmTests
         new Config(3, 2, 9, 12, 5, 3, 11, 1, 1, 0, 0, 0, 0, 1, 1, 1),   // 7x2 outputs on 12-wide rows: 16 positions spread over 85 inputs (run copies)
         new Config(2, 3, 9, 9, 8, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1),     // 1x1 kernel: 81 positions, vectors cross samples
         new Config(2, 8, 20, 19, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),  // 72 taps with padding, odd width: permutes masked at the border, plain inside
+        new Config(5, 170, 3, 3, 12, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1),  // DenseNet's late 1x1 bottleneck: a vector spans 2-3 samples of 9 positions
+        new Config(3, 168, 7, 7, 20, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1),  // the same at 7x7: 49 positions, vectors cross one sample boundary
+        new Config(4, 24, 7, 7, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // DenseNet's 3x3 at 7x7: padded permutes that cross samples
     };
 
-    private static double[][] WithImplicitGemm(bool on, int minBackwardChannels, Func<Device, double[][]> run, int threads = 0) =>
-        run(Cpu(new CpuOptions { ConvImplicitGemm = on, ConvGemmMinBackwardChannels = minBackwardChannels, Threads = threads > 0 ? threads : Environment.ProcessorCount }));
+    private static double[][] WithImplicitGemm(bool on, int minBackwardChannels, Func<Device, double[][]> run, int threads = 0, bool flipped = true) =>
+        run(Cpu(new CpuOptions
+        {
+            ConvImplicitGemm = on,
+            ConvGemmMinBackwardChannels = minBackwardChannels,
+            ConvFlippedInputGradient = flipped,
+            Threads = threads > 0 ? threads : Environment.ProcessorCount,
+        }));
 
     [Theory]
     [MemberData(nameof(ImplicitGemmConfigs))]
@@ -62,14 +71,15 @@ public class ConvolutionImplicitGemmTests
         {
             double tol = dtype == DType.Float64 ? 1e-10 : 1e-3;
             var lowered = WithImplicitGemm(false, 32, d => Results(c, dtype, 11, d));
-            // minBackwardChannels 1: the input gradient takes the implicit GEMM even for few output channels.
-            var implicitAll = WithImplicitGemm(true, 1, d => Results(c, dtype, 11, d));
+            // minBackwardChannels 1: the input gradient takes the implicit GEMM even for few output channels; its column
+            // gradient and fold where the flipped forward is off, the flipped forward (unit stride) where it is on.
+            var implicitAll = WithImplicitGemm(true, 1, d => Results(c, dtype, 11, d), flipped: false);
             var implicitDefault = WithImplicitGemm(true, 32, d => Results(c, dtype, 11, d));
             for (int k = 0; k < 4; k++)
                 for (int i = 0; i < lowered[k].Length; i++)
                 {
                     double scale = 1 + Math.Abs(lowered[k][i]);
-                    Assert.True(Math.Abs(implicitAll[k][i] - lowered[k][i]) < tol * scale, $"{c} {dtype}: result {k}, element {i}: {implicitAll[k][i]} vs {lowered[k][i]}");
+                    Assert.True(Math.Abs(implicitAll[k][i] - lowered[k][i]) < tol * scale, $"{c} {dtype} fold: result {k}, element {i}: {implicitAll[k][i]} vs {lowered[k][i]}");
                     Assert.True(Math.Abs(implicitDefault[k][i] - lowered[k][i]) < tol * scale, $"{c} {dtype} default rule: result {k}, element {i}: {implicitDefault[k][i]} vs {lowered[k][i]}");
                 }
         }

@@ -26,6 +26,14 @@ public sealed record CpuOptions
     /// <summary>Output channels per group from which the input gradient takes the implicit GEMM.</summary>
     public int ConvGemmMinBackwardChannels { get; init; } = 16;
 
+    /// <summary>
+    /// Whether the input gradient of a unit-stride convolution with a kernel of up to 3x3 that neither Winograd nor the
+    /// flat kernel takes runs as the implicit GEMM's forward of the flipped kernel (gx = conv(gy, flip(w)ᵀ), padding
+    /// k - 1 - pad), overwriting gx: no clearing, no fold (DenseNet's bottlenecks and narrow 3x3 layers, the 1x1 layers
+    /// of bottleneck ResNets). Off: the implicit GEMM's column gradient and fold, which sum in another order.
+    /// </summary>
+    public bool ConvFlippedInputGradient { get; init; } = true;
+
     /// <summary>Whether the weight gradient takes the dot-product kernel (AVX-512 only, with <see cref="ConvImplicitGemm"/>) rather than im2col + GEMM.</summary>
     public bool ConvImplicitWeightGrad { get; init; } = true;
 
