@@ -30,6 +30,7 @@ public class ConvolutionImplicitGemmTests
         new Config(5, 170, 3, 3, 12, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1),  // DenseNet's late 1x1 bottleneck: a vector spans 2-3 samples of 9 positions
         new Config(3, 168, 7, 7, 20, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1),  // the same at 7x7: 49 positions, vectors cross one sample boundary
         new Config(4, 24, 7, 7, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // DenseNet's 3x3 at 7x7: padded permutes that cross samples
+        new Config(3, 65, 14, 15, 19, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1), // 1x1 on 210 positions, 65 channels: one GEMM per sample
     };
 
     private static double[][] WithImplicitGemm(bool on, int minBackwardChannels, Func<Device, double[][]> run, int threads = 0, bool flipped = true) =>

@@ -86,7 +86,8 @@ public sealed partial class CpuBackend
     private bool InputGradientOverwrites<T>(int[] xs, int[] ws, in Conv2dParams p)
     {
         int kh = ws[2], kw = ws[3];
-        return WinogradInputGradient<T>(xs, ws, p) || FlatInputGradient<T>(xs, ws, p) || UseConvChannelsLast<T>(ConvWindow(xs[1], xs[2], xs[3], kh, kw, p, p.OutH(xs[2], kh), p.OutW(xs[3], kw)), p.Groups)
+        var win = ConvWindow(xs[1], xs[2], xs[3], kh, kw, p, p.OutH(xs[2], kh), p.OutW(xs[3], kw));
+        return UsePointwiseGemm<T>(win, p.Groups) || WinogradInputGradient<T>(xs, ws, p) || FlatInputGradient<T>(xs, ws, p) || UseConvChannelsLast<T>(win, p.Groups)
             || FlippedInputGradient<T>(xs, ws, p);
     }
 
@@ -95,9 +96,11 @@ public sealed partial class CpuBackend
     // gradient and fold: DenseNet-121-small's 48 -> 12 3x3 layers at 7x7 and 3x3 and its 1x1 bottlenecks (BENCHMARKS.md).
     // ResNet-18's 256 -> 256 at 7x7 gained 1.1x; its 512 -> 512 at 4x4 lost 1.1x, so channel pairs stop at 256 x 256. A
     // stem's one or three input channels would fill one 8-row tile of the flipped forward poorly (8x slower measured).
+    // The flipped forward must gather by permutes (rows under 16 or at least 64 taps): DenseNet's 24..60 -> 48 1x1
+    // layers at 28x28, whose gather would copy runs, measured 1.1-2x slower than the fold.
     private bool FlippedInputGradient<T>(int[] xs, int[] ws, in Conv2dParams p) =>
         Options.ConvFlippedInputGradient && UseConvGemm<T>() && !Options.ConvDirectEverywhere && p.Groups == 1
-        && xs[1] >= 8 && (long)xs[1] * ws[0] <= 256 * 256
+        && xs[1] >= 8 && (long)xs[1] * ws[0] <= 256 * 256 && (xs[3] < 16 || ws[0] * ws[2] * ws[3] >= 64)
         && p.StrideH == 1 && p.StrideW == 1 && p.DilationH == 1 && p.DilationW == 1 && ws[2] * ws[3] <= 9
         && p.PadBottom == p.PadTop && p.PadRight == p.PadLeft && p.PadTop < ws[2] && p.PadLeft < ws[3];
 
@@ -150,6 +153,11 @@ public sealed partial class CpuBackend
         int n = xs[0], c = xs[1], h = xs[2], wd = xs[3], o = ws[0], cg = ws[1], kh = ws[2], kw = ws[3];
         int g = p.Groups, og = o / g, outH = p.OutH(h, kh), outW = p.OutW(wd, kw), l = outH * outW, k = cg * kh * kw;
         var win = ConvWindow(c, h, wd, kh, kw, p, outH, outW);
+        if (UsePointwiseGemm<T>(win, g))
+        {
+            PointwiseForward(x, xOff, n, c, l, w, wOff, o, bias, y);
+            return;
+        }
         if (UseConvWinograd<T>(win, g, o))
         {
             ConvWinograd.Forward(((float[])(object)x).AsSpan(xOff, n * c * h * wd), n, win, ((float[])(object)w).AsSpan(wOff, o * k), o, (float[]?)(object?)bias, (float[])(object)y, Threads);
@@ -255,7 +263,8 @@ public sealed partial class CpuBackend
         int g = p.Groups, og = o / g, outH = p.OutH(h, kh), outW = p.OutW(wd, kw), l = outH * outW, k = cg * kh * kw;
         var win = ConvWindow(c, h, wd, kh, kw, p, outH, outW);
         // The direct kernel sums the bias gradient from gY while its weight-gradient tiles have it in cache.
-        bool direct = gw is not null && Options.ConvImplicitWeightGrad && !UseConvChannelsLast<T>(win, g) && UseConvDirect<T>(win, g, o, weightGrad: true);
+        bool pointwise = UsePointwiseGemm<T>(win, g);
+        bool direct = gw is not null && !pointwise && Options.ConvImplicitWeightGrad && !UseConvChannelsLast<T>(win, g) && UseConvDirect<T>(win, g, o, weightGrad: true);
         if (gb is not null && !direct)
         {
             // Split over the output channels, each summed over the samples in order: the serial loop's values.
@@ -267,6 +276,12 @@ public sealed partial class CpuBackend
             });
         }
         if (gx is null && gw is null) return;
+        if (pointwise)
+        {
+            if (gx is not null) PointwiseInputGradient(gy, gyOff, n, c, l, w, wOff, o, gx);
+            if (gw is not null) PointwiseWeightGradient(x, xOff, gy, gyOff, n, c, l, o, gw);
+            return;
+        }
         // The input gradient's tile runs over the output channels of a group (k = og): below ConvGemmMinBackwardChannels
         // the short tiles and the fold cost more than the GEMM. Since the fold by permutes, LeNet's Conv2d(6, 16, 5)
         // backward is ~20 % faster here than through im2col + GEMM (profile --model lenet5: 0.75 -> 0.60 ms).

@@ -27,6 +27,13 @@ public sealed record CpuOptions
     public int ConvGemmMinBackwardChannels { get; init; } = 16;
 
     /// <summary>
+    /// Whether float 1x1 unit-stride unpadded convolutions on planes of at least 14x14 with at least 64 input channels
+    /// run as one GEMM per sample (forward, input gradient and weight gradient), where the flat kernel or the implicit
+    /// GEMM would otherwise take them. Off: those kernels, which sum in another order.
+    /// </summary>
+    public bool ConvPointwiseGemm { get; init; } = true;
+
+    /// <summary>
     /// Whether the input gradient of a unit-stride convolution with a kernel of up to 3x3 that neither Winograd nor the
     /// flat kernel takes runs as the implicit GEMM's forward of the flipped kernel (gx = conv(gy, flip(w)ᵀ), padding
     /// k - 1 - pad), overwriting gx: no clearing, no fold (DenseNet's bottlenecks and narrow 3x3 layers, the 1x1 layers
