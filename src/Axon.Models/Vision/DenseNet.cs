@@ -35,7 +35,36 @@ public sealed class DenseLayer : Module<Tensor, Tensor>
     /// <remarks>Each batch norm and its ReLU run as one fused op (the same values and gradients) unless a hook watches the norm.</remarks>
     public override Tensor Forward(Tensor input) => Conv2.Call(NormRelu(Norm2, Conv1.Call(NormRelu(Norm1, input))));
 
-    private static Tensor NormRelu(BatchNorm2d norm, Tensor x) => norm.HasForwardHooks ? norm.Call(x).Relu() : norm.ForwardAct(x, null, relu: true);
+    internal static Tensor NormRelu(BatchNorm2d norm, Tensor x) => norm.HasForwardHooks ? norm.Call(x).Relu() : norm.ForwardAct(x, null, relu: true);
+}
+
+/// <summary>
+/// The transition between two dense blocks: BN, ReLU, a 1x1 convolution (the compression) and 2x2 average pooling.
+/// Keys norm and conv, as torchvision's <c>_Transition</c>.
+/// </summary>
+public sealed class Transition : Module<Tensor, Tensor>
+{
+    /// <summary>Builds the transition from <paramref name="inChannels"/> to <paramref name="outChannels"/>.</summary>
+    public Transition(int inChannels, int outChannels, Generator? generator = null)
+    {
+        Norm = RegisterModule("norm", new BatchNorm2d(inChannels));
+        RegisterModule("relu", new ReLU());
+        Conv = RegisterModule("conv", new Conv2d(inChannels, outChannels, 1, bias: false, generator: generator));
+        Pool = RegisterModule("pool", new AvgPool2d(2, 2));
+    }
+
+    /// <summary>Batch norm of the block's output.</summary>
+    public BatchNorm2d Norm { get; }
+
+    /// <summary>The 1x1 compression.</summary>
+    public Conv2d Conv { get; }
+
+    /// <summary>The 2x2 average pooling.</summary>
+    public AvgPool2d Pool { get; }
+
+    /// <inheritdoc/>
+    /// <remarks>The batch norm and its ReLU run as one fused op (the same values and gradients) unless a hook watches the norm.</remarks>
+    public override Tensor Forward(Tensor input) => Pool.Call(Conv.Call(DenseLayer.NormRelu(Norm, input)));
 }
 
 /// <summary>A dense block: each <see cref="DenseLayer"/> reads the concatenation of the block's input and all earlier layers' outputs; the block returns the concatenation of all. Keys denselayer1 ... denselayerN.</summary>
@@ -95,11 +124,7 @@ public sealed class DenseNet : Module<Tensor, Tensor>
             features.Add(($"denseblock{i + 1}", new DenseBlock(blockConfig[i], channels, growthRate, bnSize, g)));
             channels += blockConfig[i] * growthRate;
             if (i == blockConfig.Length - 1) continue;
-            features.Add(($"transition{i + 1}", new Sequential(
-            [
-                ("norm", new BatchNorm2d(channels)), ("relu", new ReLU()),
-                ("conv", new Conv2d(channels, channels / 2, 1, bias: false, generator: g)), ("pool", new AvgPool2d(2, 2)),
-            ])));
+            features.Add(($"transition{i + 1}", new Transition(channels, channels / 2, g)));
             channels /= 2;
         }
         features.Add(("norm5", new BatchNorm2d(channels)));
