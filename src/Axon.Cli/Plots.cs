@@ -108,16 +108,16 @@ internal static class Plots
     /// <summary>Loss and accuracy per epoch (train, validation when held out, test) in two panels.</summary>
     public static void Curves(string path, IReadOnlyList<EpochReport> history, string title)
     {
-        double[] epochs = history.Select(h => (double)h.Epoch).ToArray();
         bool heldOut = history.Any(h => h.HeldOut);
         Plot Panel(string what, Func<EpochReport, double> train, Func<EpochReport, double> validation, Func<EpochReport, double> test)
         {
             var plot = new Plot();
             void Series(string label, Func<EpochReport, double> value)
             {
-                var ys = history.Select(value).ToArray();
-                if (ys.All(double.IsNaN)) return;
-                plot.Add.Scatter(epochs, ys).LegendText = label;
+                // Only the epochs that have the value: the test set may be evaluated every few epochs (--eval-every).
+                var points = history.Select(h => (X: (double)h.Epoch, Y: value(h))).Where(p => !double.IsNaN(p.Y)).ToArray();
+                if (points.Length == 0) return;
+                plot.Add.Scatter(points.Select(p => p.X).ToArray(), points.Select(p => p.Y).ToArray()).LegendText = label;
             }
             Series("train", train);
             if (heldOut) Series("validation", validation);

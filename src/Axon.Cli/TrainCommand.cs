@@ -278,7 +278,7 @@ internal static class TrainCommand
         string data = held is null ? $"{train.Count} training / {test.Count} test images"
             : $"{fit.Count} training / {held.Count} validation / {test.Count} test images";
         string extras = (options.Augment ? ", augmentation" : "") + (options.EarlyStoppingPatience > 0 ? $", early stopping after {options.EarlyStoppingPatience}" : "") +
-            (options.FlipTta ? ", flip test-time augmentation" : "") +
+            (options.FlipTta ? ", flip test-time augmentation" : "") + (options.EvalEvery > 1 ? $", test every {options.EvalEvery} epochs" : "") +
             (trainer.Group is { } group ? ", " + DistributedRun.Describe(group, options.BatchSize, trainer.Model.NamedModules().Any(m => m.Module is BatchNormBase { CrossReplica: not null })) : "");
         AnsiConsole.MarkupLine(Markup.Escape($"{modelName} ({task.Model.ParameterCount():N0} parameters) on Fashion-MNIST: {data}, {Epochs(options.Epochs)}, batch {options.BatchSize}, " +
             $"{TrainingOptionSet.Describe(options)}, schedule {options.Schedule}{extras}, {Cli.Threads(threads)}{DeviceOptions.Describe(task.Device)}, seed {options.Seed}."));
@@ -322,7 +322,8 @@ internal static class TrainCommand
             }
             string top = $"top-{task.TopK}";
             string validated = report.HeldOut
-                ? $"[bold]val loss {F(report.ValidationLoss, "F4")} acc {F(100 * report.ValidationAccuracy, "F2")}% {top} {F(100 * report.ValidationTopKAccuracy, "F2")}%[/]  test acc {F(100 * report.TestAccuracy, "F2")}%"
+                ? $"[bold]val loss {F(report.ValidationLoss, "F4")} acc {F(100 * report.ValidationAccuracy, "F2")}% {top} {F(100 * report.ValidationTopKAccuracy, "F2")}%[/]" + (double.IsNaN(report.TestLoss) ? "" : $"  test acc {F(100 * report.TestAccuracy, "F2")}%")
+                : double.IsNaN(report.TestLoss) ? $"(test every {options.EvalEvery} epochs)"
                 : $"[bold]test loss {F(report.TestLoss, "F4")} acc {F(100 * report.TestAccuracy, "F2")}% {top} {F(100 * report.TestTopKAccuracy, "F2")}%[/]";
             AnsiConsole.MarkupLine($"epoch {epoch}: lr {F(report.LearningRate, "G4")}  train loss {F(report.TrainLoss, "F4")} acc {F(100 * report.TrainAccuracy, "F2")}%  " +
                 $"{validated}  {F(report.Seconds, "F1")} s, {F(report.SamplesPerSecond, "F0")} img/s, {Cli.Threads(threads)}");

@@ -121,6 +121,24 @@ public sealed partial class TrainCommandTests
     }
 
     [Fact]
+    public void EvalEverySkipsTheTestSetBetweenItsEpochsAndTheCurvesKeepTheEvaluatedOnes()
+    {
+        var (code, text, errors) = Capture("train", "--model", "mlp", "--epochs", "3", "--batch-size", "32", "--data-dir", Data, "--output", Run, "--threads", "1",
+            "--eval-every", "2");
+        Assert.True(code == 0, errors);
+        Assert.Contains("schedule step, test every 2 epochs, 1 thread", text, StringComparison.Ordinal);
+        var epochLines = text.Split('\n').Where(l => l.StartsWith("epoch ", StringComparison.Ordinal) && l.Contains(" train loss ", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(3, epochLines.Length);
+        Assert.Contains("(test every 2 epochs)", epochLines[0], StringComparison.Ordinal);
+        Assert.Contains("test loss", epochLines[1], StringComparison.Ordinal);
+        Assert.Contains("test loss", epochLines[2], StringComparison.Ordinal);
+        Assert.True(new FileInfo(Path.Combine(Run, "curves.png")).Length > 1000);
+        var (refused, _, refusedErrors) = Capture("train", "--model", "mlp", "--epochs", "2", "--data-dir", Data, "--output", Run + "-es", "--eval-every", "2", "--early-stopping", "1");
+        Assert.Equal(1, refused);
+        Assert.Contains("eval-every 2: without a validation split (--validation) the early stopping watches the test loss", refusedErrors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void InvalidOptionValuesNameTheOptionOnStandardError()
     {
         foreach (var (args, message) in new[]

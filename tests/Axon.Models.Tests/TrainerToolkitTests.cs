@@ -195,6 +195,36 @@ public sealed class TrainerToolkitTests : IDisposable
     }
 
     [Fact]
+    public void EvalEveryEvaluatesTheTestSetOnItsEpochsAndAfterTheLastWithoutChangingTraining()
+    {
+        var (every, _) = Create(Base with { Epochs = 5 });
+        every.Fit(Synthetic(64, 1), Synthetic(32, 2));
+        var (sparse, _) = Create(Base with { Epochs = 5, EvalEvery = 2 });
+        sparse.Fit(Synthetic(64, 1), Synthetic(32, 2));
+        Assert.Equal(every.History.Select(h => h.TrainLoss), sparse.History.Select(h => h.TrainLoss));
+        Assert.Equal([false, true, false, true, true], sparse.History.Select(h => !double.IsNaN(h.TestLoss)));
+        foreach (var (a, b) in every.History.Zip(sparse.History))
+        {
+            if (double.IsNaN(b.TestLoss)) { Assert.Empty(b.TestMetrics); continue; }
+            Assert.Equal(a.TestLoss, b.TestLoss);
+            Assert.Equal(a.TestAccuracy, b.TestAccuracy);
+        }
+        // A held-out split is validated every epoch all the same.
+        var (held, _) = Create(Base with { Epochs = 3, EvalEvery = 3, ValidationFraction = 0.25 });
+        held.Fit(Synthetic(64, 1), Synthetic(32, 2));
+        Assert.All(held.History, h => Assert.False(double.IsNaN(h.ValidationLoss)));
+        Assert.Equal([false, false, true], held.History.Select(h => !double.IsNaN(h.TestLoss)));
+        // Without one, early stopping and the plateau schedule watch the test loss: the option is refused with them.
+        var ex = Assert.Throws<ArgumentException>(() => (Base with { EvalEvery = 2, EarlyStoppingPatience = 2 }).Validate());
+        Assert.Contains("eval-every 2", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("early stopping", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => (Base with { EvalEvery = 2, Schedule = "plateau" }).Validate());
+        (Base with { EvalEvery = 2, EarlyStoppingPatience = 2, ValidationFraction = 0.25 }).Validate();
+        var zero = Assert.Throws<ArgumentOutOfRangeException>(() => (Base with { EvalEvery = 0 }).Validate());
+        Assert.Contains("eval-every must be at least 1 (got 0)", zero.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void PlateauStepsWithTheValidationLoss()
     {
         var (trainer, _) = Create(WithLr(Base with { Schedule = "plateau", PlateauPatience = 0, PlateauFactor = 0.5, Epochs = 6, ValidationFraction = 0.25 }, 0.5));

@@ -219,7 +219,10 @@ public sealed partial class Trainer
             foreach (var callback in Callbacks) callback.OnBatchEnd(this, batchReport);
         }
         double seconds = clock.Elapsed.TotalSeconds;
-        Score? testScore = test is null ? null : Evaluate(test);
+        // Without a held-out split, the plateau schedule and early stopping watch the test loss: it is due every epoch then.
+        bool testDue = epoch % Options.EvalEvery == 0 || epoch >= Options.Epochs
+            || (validation is null && (plateau || Callbacks.Any(c => c is EarlyStoppingCallback)));
+        Score? testScore = test is null || !testDue ? null : Evaluate(test);
         Score? valScore = validation is null ? testScore : Evaluate(validation);
         if (plateau) ((ReduceLROnPlateau)Scheduler!).Step(valScore!.Loss);
         else if (!IsOneCycle) Scheduler?.Step();
