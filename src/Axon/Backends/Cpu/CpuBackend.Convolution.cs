@@ -87,7 +87,7 @@ public sealed partial class CpuBackend
     {
         int kh = ws[2], kw = ws[3];
         var win = ConvWindow(xs[1], xs[2], xs[3], kh, kw, p, p.OutH(xs[2], kh), p.OutW(xs[3], kw));
-        return UsePointwiseGemm<T>(win, p.Groups) || WinogradInputGradient<T>(xs, ws, p) || FlatInputGradient<T>(xs, ws, p) || UseConvChannelsLast<T>(win, p.Groups)
+        return UsePointwiseGemm<T>(win, p.Groups) || WinogradInputGradient<T>(xs, ws, p) || FlatInputGradient<T>(xs, ws, p) || UseConvChannelsLast<T>(win, p.Groups, ws[0])
             || FlippedInputGradient<T>(xs, ws, p);
     }
 
@@ -119,15 +119,25 @@ public sealed partial class CpuBackend
 
     /// <summary>
     /// Whether the channels-last column matrix and one GEMM (<see cref="ConvChannelsLast"/>) compute this float
-    /// convolution (forward and both gradients): strided, one group, windows of more than 9 taps, at least 16 input
-    /// channels. Measured against the implicit GEMM (1 Zen 5 core, batch 64, fastest call): DCGAN's 32 -> 64
-    /// 4x4 stride-2 layer (14x14 to 7x7) 1.8-2.4 ms against 3.2-4.5 in each pass; ResNet-small's 3x3 stride-2 layers
-    /// even within noise, its 1x1 stride-2 shortcuts slower (1.0 against 0.6 ms), so they keep the implicit GEMM. Inputs
-    /// of fewer than 16 channels (an RGB stem: copies of 3 values per tap) keep it too, as nothing measured them here.
+    /// convolution (forward and both gradients). Two cases, both one group and at least 16 input channels:
+    /// <list type="bullet">
+    /// <item>Strided windows of more than 9 taps. Measured against the implicit GEMM (1 Zen 5 core, batch 64, fastest
+    /// call): DCGAN's 32 -> 64 4x4 stride-2 layer (14x14 to 7x7) 1.8-2.4 ms against 3.2-4.5 in each pass; ResNet-small's
+    /// 3x3 stride-2 layers even within noise, its 1x1 stride-2 shortcuts slower (1.0 against 0.6 ms), so they keep the
+    /// implicit GEMM. Inputs of fewer than 16 channels (an RGB stem: copies of 3 values per tap) keep it too.</item>
+    /// <item>Windows of at least 3x3 with at least 128 input channels and output planes of at most 7x7 that Winograd
+    /// does not take (its channel pairs stop at 128 x 128): there the NCHW gathers of the implicit GEMM read runs of 4 or 7,
+    /// and one GEMM over the batch's positions keeps the FMA units fed. Measured on 2 Zen 5 cores, batch 64
+    /// (<c>conv-layers --model resnet18</c>): the 512 -> 512 layers at 4x4 51 against 59 ms a step (input gradient 17 against
+    /// 20, weight gradient 16 against 22), the 128 -> 256 and 256 -> 512 stride-2 layers 1.1-1.25x, the 256 -> 256 layers
+    /// at 7x7 even; the training step 1.05-1.08x. DenseNet's 1x1 bottlenecks at 7x7 measured 1.3-2x slower this way, hence
+    /// the 3x3 floor.</item>
+    /// </list>
     /// </summary>
-    internal bool UseConvChannelsLast<T>(in Window2d win, int groups) =>
-        typeof(T) == typeof(float) && Options.ConvChannelsLast && Options.ConvImplicitGemm && !Options.ConvDirectEverywhere && groups == 1
-        && (win.StrideH > 1 || win.StrideW > 1) && win.KernelH * win.KernelW > 9 && win.Channels >= 16;
+    internal bool UseConvChannelsLast<T>(in Window2d win, int groups, int outChannels) =>
+        typeof(T) == typeof(float) && Options.ConvChannelsLast && Options.ConvImplicitGemm && !Options.ConvDirectEverywhere && groups == 1 && win.Channels >= 16
+        && (((win.StrideH > 1 || win.StrideW > 1) && win.KernelH * win.KernelW > 9)
+            || (win.KernelH * win.KernelW >= 9 && win.Channels >= 128 && win.OutPlaneSize <= 49 && !UseConvWinograd<T>(win, groups, outChannels)));
 
     private bool UseConvGemm<T>() => Options.ConvImplicitGemm && ConvGemm.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
 
@@ -168,7 +178,7 @@ public sealed partial class CpuBackend
             ConvDirect.ForwardFlat(((float[])(object)x).AsSpan(xOff, n * c * h * wd), n, win, ((float[])(object)w).AsSpan(wOff, o * k), o, (float[]?)(object?)bias, (float[])(object)y, Threads);
             return;
         }
-        if (UseConvChannelsLast<T>(win, g))
+        if (UseConvChannelsLast<T>(win, g, o))
         {
             ConvChannelsLast.Forward<T>(x.AsSpan(xOff, n * c * h * wd), n, win, w.AsSpan(wOff, o * k), o, bias, y, Threads);
             return;
@@ -264,7 +274,7 @@ public sealed partial class CpuBackend
         var win = ConvWindow(c, h, wd, kh, kw, p, outH, outW);
         // The direct kernel sums the bias gradient from gY while its weight-gradient tiles have it in cache.
         bool pointwise = UsePointwiseGemm<T>(win, g);
-        bool direct = gw is not null && !pointwise && Options.ConvImplicitWeightGrad && !UseConvChannelsLast<T>(win, g) && UseConvDirect<T>(win, g, o, weightGrad: true);
+        bool direct = gw is not null && !pointwise && Options.ConvImplicitWeightGrad && !UseConvChannelsLast<T>(win, g, o) && UseConvDirect<T>(win, g, o, weightGrad: true);
         if (gb is not null && !direct)
         {
             // Split over the output channels, each summed over the samples in order: the serial loop's values.
@@ -299,7 +309,7 @@ public sealed partial class CpuBackend
             gx = null;
             if (gw is null) return;
         }
-        if (UseConvChannelsLast<T>(win, g))
+        if (UseConvChannelsLast<T>(win, g, o))
         {
             if (gx is not null) ConvChannelsLast.BackwardInput<T>(gy.AsSpan(gyOff, n * o * l), n, win, w.AsSpan(wOff, o * k), o, gx, Threads);
             if (gw is not null) ConvChannelsLast.WeightGrad<T>(x.AsSpan(xOff, n * c * h * wd), gy.AsSpan(gyOff, n * o * l), n, win, o, gw, Threads);
