@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Axon.Data;
@@ -277,7 +278,7 @@ internal static class TrainCommand
         var (fit, held) = trainer.SplitTrainingSet(train);
         string data = held is null ? $"{train.Count} training / {test.Count} test images"
             : $"{fit.Count} training / {held.Count} validation / {test.Count} test images";
-        string extras = (options.Augment ? ", augmentation" : "") + (options.EarlyStoppingPatience > 0 ? $", early stopping after {options.EarlyStoppingPatience}" : "") +
+        string extras = (options.Augment ? ", augmentation" + (options.Erasing == new TrainerOptions().Erasing ? "" : $" (erasing {options.Erasing.ToString(CultureInfo.InvariantCulture)})") : "") + (options.EarlyStoppingPatience > 0 ? $", early stopping after {options.EarlyStoppingPatience}" : "") +
             (options.FlipTta ? ", flip test-time augmentation" : "") + (options.EvalEvery > 1 ? $", test every {options.EvalEvery} epochs" : "") +
             (trainer.Group is { } group ? ", " + DistributedRun.Describe(group, options.BatchSize, trainer.Model.NamedModules().Any(m => m.Module is BatchNormBase { CrossReplica: not null })) : "");
         AnsiConsole.MarkupLine(Markup.Escape($"{modelName} ({task.Model.ParameterCount():N0} parameters) on Fashion-MNIST: {data}, {Epochs(options.Epochs)}, batch {options.BatchSize}, " +

@@ -66,6 +66,22 @@ public sealed class LabelSmoothingAndFlipTtaTests
     }
 
     [Fact]
+    public void TheErasingSettingSetsTheRandomErasingOfTheAugmentation()
+    {
+        var g = new Generator(3);
+        var task = new ClassificationTask(new Sequential(new Flatten(), new Linear(16, 3, generator: g)), 3, topK: 1);
+        var data = new TensorDataset(Tensor.Randn([4, 1, 4, 4], g), Tensor.FromArray(new long[] { 0, 1, 2, 0 }));
+        static string[] Names(Transform? t) => [.. ((Compose)t!).Transforms.Select(x => x.GetType().Name)];
+        Assert.Equal(["RandomCrop", "RandomHorizontalFlip", "RandomErasing"], Names(task.Augmentation(data)));
+        Assert.Equal(0.25, ((RandomErasing)((Compose)task.Augmentation(data, new TrainerOptions())!).Transforms[2]).P);
+        Assert.Equal(0.5, ((RandomErasing)((Compose)task.Augmentation(data, new TrainerOptions { Erasing = 0.5 })!).Transforms[2]).P);
+        Assert.Equal(["RandomCrop", "RandomHorizontalFlip"], Names(task.Augmentation(data, new TrainerOptions { Erasing = 0 })));
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new TrainerOptions { Erasing = 1.5 }.Validate());
+        Assert.Contains("erasing must be in [0, 1] (got 1.5)", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(["erasing 0"], TrainingSettings.Describe(new TrainerOptions { Erasing = 0 }, s => s.Name == "erasing"));
+    }
+
+    [Fact]
     public void TheNewSettingsRoundTripThroughACheckpoint()
     {
         var g = new Generator(2);

@@ -156,12 +156,22 @@ public sealed class ClassificationTask : TrainingTask
     }
 
     /// <summary>Random crop (padding 2, to the images' own size), horizontal flip and random erasing (p 0.25), for [N, C, H, W] images.</summary>
-    public override Transform? Augmentation(IDataset train)
+    public override Transform? Augmentation(IDataset train) => Augmentation(train, erasing: 0.25);
+
+    /// <summary>As <see cref="Augmentation(IDataset)"/>, with the random-erasing probability of <see cref="TrainerOptions.Erasing"/> (0: no erasing).</summary>
+    public override Transform? Augmentation(IDataset train, TrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Augmentation(train, options.Erasing);
+    }
+
+    private static Transform? Augmentation(IDataset train, double erasing)
     {
         ArgumentNullException.ThrowIfNull(train);
         var (x, _) = train.Get(0);
         if (x.Rank < 2) return null;
-        return new Compose(new RandomCrop(x.Size(-2), x.Size(-1), padding: 2), new RandomHorizontalFlip(), new RandomErasing(p: 0.25));
+        var crop = new RandomCrop(x.Size(-2), x.Size(-1), padding: 2);
+        return erasing > 0 ? new Compose(crop, new RandomHorizontalFlip(), new RandomErasing(p: erasing)) : new Compose(crop, new RandomHorizontalFlip());
     }
 
     /// <summary>

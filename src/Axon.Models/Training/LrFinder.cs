@@ -84,7 +84,7 @@ public static class LrFinder
                 OptimizerSettings = options.Hyperparameters with { Lr = finder.StartLr },
             });
             var dataGenerator = new Generator(options.Seed + 1);
-            Transform? augment = options.Augment ? task.Augmentation(train) : null;
+            Transform? augment = options.Augment ? task.Augmentation(train, options) : null;
             double ratio = finder.EndLr / finder.StartLr, average = 0, best = double.PositiveInfinity;
             model.Train();
             int step = 0;

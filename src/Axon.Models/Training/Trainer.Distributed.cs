@@ -54,7 +54,7 @@ public sealed partial class Trainer
 
     /// <summary>The loader of one training epoch: this rank's share when distributed, else the whole set shuffled.</summary>
     private DataLoader EpochLoader(IDataset fit) => new(fit, Options.BatchSize, shuffle: group is null, generator: dataGenerator,
-        transform: Options.Augment ? Task.Augmentation(fit) : null, prefetch: Options.Prefetch, device: Task.Device,
+        transform: Options.Augment ? Task.Augmentation(fit, Options) : null, prefetch: Options.Prefetch, device: Task.Device,
         sampler: group is null ? null : new DistributedSampler(group.Rank, group.Size));
 
     /// <summary>Averages the step's gradients over the ranks (between the backward pass and clipping); nothing when not distributed.</summary>

@@ -64,6 +64,12 @@ public sealed record TrainerOptions
     /// <summary>Augment the training batches (the task's augmentation; for images: random crop, horizontal flip, random erasing).</summary>
     public bool Augment { get; init; }
 
+    /// <summary>
+    /// Probability of random erasing in a classifier's image augmentation (<see cref="Augment"/>; default 0.25, 0 = crop and
+    /// flip only). A short run may fit better with less of it: the regularisation pays over many epochs.
+    /// </summary>
+    public double Erasing { get; init; } = 0.25;
+
     /// <summary>Seed of the data order, augmentation and validation split (the model's generator is the caller's).</summary>
     public long Seed { get; init; }
 

@@ -129,6 +129,7 @@ public static class TrainingSettings
         Count("epochs", SettingKind.Run, "Epochs.", o => o.Epochs, (o, v) => o with { Epochs = v }, "must be at least 1", v => v >= 1),
         Count("batch-size", SettingKind.Run, "Mini-batch size.", o => o.BatchSize, (o, v) => o with { BatchSize = v }, "must be at least 1", v => v >= 1),
         Switch("augment", SettingKind.Run, "Augment the training batches (images: random crop, horizontal flip, random erasing).", o => o.Augment, (o, v) => o with { Augment = v }),
+        Number("erasing", SettingKind.Run, "With --augment, a classifier's random-erasing probability (0 = crop and flip only).", o => o.Erasing, (o, v) => o with { Erasing = v }, "must be in [0, 1]", d => d is >= 0 and <= 1),
         new("seed", SettingKind.Run, typeof(long), "Random seed (weights, data order, augmentation, dropout, validation split).", o => o.Seed, (o, v) => o with { Seed = (long)v! }, "must be a whole number", v => v is long),
 
         new("optimizer", SettingKind.Optimizer, typeof(string), "Optimiser (asgd is the lecture's averaged SGD, torch-asgd PyTorch's).", o => o.Optimizer, (o, v) => o with { Optimizer = (string)v! },

@@ -107,6 +107,12 @@ public abstract class TrainingTask
     public virtual Transform? Augmentation(IDataset train) => null;
 
     /// <summary>
+    /// The augmentation of the training batches under <paramref name="options"/> (<see cref="TrainerOptions.Augment"/>
+    /// set; a classifier also reads <see cref="TrainerOptions.Erasing"/>). By default <see cref="Augmentation(IDataset)"/>.
+    /// </summary>
+    public virtual Transform? Augmentation(IDataset train, TrainerOptions options) => Augmentation(train);
+
+    /// <summary>
     /// Why the task cannot be trained data-parallel, or null when it can (the default): its step must run one backward
     /// pass and one optimiser step (<see cref="StepContext.Minimize"/>), between which the gradients are averaged.
     /// </summary>
