@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Globalization;
 using Axon.Data;
 using Axon.IO;
 using Axon.Models;
