@@ -46,6 +46,7 @@ var device = Device.CpuWith(new Axon.Backends.CpuOptions
     Threads = threads,
     ConvDirectEverywhere = opts.Int("conv-direct", 0) == 1,
     ConvFlatKernel = opts.Int("conv-flat", 1) == 1,
+    ConvFlatStrided = opts.Int("conv-flat-s2", 1) == 1,
     ConvWinograd = opts.Int("winograd", 1) == 1,
     ConvPoolFusion = opts.Int("conv-pool", 1) == 1,
     ConvImplicitGemm = opts.Int("conv-gemm", 1) == 1,

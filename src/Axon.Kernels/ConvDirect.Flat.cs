@@ -35,7 +35,7 @@ public static unsafe partial class ConvDirect
     /// </summary>
     public static void ForwardFlat(ReadOnlySpan<float> x, int batch, in Window2d win, ReadOnlySpan<float> w, int outChannels, ReadOnlySpan<float> bias, Span<float> y, int threads)
     {
-        if (!Supports(win, 1)) throw new NotSupportedException("ConvDirect: the window is outside the kernel's scope (see Supports).");
+        if (!SupportsFlat(win, 1)) throw new NotSupportedException("ConvDirect: the window is outside the kernel's scope (see SupportsFlat).");
         int k = win.ColRows, l = win.OutPlaneSize;
         if (x.Length < (long)batch * win.Channels * win.PlaneSize || w.Length < (long)outChannels * k || y.Length < (long)batch * outChannels * l
             || (!bias.IsEmpty && bias.Length < outChannels))
@@ -52,9 +52,7 @@ public static unsafe partial class ConvDirect
         int k = win.ColRows, l = win.OutPlaneSize;
         if (batch == 0 || outChannels == 0 || l == 0) return;
         var job = new FlatJob { Win = win, Batch = batch, O = outChannels, K = k };
-        job.Wp = win.OutW + win.KernelW - 1;
-        job.Hp = win.OutH + win.KernelH - 1;
-        job.Plane = job.Wp * job.Hp;
+        (job.Wp, job.Hp, job.Plane, job.ChannelSpan) = FlatPlanes(win);
         job.Panels = (win.OutH * job.Wp + FlatWidth - 1) / FlatWidth;
         long work = (long)batch * l * outChannels * k;
         job.Parts = (int)Math.Clamp(Math.Min(sink.On ? batch : (long)batch * job.Panels, work / Gemm.MinWorkPerThread), 1, KernelThreads.CheckThreads(threads));
@@ -139,7 +137,7 @@ public static unsafe partial class ConvDirect
     private struct FlatJob : IPartitionBody
     {
         public Window2d Win;
-        public int Batch, O, K, Wp, Hp, Plane, Panels, Blocks, Parts;
+        public int Batch, O, K, Wp, Hp, Plane, ChannelSpan, Panels, Blocks, Parts;
         public float* X, Y, W, Bias;
         public int* Taps;
         public PoolSink Sink;
@@ -156,7 +154,7 @@ public static unsafe partial class ConvDirect
             }
             float* sampleY = Sink.On ? SampleScratch(O * l) : null;
             // The scratch has slack for the last panel's loads past the grid (their lanes are never stored).
-            nint size = (nint)Win.Channels * Plane + FlatWidth + Wp;
+            nint size = (nint)Win.Channels * ChannelSpan + FlatWidth + Wp;
             float* pad = AlignedBuffer.Get(ref padBuffer, size);
             new Span<float>(pad, (int)size).Clear();
             float* tile = stackalloc float[Mr * FlatWidth];

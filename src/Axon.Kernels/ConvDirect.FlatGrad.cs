@@ -22,7 +22,7 @@ public static unsafe partial class ConvDirect
     /// </remarks>
     public static void WeightGradFlat(ReadOnlySpan<float> x, ReadOnlySpan<float> gy, int batch, in Window2d win, int outChannels, Span<float> gw, int threads)
     {
-        if (!Supports(win, 1)) throw new NotSupportedException("ConvDirect: the window is outside the kernel's scope (see Supports).");
+        if (!SupportsFlat(win, 1)) throw new NotSupportedException("ConvDirect: the window is outside the kernel's scope (see SupportsFlat).");
         int k = win.ColRows, l = win.OutPlaneSize;
         if (x.Length < (long)batch * win.Channels * win.PlaneSize || gy.Length < (long)batch * outChannels * l || gw.Length < (long)outChannels * k)
             throw new ArgumentException("ConvDirect.WeightGradFlat: a span is shorter than the shapes need.");
@@ -30,9 +30,7 @@ public static unsafe partial class ConvDirect
         gw[..(outChannels * k)].Clear();
         if (batch == 0 || l == 0) return;
         var job = new FlatGradJob { Win = win, Batch = batch, O = outChannels, K = k };
-        job.Wp = win.OutW + win.KernelW - 1;
-        job.Hp = win.OutH + win.KernelH - 1;
-        job.Plane = job.Wp * job.Hp;
+        (job.Wp, job.Hp, job.Plane, job.ChannelSpan) = FlatPlanes(win);
         job.Gv = (win.OutH * job.Wp + Vw - 1) / Vw * Vw;
         job.Chunk = Math.Clamp(512 / job.Gv, 1, batch);
         job.Opad = (outChannels + GradFlatRows - 1) / GradFlatRows * GradFlatRows;
@@ -69,7 +67,7 @@ public static unsafe partial class ConvDirect
     private struct FlatGradJob : IPartitionBody
     {
         public Window2d Win;
-        public int Batch, O, K, Wp, Hp, Plane, Gv, Chunk, Opad, Kpad, Parts;
+        public int Batch, O, K, Wp, Hp, Plane, ChannelSpan, Gv, Chunk, Opad, Kpad, Parts;
         public nint AccSize;
         public float* X, Y, Acc, Masks;
         public int* Taps;
@@ -78,7 +76,7 @@ public static unsafe partial class ConvDirect
         {
             int outH = Win.OutH, outW = Win.OutW, l = outH * outW, c = Win.Channels;
             int s0 = (int)((long)Batch * part / Parts), s1 = (int)((long)Batch * (part + 1) / Parts);
-            nint xSize = (nint)c * Plane + Vw + Wp, gSize = (nint)Opad * Gv;
+            nint xSize = (nint)c * ChannelSpan + Vw + Wp, gSize = (nint)Opad * Gv;
             // Per sample of a chunk: the padded x, then gY on the grid (rows past O zero).
             float* scratch = AlignedBuffer.Get(ref padBuffer, Chunk * (xSize + gSize));
             new Span<float>(scratch, (int)(Chunk * (xSize + gSize))).Clear();
@@ -141,6 +139,7 @@ public static unsafe partial class ConvDirect
     // Copies sample s of x into the padded scratch as CopySample does; false when it holds an infinity or a NaN.
     private static bool CopySampleFinite(float* x, in Window2d win, int s, float* pad, int wp, int hp, int plane)
     {
+        if (win.StrideH > 1 || win.StrideW > 1) return CopyPhases(x, win, s, pad, wp, hp, plane);
         int rows = Math.Min(win.Height, hp - win.PadTop), cols = Math.Min(win.Width, wp - win.PadLeft);
         float* src = x + (nint)s * win.Channels * win.PlaneSize;
         var zero = Vector512<float>.Zero;

@@ -18,7 +18,8 @@ public static unsafe partial class ConvDirect
     public static void ForwardMaxPool(ReadOnlySpan<float> x, int batch, in Window2d win, ReadOnlySpan<float> w, int outChannels, ReadOnlySpan<float> bias,
         bool flat, in Window2d pool, Span<float> pooled, Span<int> argmax, int threads)
     {
-        if (!Supports(win, 1)) throw new NotSupportedException("ConvDirect: the window is outside the kernel's scope (see Supports).");
+        if (flat ? !SupportsFlat(win, 1) : !Supports(win, 1))
+            throw new NotSupportedException($"ConvDirect: the window is outside the kernel's scope (see {(flat ? "SupportsFlat" : "Supports")}).");
         if (pool.Channels != outChannels || pool.Height != win.OutH || pool.Width != win.OutW)
             throw new ArgumentException($"ConvDirect.ForwardMaxPool: the pooling window is over {pool.Channels} x {pool.Height} x {pool.Width}, the convolution gives {outChannels} x {win.OutH} x {win.OutW} per sample.");
         long outputs = (long)batch * outChannels * pool.OutPlaneSize;

@@ -74,10 +74,11 @@ public static unsafe partial class ConvDirect
     private static int* TapOffsets(in Window2d win, int wp, int plane, int count)
     {
         int* taps = AlignedBuffer.Get(ref tapBuffer, count);
-        int t = 0;
+        int t = 0, sh = win.StrideH, sw = win.StrideW;
+        // Strided windows read stride phases (CopyPhases): tap (i, j) is row i / sh, column j / sw of phase (i % sh, j % sw).
         for (int c = 0; c < win.Channels; c++)
             for (int i = 0; i < win.KernelH; i++)
-                for (int j = 0; j < win.KernelW; j++) taps[t++] = c * plane + i * wp + j;
+                for (int j = 0; j < win.KernelW; j++) taps[t++] = (c * sh * sw + i % sh * sw + j % sw) * plane + i / sh * wp + j / sw;
         for (; t < count; t++) taps[t] = 0;
         return taps;
     }
@@ -87,9 +88,15 @@ public static unsafe partial class ConvDirect
         void Init(in Window2d win, int batch, int outChannels, int wp, int hp, int chunksPerRow, int parts);
     }
 
-    // Copies sample s of x into the zero-padded scratch (only its interior: the border stays as cleared).
+    // Copies sample s of x into the zero-padded scratch (only its interior: the border stays as cleared); a strided
+    // window's into its stride phases.
     internal static void CopySample(float* x, in Window2d win, int s, float* pad, int wp, int hp, int plane)
     {
+        if (win.StrideH > 1 || win.StrideW > 1)
+        {
+            CopyPhases(x, win, s, pad, wp, hp, plane);
+            return;
+        }
         int rows = Math.Min(win.Height, hp - win.PadTop), cols = Math.Min(win.Width, wp - win.PadLeft);
         float* src = x + (nint)s * win.Channels * win.PlaneSize;
         for (int c = 0; c < win.Channels; c++)

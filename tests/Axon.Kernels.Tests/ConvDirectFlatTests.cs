@@ -37,6 +37,32 @@ public sealed class ConvDirectFlatTests
         return d;
     }
 
+    /// <summary>Stride-2 windows, which the forward and the weight gradient read as stride phases.</summary>
+    public static TheoryData<Shape> StridedShapes()
+    {
+        var d = new TheoryData<Shape>
+        {
+            new(2, 32, 28, 28, 17, 3, 3, 1, 1, 1, 1, 2, 2),  // ResNet's first downsampling, 17 outputs (blocks of 6, 6, 5)
+            new(3, 16, 14, 14, 9, 3, 3, 1, 1, 1, 1, 2, 2),   // 7-wide output rows
+            new(2, 5, 27, 15, 4, 3, 3, 1, 1, 1, 1, 2, 2),    // odd sizes: the last phase rows and columns shorter
+            new(1, 6, 16, 40, 3, 4, 4, 1, 2, 1, 2, 2, 2),    // even kernel, uneven padding; 40 wide: two vectors a row
+            new(2, 4, 11, 13, 5, 2, 2, 0, 0, 0, 0, 2, 2),    // 2x2 stride 2: one tap per phase
+            new(2, 3, 9, 12, 4, 3, 3, 0, 0, 1, 1, 2, 1),     // stride 2 in rows only
+            new(2, 3, 12, 9, 4, 3, 5, 1, 1, 2, 2, 1, 2),     // stride 2 in columns only, 5 wide
+            new(1, 2, 5, 5, 2, 3, 3, 2, 2, 2, 2, 2, 2),      // padding wider than half the kernel
+        };
+        var rnd = new Random(20261207);
+        for (int i = 0; i < 8; i++)
+        {
+            int sh = rnd.Next(1, 3), sw = rnd.Next(1, 3), kh = rnd.Next(sh, 5), kw = rnd.Next(sw, 5), c = rnd.Next(1, 20);
+            if (sh == 1 && sw == 1) sw = kw = 2;
+            int pt = rnd.Next(0, kh), pl = rnd.Next(0, kw), pb = rnd.Next(0, kh), pr = rnd.Next(0, kw);
+            int h = rnd.Next(Math.Max(1, kh - pt - pb), 30), w = rnd.Next(Math.Max(1, kw - pl - pr), 50);
+            d.Add(new(rnd.Next(1, 5), c, h, w, rnd.Next(1, 20), kh, kw, pt, pb, pl, pr, sh, sw));
+        }
+        return d;
+    }
+
     internal static double[] InputGradReference(Shape p, float[] w, float[] gy)
     {
         var gx = new double[p.N * p.C * p.H * p.W];
@@ -116,6 +142,59 @@ public sealed class ConvDirectFlatTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(StridedShapes))]
+    public void StridedForwardAndWeightGradientMatchTheDefinition(Shape p)
+    {
+        if (!ConvDirect.IsSupported) return;
+        var win = p.Window;
+        Assert.True(ConvDirect.SupportsFlat(win, 1), $"{p}");
+        Assert.False(ConvDirect.Supports(win, 1), $"{p}");
+        var rnd = new Random(((p.N * 7 + p.C) * 31 + p.H) * 37 + p.W * 11 + p.O + p.Sh * 3 + p.Sw);
+        var x = ConvDirectTests.Random(rnd, p.N * p.C * p.H * p.W);
+        var w = ConvDirectTests.Random(rnd, p.O * p.C * p.Kh * p.Kw);
+        var b = ConvDirectTests.Random(rnd, p.O);
+        int outSize = p.N * p.O * p.OutH * p.OutW, k = p.C * p.Kh * p.Kw;
+        var gy = ConvDirectTests.Random(rnd, outSize);
+        var yExpected = ForwardReference(p, x, w, b);
+        var gwExpected = WeightGradReference(p, x, gy);
+        var yAbs = ForwardReference(p, Abs(x), Abs(w), Abs(b));
+        var gwAbs = WeightGradReference(p, Abs(x), Abs(gy));
+        float[]? firstY = null;
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var y = Guarded(outSize);
+            ConvDirect.ForwardFlat(x, p.N, win, w, p.O, b, y.AsSpan(Guard, outSize), threads);
+            AssertGuards(y, $"{p} forward");
+            AssertWithin(yExpected, yAbs, y, Guard, k + 1, $"{p} forward, {threads} threads");
+            if (firstY is null) firstY = y;
+            else Assert.Equal(firstY, y);
+
+            var gw = Guarded(k * p.O);
+            ConvDirect.WeightGradFlat(x, gy, p.N, win, p.O, gw.AsSpan(Guard, k * p.O), threads);
+            AssertGuards(gw, $"{p} weight gradient");
+            AssertWithin(gwExpected, gwAbs, gw, Guard, p.N * p.OutH * p.OutW, $"{p} weight gradient, {threads} threads");
+        }
+    }
+
+    [Fact]
+    public void AStridedInfiniteInputReachesOnlyTheWeightsThatReadIt()
+    {
+        if (!ConvDirect.IsSupported) return;
+        // Stride 2, no padding: x[0, 0, 0, 18] is read only by tap (0, 2) at output column 8; tap (0, 0) of the grid's
+        // wasted column 9 reads it too, and must not count it.
+        var p = new Shape(1, 1, 5, 19, 2, 3, 3, 0, 0, 0, 0, 2, 2);
+        var rnd = new Random(6);
+        var x = ConvDirectTests.Random(rnd, p.H * p.W);
+        x[18] = float.PositiveInfinity;
+        var gy = ConvDirectTests.Random(rnd, p.O * p.OutH * p.OutW);
+        var gw = new float[p.O * 9];
+        ConvDirect.WeightGradFlat(x, gy, 1, p.Window, p.O, gw, 2);
+        for (int o = 0; o < p.O; o++)
+            for (int t = 0; t < 9; t++)
+                Assert.True(t == 2 ? !float.IsFinite(gw[o * 9 + t]) : float.IsFinite(gw[o * 9 + t]), $"output {o}, tap {t}: {gw[o * 9 + t]}");
+    }
+
     [Fact]
     public void AnInfiniteInputReachesOnlyTheWeightsThatReadIt()
     {
@@ -137,9 +216,15 @@ public sealed class ConvDirectFlatTests
     public void OutOfScopeWindowsAreRefused()
     {
         if (!ConvDirect.IsSupported) return;
-        var strided = new Window2d(4, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, 4, 4);
-        Assert.Throws<NotSupportedException>(() => ConvDirect.ForwardFlat(new float[256], 1, strided, new float[36], 1, default, new float[16], 1));
-        Assert.Throws<NotSupportedException>(() => ConvDirect.WeightGradFlat(new float[256], new float[16], 1, strided, 1, new float[36], 1));
+        // Stride 3, and a stride wider than its kernel (a 1x1 stride-2 shortcut: three of its four phases unread).
+        foreach (var strided in new[] { new Window2d(4, 8, 8, 3, 3, 3, 3, 1, 1, 1, 1, 3, 3), new Window2d(4, 8, 8, 1, 1, 2, 2, 0, 0, 1, 1, 4, 4) })
+        {
+            Assert.False(ConvDirect.SupportsFlat(strided, 1));
+            Assert.Throws<NotSupportedException>(() => ConvDirect.ForwardFlat(new float[256], 1, strided, new float[36], 1, default, new float[16], 1));
+            Assert.Throws<NotSupportedException>(() => ConvDirect.WeightGradFlat(new float[256], new float[16], 1, strided, 1, new float[36], 1));
+        }
+        var stride2 = new Window2d(4, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, 4, 4);
+        Assert.Throws<NotSupportedException>(() => ConvDirect.BackwardInputFlat(new float[16], 1, stride2, new float[36], 1, new float[256], 1));
         var widePad = new Window2d(1, 4, 4, 3, 3, 1, 1, 3, 3, 1, 1, 8, 8);
         Assert.Throws<NotSupportedException>(() => ConvDirect.BackwardInputFlat(new float[64], 1, widePad, new float[9], 1, new float[16], 1));
     }

@@ -12,12 +12,12 @@ namespace Axon.Kernels.Tests;
 public sealed class ConvDirectTests
 {
     /// <summary>One problem: x [N, C, H, W], w [O, C, Kh, Kw], top/left padding and output size (stride 1).</summary>
-    public sealed record Shape(int N, int C, int H, int W, int O, int Kh, int Kw, int Pt, int Pb, int Pl, int Pr)
+    public sealed record Shape(int N, int C, int H, int W, int O, int Kh, int Kw, int Pt, int Pb, int Pl, int Pr, int Sh = 1, int Sw = 1)
     {
-        public int OutH => H + Pt + Pb - Kh + 1;
-        public int OutW => W + Pl + Pr - Kw + 1;
-        public Window2d Window => new(C, H, W, Kh, Kw, 1, 1, Pt, Pl, 1, 1, OutH, OutW);
-        public override string ToString() => $"x[{N},{C},{H},{W}] w[{O},{C},{Kh},{Kw}] p({Pt},{Pb},{Pl},{Pr})";
+        public int OutH => (H + Pt + Pb - Kh) / Sh + 1;
+        public int OutW => (W + Pl + Pr - Kw) / Sw + 1;
+        public Window2d Window => new(C, H, W, Kh, Kw, Sh, Sw, Pt, Pl, 1, 1, OutH, OutW);
+        public override string ToString() => $"x[{N},{C},{H},{W}] w[{O},{C},{Kh},{Kw}] p({Pt},{Pb},{Pl},{Pr})" + (Sh == 1 && Sw == 1 ? "" : $" s({Sh},{Sw})");
     }
 
     public static TheoryData<Shape> Shapes()
@@ -72,7 +72,7 @@ public sealed class ConvDirectTests
                         for (int c = 0; c < p.C; c++)
                             for (int i = 0; i < p.Kh; i++)
                                 for (int j = 0; j < p.Kw; j++)
-                                    v += w[((o * p.C + c) * p.Kh + i) * p.Kw + j] * X(p, x, s, c, oh - p.Pt + i, ow - p.Pl + j);
+                                    v += w[((o * p.C + c) * p.Kh + i) * p.Kw + j] * X(p, x, s, c, oh * p.Sh - p.Pt + i, ow * p.Sw - p.Pl + j);
                         y[((s * p.O + o) * p.OutH + oh) * p.OutW + ow] = v;
                     }
         return y;
@@ -90,7 +90,7 @@ public sealed class ConvDirectTests
                         for (int c = 0; c < p.C; c++)
                             for (int i = 0; i < p.Kh; i++)
                                 for (int j = 0; j < p.Kw; j++)
-                                    gw[((o * p.C + c) * p.Kh + i) * p.Kw + j] += g * X(p, x, s, c, oh - p.Pt + i, ow - p.Pl + j);
+                                    gw[((o * p.C + c) * p.Kh + i) * p.Kw + j] += g * X(p, x, s, c, oh * p.Sh - p.Pt + i, ow * p.Sw - p.Pl + j);
                     }
         return gw;
     }

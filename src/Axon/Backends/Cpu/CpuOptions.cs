@@ -58,6 +58,13 @@ public sealed record CpuOptions
     public bool ConvFlatKernel { get; init; } = true;
 
     /// <summary>
+    /// Whether stride-2 float convolutions that the flat kernel's rule picks (ResNet's 3x3 downsampling layers) take it
+    /// for the forward and the weight gradient, reading each sample's stride phases (<c>ConvDirect.SupportsFlat</c>).
+    /// Off: the implicit GEMM, which sums in another order (results differ in the last bits).
+    /// </summary>
+    public bool ConvFlatStrided { get; init; } = true;
+
+    /// <summary>
     /// Whether unit-stride 3x3 float convolutions with many channels take Winograd's F(2x2, 3x3) for the forward and the
     /// input gradient (<c>ConvWinograd</c>: 2.25x fewer multiply-adds), where its measured rule picks it. Off: the flat
     /// direct kernel, which rounds differently (results differ in the last bits).
