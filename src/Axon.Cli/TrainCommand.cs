@@ -279,7 +279,7 @@ internal static class TrainCommand
         string data = held is null ? $"{train.Count} training / {test.Count} test images"
             : $"{fit.Count} training / {held.Count} validation / {test.Count} test images";
         string extras = (options.Augment ? ", augmentation" + (options.Erasing == new TrainerOptions().Erasing ? "" : $" (erasing {options.Erasing.ToString(CultureInfo.InvariantCulture)})") : "") + (options.EarlyStoppingPatience > 0 ? $", early stopping after {options.EarlyStoppingPatience}" : "") +
-            (options.FlipTta ? ", flip test-time augmentation" : "") + (options.EvalEvery > 1 ? $", test every {options.EvalEvery} epochs" : "") +
+            (options.FlipTta ? ", flip test-time augmentation" : "") + (options.Ema > 0 ? $", weight average (ema {options.Ema.ToString(CultureInfo.InvariantCulture)})" : "") + (options.EvalEvery > 1 ? $", test every {options.EvalEvery} epochs" : "") +
             (trainer.Group is { } group ? ", " + DistributedRun.Describe(group, options.BatchSize, trainer.Model.NamedModules().Any(m => m.Module is BatchNormBase { CrossReplica: not null })) : "");
         AnsiConsole.MarkupLine(Markup.Escape($"{modelName} ({task.Model.ParameterCount():N0} parameters) on Fashion-MNIST: {data}, {Epochs(options.Epochs)}, batch {options.BatchSize}, " +
             $"{TrainingOptionSet.Describe(options)}, schedule {options.Schedule}{extras}, {Cli.Threads(threads)}{DeviceOptions.Describe(task.Device)}, seed {options.Seed}."));
@@ -339,9 +339,18 @@ internal static class TrainCommand
             if (!trainer.IsPrimary) return 0;   // the final evaluation, the files and the plots are rank 0's
         }
 
+        // The last epoch's test evaluation is the final one when nothing has changed the weights since (no best epoch
+        // restored) and no validation pass came after it: its confusion matrix is kept, and a second pass saved.
+        bool restored = trainer.EarlyStopping is { RestoredEpoch: > 0 } stopped && stopped.RestoredEpoch < trainer.Epoch;
+        bool reuse = !restored && trainer.History.Count > 0 && !double.IsNaN(trainer.History[^1].TestLoss)
+            && task.LastEvaluation is { } last && ReferenceEquals(last.Data, test);
         Evaluation eval;
-        using (trainer.UseEvaluationWeights()) eval = task.EvaluateClasses(test, Math.Max(options.BatchSize, 256), options.FlipTta);
-        task.Model.Save(Path.Combine(output, "model.safetensors"), new Dictionary<string, string> { [ModelKey] = modelName });
+        // The model file holds the weights that were evaluated: the moving average with --ema.
+        using (trainer.UseEvaluationWeights())
+        {
+            eval = reuse ? task.LastEvaluation!.Value.Result : task.EvaluateClasses(test, Math.Max(options.BatchSize, 256), options.FlipTta);
+            task.Model.Save(Path.Combine(output, "model.safetensors"), new Dictionary<string, string> { [ModelKey] = modelName });
+        }
         Report.Confusion(eval, FashionMnist.ClassNames, threads);
         string title = $"{modelName}, test accuracy {F(100 * eval.Accuracy, "F2")}% ({Cli.Threads(threads)})";
         Plots.ConfusionMatrix(Path.Combine(output, "confusion.png"), eval.Confusion, FashionMnist.ClassNames, title);

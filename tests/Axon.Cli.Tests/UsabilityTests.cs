@@ -139,6 +139,33 @@ public sealed partial class TrainCommandTests
     }
 
     [Fact]
+    public void EmaEvaluatesAndSavesTheMovingAverageOfTheWeights()
+    {
+        var (code, text, errors) = Capture("train", "--model", "mlp", "--epochs", "2", "--batch-size", "32", "--data-dir", Data, "--output", Run, "--threads", "1",
+            "--ema", "0.9");
+        Assert.True(code == 0, errors);
+        Assert.Contains("schedule step, weight average (ema 0.9), 1 thread", text, StringComparison.Ordinal);
+        // model.safetensors holds the average (the checkpoint keeps it beside the model's own weights), and the final
+        // accuracy is the last epoch's test accuracy of it.
+        var (checkpointTensors, _) = Axon.IO.Safetensors.Load(Path.Combine(Run, "checkpoint.safetensors"));
+        var (modelTensors, _) = Axon.IO.Safetensors.Load(Path.Combine(Run, "model.safetensors"));
+        var average = checkpointTensors.ToDictionary(kv => kv.Key, kv => kv.Value);
+        foreach (var (key, t) in modelTensors)
+        {
+            Assert.Equal(average["extra.ema." + key].ToDoubleArray(), t.ToDoubleArray());
+            Assert.NotEqual(average[key].ToDoubleArray(), t.ToDoubleArray());
+        }
+        var (model, _) = ModelCommands.LoadModel(Path.Combine(Run, "model.safetensors"), null, 1);
+        var expected = new ClassificationTask(model, 10).EvaluateClasses(FashionMnist.Load(Data, train: false));
+        var lastEpoch = text.Split('\n').Last(l => l.StartsWith("epoch 2: ", StringComparison.Ordinal));
+        Assert.Contains($"acc {Cli.F(100 * expected.Accuracy, "F2")}% top-5", lastEpoch, StringComparison.Ordinal);
+        Assert.Contains($"Test accuracy {Cli.F(100 * expected.Accuracy, "F2")}%", text, StringComparison.Ordinal);
+        var (refused, _, refusedErrors) = Capture("train", "--model", "mlp", "--data-dir", Data, "--output", Run + "-asgd", "--ema", "0.9", "--optimizer", "asgd");
+        Assert.Equal(1, refused);
+        Assert.Contains("averaged SGD evaluates its own average of the weights", refusedErrors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void InvalidOptionValuesNameTheOptionOnStandardError()
     {
         foreach (var (args, message) in new[]

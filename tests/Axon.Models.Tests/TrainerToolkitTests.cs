@@ -13,7 +13,7 @@ public sealed class TrainerToolkitTests : IDisposable
 
     public void Dispose() => dir.Delete(true);
 
-    private static TensorDataset Synthetic(int n, int seed)
+    internal static TensorDataset Synthetic(int n, int seed)
     {
         var g = new Generator(seed);
         var labels = Tensor.Randint(0, 4, [n], g);
@@ -25,7 +25,7 @@ public sealed class TrainerToolkitTests : IDisposable
         return new TensorDataset(images, labels);
     }
 
-    private static (Trainer Trainer, Module<Tensor, Tensor> Model) Create(TrainerOptions options, long? modelSeed = null, int topK = 5)
+    internal static (Trainer Trainer, Module<Tensor, Tensor> Model) Create(TrainerOptions options, long? modelSeed = null, int topK = 5)
     {
         var g = new Generator(modelSeed ?? options.Seed);
         var model = new Sequential(new Flatten(), new Linear(784, 32, generator: g), new ReLU(), new Dropout(0.2, g), new Linear(32, 4, generator: g));
@@ -34,7 +34,7 @@ public sealed class TrainerToolkitTests : IDisposable
 
     private static TrainerOptions WithLr(TrainerOptions o, double lr) => o with { OptimizerSettings = o.Hyperparameters with { Lr = lr } };
 
-    private static readonly TrainerOptions Base = new() { Epochs = 4, BatchSize = 16, Schedule = "none", Seed = 3, Prefetch = 0 };
+    internal static readonly TrainerOptions Base = new() { Epochs = 4, BatchSize = 16, Schedule = "none", Seed = 3, Prefetch = 0 };
 
     private static readonly System.Text.Json.JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
@@ -51,12 +51,13 @@ public sealed class TrainerToolkitTests : IDisposable
         for (int i = 0; i < expected.Length; i++) Assert.True(expected[i].SequenceEqual(actual[i]), $"{what}: parameter {i} differs");
     }
 
-    public static TheoryData<string> ResumeCases => ["validation+plateau", "onecycle", "penalties+clipping+early-stopping"];
+    public static TheoryData<string> ResumeCases => ["validation+plateau", "onecycle", "penalties+clipping+early-stopping", "ema"];
 
     private static TrainerOptions ResumeOptions(string name) => name switch
     {
         "validation+plateau" => Base with { Schedule = "plateau", PlateauPatience = 0, PlateauFactor = 0.5, Augment = true, Prefetch = 2, ValidationFraction = 0.25 },
         "onecycle" => Base with { Schedule = "onecycle", MaxLr = 0.1, ValidationFraction = 0.2 },
+        "ema" => Base with { Schedule = "onecycle", MaxLr = 0.1, ValidationFraction = 0.2, Ema = 0.9 },
         _ => Base with { Optimizer = "adam", OptimizerSettings = new() { Lr = 0.003, Beta1 = 0.8, AmsGrad = true }, L1 = 1e-4, L2 = 1e-3, GradClipNorm = 1, GradClipValue = 0.5, MaxNorm = 2, EarlyStoppingPatience = 3, ValidationFraction = 0.25 },
     };
 

@@ -175,6 +175,23 @@ public sealed class ClassificationTask : TrainingTask
     }
 
     /// <summary>
+    /// The loss and metrics of <see cref="TrainingTask.Evaluate"/>, computed by <see cref="EvaluateClasses"/> (the same
+    /// values, with the confusion matrix), which is kept as <see cref="LastEvaluation"/>: a final evaluation right after
+    /// the last epoch's (<see cref="Trainer.Evaluate"/>, nothing stepped since) can take it instead of another pass.
+    /// </summary>
+    public override Score Evaluate(IDataset data, int batchSize = 256, TrainerOptions? options = null)
+    {
+        var e = EvaluateClasses(data, batchSize, options?.FlipTta ?? false);
+        LastEvaluation = (data, e);
+        long seen = 0;
+        foreach (long count in e.Confusion) seen += count;
+        return new Score(e.Loss, new Dictionary<string, double>(StringComparer.Ordinal) { [AccuracyKey] = e.Accuracy, [TopKKey] = e.TopKAccuracy }, seen);
+    }
+
+    /// <summary>The data set and result of the latest <see cref="Evaluate"/>, or null before the first.</summary>
+    public (IDataset Data, Evaluation Result)? LastEvaluation { get; private set; }
+
+    /// <summary>
     /// Evaluates the classifier on <paramref name="data"/> in eval mode: loss (plain cross-entropy), accuracy, top-k
     /// accuracy and the confusion matrix; with <paramref name="flipTta"/> (<see cref="TrainerOptions.FlipTta"/>), from the
     /// mean of the logits on each image and on its left-right mirror (<see cref="Logits"/>).

@@ -7,7 +7,7 @@ namespace Axon.Models.Training;
 
 public sealed partial class Trainer
 {
-    private const string StoppedKey = "stopped", StepsPerEpochKey = "steps_per_epoch", OptionsKey = "options", HistoryKey = "history", FormatKey = "trainer_format";
+    private const string StoppedKey = "stopped", StepsPerEpochKey = "steps_per_epoch", EmaUpdatesKey = "ema_updates", EmaPrefix = "ema.", OptionsKey = "options", HistoryKey = "history", FormatKey = "trainer_format";
 
     /// <summary>The layout of the options and history in the metadata; a checkpoint of another layout is refused, not misread.</summary>
     private const string Format = "2";
@@ -29,6 +29,11 @@ public sealed partial class Trainer
         info.Metadata[HistoryKey] = JsonSerializer.Serialize(history, TrainerJson.Default.ListEpochReport);
         if (StopReason is not null) info.Metadata[StoppedKey] = StopReason;
         if (Scheduler is OneCycleLR cycle) info.Metadata[StepsPerEpochKey] = (cycle.TotalSteps / Options.Epochs).ToString(CultureInfo.InvariantCulture);
+        if (Ema is not null)
+        {
+            foreach (var (name, t) in Ema.StateDict()) info.Tensors[EmaPrefix + name] = t;
+            info.Metadata[EmaUpdatesKey] = Ema.Updates.ToString(CultureInfo.InvariantCulture);
+        }
         OnPrimary(() => Checkpoint.Save(path, Model, Optimizer, Scheduler, info));
     }
 
@@ -45,6 +50,14 @@ public sealed partial class Trainer
             EnsureOneCycle(stepsPerEpoch);
         }
         var info = Checkpoint.Load(path, Model, Optimizer, Scheduler);
+        try
+        {
+            if (Ema is not null) LoadAverage(path, info);
+        }
+        finally
+        {
+            foreach (var t in info.Tensors.Values) t.Dispose();
+        }
         info.RestoreGenerator("model", ModelGenerator);
         info.RestoreGenerator("data", dataGenerator);
         foreach (var (name, g) in Task.Generators) info.RestoreGenerator("task." + name, g);
@@ -64,6 +77,21 @@ public sealed partial class Trainer
         StopReason = info.Metadata.GetValueOrDefault(StoppedKey);
         began = false;
         CheckReplicasAfterLoad(path);
+    }
+
+    private void LoadAverage(string path, CheckpointInfo info)
+    {
+        if (!info.Metadata.TryGetValue(EmaUpdatesKey, out var count) || !long.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out long updates))
+            throw new InvalidDataException($"{path}: the run evaluates a moving average of the weights (ema {Options.Ema.ToString(CultureInfo.InvariantCulture)}), but the checkpoint holds none.");
+        var averages = info.Tensors.Where(kv => kv.Key.StartsWith(EmaPrefix, StringComparison.Ordinal)).Select(kv => new KeyValuePair<string, Tensor>(kv.Key[EmaPrefix.Length..], kv.Value));
+        try
+        {
+            Ema!.LoadStateDict(averages, updates);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
     }
 
     /// <summary>Reads the options and the metadata (e.g. the model name given to <see cref="SaveCheckpoint"/>) of a training checkpoint.</summary>

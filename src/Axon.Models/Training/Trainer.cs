@@ -58,6 +58,7 @@ public sealed partial class Trainer
         Optimizer = paramGroups is null ? OptimizerFactory.Create(options.Optimizer, task.Model.Parameters(), options.Hyperparameters)
             : OptimizerFactory.Create(options.Optimizer, paramGroups, options.Hyperparameters);
         Scheduler = CreateScheduler(Optimizer, options);
+        Ema = options.Ema > 0 ? new ExponentialMovingAverage(task.Model, options.Ema) : null;
         if (options.EarlyStoppingPatience > 0)
         {
             EarlyStopping = new EarlyStoppingCallback(options.EarlyStoppingPatience, options.EarlyStoppingMinDelta, restoreBestWeights: options.RestoreBestWeights);
@@ -82,6 +83,9 @@ public sealed partial class Trainer
 
     /// <summary>The optimiser, over the task model's parameters.</summary>
     public Optimizer Optimizer { get; }
+
+    /// <summary>The exponential moving average of the weights (<see cref="TrainerOptions.Ema"/>), or null; updated after every step and checkpointed.</summary>
+    public ExponentialMovingAverage? Ema { get; }
 
     /// <summary>The learning-rate schedule, or null (onecycle's is created at the first epoch or when a checkpoint is loaded).</summary>
     public LrScheduler? Scheduler { get; private set; }
@@ -264,6 +268,7 @@ public sealed partial class Trainer
         var result = Task.TrainStep(input, target, context);
         if (ddp is not null && ddp.Steps == synchronized)
             throw new InvalidOperationException($"{Task.GetType().Name}'s step did not average its gradients over the ranks: a task with its own step must call StepContext.Minimize, or StepContext.SynchronizeGradients between the backward pass and the optimiser step.");
+        Ema?.Update();
         Steps++;
         return result;
     }
@@ -308,12 +313,15 @@ public sealed partial class Trainer
         Scheduler = new OneCycleLR(Optimizer, Options.MaxLr ?? Options.LearningRate, (int)total, Options.PctStart, cycleMomentum: cycle);
     }
 
-    /// <summary>Swaps in the weights the model is evaluated with (the running average under averaged SGD) until disposed; null when they are the model's own.</summary>
-    public IDisposable? UseEvaluationWeights() => Optimizer is AveragedSgd asgd ? asgd.UseAverage() : null;
+    /// <summary>
+    /// Swaps in the weights the model is evaluated with (the moving average of <see cref="TrainerOptions.Ema"/>, or the
+    /// running average under averaged SGD) until disposed; null when they are the model's own.
+    /// </summary>
+    public IDisposable? UseEvaluationWeights() => Ema?.UseAverage() ?? (Optimizer is AveragedSgd asgd ? asgd.UseAverage() : null);
 
     /// <summary>
-    /// The task's loss and metrics on <paramref name="data"/>, in eval mode, with the evaluation weights (the average under
-    /// averaged SGD) and under the options (a classifier's <see cref="TrainerOptions.FlipTta"/>).
+    /// The task's loss and metrics on <paramref name="data"/>, in eval mode, with the evaluation weights (the moving average
+    /// of <see cref="TrainerOptions.Ema"/>, or the average under averaged SGD) and under the options (a classifier's <see cref="TrainerOptions.FlipTta"/>).
     /// </summary>
     public Score Evaluate(IDataset data)
     {

@@ -124,6 +124,15 @@ public sealed record TrainerOptions
     /// </summary>
     public int EvalEvery { get; init; } = 1;
 
+    /// <summary>
+    /// Decay of an exponential moving average of the weights (<see cref="ExponentialMovingAverage"/>, with warm-up), updated
+    /// after every step and evaluated in place of the model's own weights (each epoch's validation and test evaluation,
+    /// <see cref="Trainer.UseEvaluationWeights"/>); 0.999 averages about the last 1,000 steps. 0 (the default) is off;
+    /// <see cref="Validate"/> rejects a value outside [0, 1), and any with averaged SGD (which evaluates its own average) or
+    /// with early stopping that restores the best epoch's weights (its own, not their average).
+    /// </summary>
+    public double Ema { get; init; }
+
     /// <summary>Stop when the validation loss has not improved for this many epochs (0 = no early stopping).</summary>
     public int EarlyStoppingPatience { get; init; }
 
@@ -151,6 +160,10 @@ public sealed record TrainerOptions
         if (Prefetch < 0) throw new ArgumentOutOfRangeException(nameof(Prefetch), Prefetch, "Prefetch must be non-negative.");
         if (EvalEvery > 1 && ValidationFraction == 0 && (Schedule == "plateau" || EarlyStoppingPatience > 0))
             throw new ArgumentException($"eval-every {EvalEvery}: without a validation split (--validation) the {(Schedule == "plateau" ? "plateau schedule" : "early stopping")} watches the test loss, which must then be evaluated every epoch.", nameof(EvalEvery));
+        if (Ema > 0 && string.Equals(Optimizer.Trim(), "asgd", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"ema {Ema.ToString(System.Globalization.CultureInfo.InvariantCulture)}: averaged SGD evaluates its own average of the weights; use one or the other.", nameof(Ema));
+        if (Ema > 0 && EarlyStoppingPatience > 0 && RestoreBestWeights)
+            throw new ArgumentException($"ema {Ema.ToString(System.Globalization.CultureInfo.InvariantCulture)}: early stopping would restore the best epoch's own weights, not their average; turn off restoring the best weights or the average.", nameof(Ema));
         var taken = OptimizerFactory.SettingsOf(Optimizer);
         foreach (var setting in TrainingSettings.All)
             if (setting.OptimizerSetting is string name && !taken.Contains(name) && setting.Get(this) is not null)

@@ -175,6 +175,7 @@ public static class TrainingSettings
         Number("min-delta", SettingKind.Validation, "Early stopping: smallest decrease of the validation loss that counts.", o => o.EarlyStoppingMinDelta, (o, v) => o with { EarlyStoppingMinDelta = v }, "must be finite and non-negative", d => NonNegative(d)),
         Switch("flip-tta", SettingKind.Validation, "Evaluate a classifier on the mean of its logits on each image and on its left-right mirror (test-time flip augmentation; training is unchanged).",
             o => o.FlipTta, (o, v) => o with { FlipTta = v }),
+        Number("ema", SettingKind.Validation, "Evaluate an exponential moving average of the weights with this decay, e.g. 0.999 (0 = off).", o => o.Ema, (o, v) => o with { Ema = v }, "must be in [0, 1)", d => d is >= 0 and < 1),
         Count("eval-every", SettingKind.Validation, "Evaluate on the test set every this many epochs and after the last (1 = every epoch).", o => o.EvalEvery, (o, v) => o with { EvalEvery = v }, "must be at least 1", v => v >= 1),
     ];
 

@@ -126,7 +126,7 @@ public abstract class TrainingTask
     /// <see cref="Score(Tensor, Tensor, TrainerOptions)"/> under a run's <paramref name="options"/>): the mean loss and
     /// metrics. The model's mode is restored afterwards.
     /// </summary>
-    public Score Evaluate(IDataset data, int batchSize = 256, TrainerOptions? options = null)
+    public virtual Score Evaluate(IDataset data, int batchSize = 256, TrainerOptions? options = null)
     {
         var (lossSum, seen, sums) = EvaluateSums(data, batchSize, options);
         long n = Math.Max(seen, 1);

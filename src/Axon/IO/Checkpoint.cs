@@ -25,6 +25,13 @@ public sealed class CheckpointInfo
     /// <summary>Free-form metadata. Keys starting with <c>axon.</c> are reserved; <c>format</c> defaults to <c>pt</c>.</summary>
     public Dictionary<string, string> Metadata { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Named tensors saved beside the model and the optimiser (e.g. a weight average's shadows,
+    /// <see cref="ExponentialMovingAverage"/>), stored as <c>extra.</c> + name. <see cref="Checkpoint.Load"/> fills this
+    /// with tensors the caller owns (dispose them when done).
+    /// </summary>
+    public Dictionary<string, Tensor> Tensors { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Records the current state of <paramref name="generator"/> under <paramref name="name"/>; returns this for chaining.</summary>
     public CheckpointInfo CaptureGenerator(string name, Generator generator)
     {
@@ -52,9 +59,10 @@ public sealed class CheckpointInfo
 /// </summary>
 /// <remarks>
 /// <para><b>Layout.</b> The model's tensors are stored under their state-dict names (<c>layers.0.weight</c>), so the file
-/// loads into PyTorch with <c>model.load_state_dict({k: v for k, v in safetensors.torch.load_file(p).items() if not k.startswith("optimizer.")})</c>.
+/// loads into PyTorch with <c>model.load_state_dict({k: v for k, v in safetensors.torch.load_file(p).items() if not k.startswith(("optimizer.", "extra."))})</c>.
 /// The optimiser's state tensors are stored as <c>optimizer.</c> + their <see cref="OptimizerState"/> key
-/// (<c>optimizer.state.0.momentum_buffer</c>). Everything else goes to <c>__metadata__</c> as strings:
+/// (<c>optimizer.state.0.momentum_buffer</c>), the extra tensors (<see cref="CheckpointInfo.Tensors"/>) as <c>extra.</c> +
+/// their name, counted in <c>axon.extra</c>. Everything else goes to <c>__metadata__</c> as strings:
 /// <c>format</c> = <c>pt</c>, <c>axon.version</c> = <c>1</c>, <c>axon.model</c> (the model's class name),
 /// <c>axon.epoch</c>, <c>axon.step</c>, <c>axon.optimizer</c> (JSON: <c>{"type": "Sgd", "scalars": {"param_groups.0.lr": 0.1, ...}}</c>),
 /// <c>axon.scheduler</c> (JSON: <c>{"type": "StepLR", "state": {"last_epoch": 3, ...}}</c>), <c>axon.generators</c>
@@ -70,9 +78,12 @@ public static class Checkpoint
     /// <summary>The prefix of the optimiser's tensors in the file.</summary>
     public const string OptimizerPrefix = "optimizer.";
 
+    /// <summary>The prefix of the extra tensors (<see cref="CheckpointInfo.Tensors"/>) in the file.</summary>
+    public const string ExtraPrefix = "extra.";
+
     private const string Version = "1";
     private const string KeyVersion = "axon.version", KeyModel = "axon.model", KeyEpoch = "axon.epoch", KeyStep = "axon.step",
-        KeyOptimizer = "axon.optimizer", KeyScheduler = "axon.scheduler", KeyGenerators = "axon.generators", ReservedPrefix = "axon.";
+        KeyOptimizer = "axon.optimizer", KeyScheduler = "axon.scheduler", KeyGenerators = "axon.generators", KeyExtra = "axon.extra", ReservedPrefix = "axon.";
 
     /// <summary>Saves a checkpoint to <paramref name="path"/> (atomically: an existing file is replaced only once the new one is complete).</summary>
     /// <param name="path">The file to create or replace (by convention <c>*.safetensors</c>).</param>
@@ -89,6 +100,14 @@ public static class Checkpoint
         foreach (var (key, _) in tensors)
             if (optimizer is not null && key.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
                 throw new ArgumentException($"Checkpoint: the model's state-dict key '{key}' starts with '{OptimizerPrefix}', the prefix reserved for the optimiser's state; rename the module.", nameof(model));
+        foreach (var (key, _) in tensors)
+            if (info.Tensors.Count > 0 && key.StartsWith(ExtraPrefix, StringComparison.Ordinal))
+                throw new ArgumentException($"Checkpoint: the model's state-dict key '{key}' starts with '{ExtraPrefix}', the prefix reserved for the extra tensors; rename the module.", nameof(model));
+        foreach (var (k, t) in info.Tensors)
+        {
+            if (string.IsNullOrEmpty(k) || t is null) throw new ArgumentException("Checkpoint: an extra tensor has an empty name or is null.", nameof(info));
+            tensors.Add(new(ExtraPrefix + k, t));
+        }
 
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (k, v) in info.Metadata)
@@ -102,6 +121,7 @@ public static class Checkpoint
         metadata[KeyModel] = model.GetType().Name;
         metadata[KeyEpoch] = info.Epoch.ToString(CultureInfo.InvariantCulture);
         metadata[KeyStep] = info.Step.ToString(CultureInfo.InvariantCulture);
+        if (info.Tensors.Count > 0) metadata[KeyExtra] = info.Tensors.Count.ToString(CultureInfo.InvariantCulture);
         metadata[KeyGenerators] = Json(w =>
         {
             w.WriteStartObject();
@@ -168,10 +188,12 @@ public static class Checkpoint
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(model);
         var (tensors, metadata) = Safetensors.Load(path);
+        bool handed = false;
         try
         {
-            bool hasOptimizer = metadata.ContainsKey(KeyOptimizer);
-            var modelState = tensors.Where(kv => !hasOptimizer || !kv.Key.StartsWith(OptimizerPrefix, StringComparison.Ordinal)).ToList();
+            bool hasOptimizer = metadata.ContainsKey(KeyOptimizer), hasExtra = metadata.ContainsKey(KeyExtra);
+            var modelState = tensors.Where(kv => (!hasOptimizer || !kv.Key.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
+                && (!hasExtra || !kv.Key.StartsWith(ExtraPrefix, StringComparison.Ordinal))).ToList();
             model.CheckStateDict(modelState, strict, path);
             var info = ReadInfo(path, metadata);
 
@@ -203,11 +225,17 @@ public static class Checkpoint
                 throw new ArgumentException($"{path}: {ex.Message}", ex);
             }
             model.LoadStateDict(modelState, strict);
+            if (hasExtra)
+                foreach (var (k, t) in tensors)
+                    if (k.StartsWith(ExtraPrefix, StringComparison.Ordinal)) info.Tensors[k[ExtraPrefix.Length..]] = t;
+            handed = hasExtra;
             return info;
         }
         finally
         {
-            foreach (var (_, t) in tensors) t.Dispose();
+            // The extra tensors handed to the caller stay alive.
+            foreach (var (k, t) in tensors)
+                if (!(handed && k.StartsWith(ExtraPrefix, StringComparison.Ordinal))) t.Dispose();
         }
     }
 

@@ -46,6 +46,12 @@ public sealed class CheckpointTests : IDisposable
         }
     }
 
+    // A module with a child named "extra", whose keys take the extra tensors' prefix.
+    private sealed class Holder : Module
+    {
+        public Holder() => RegisterModule("extra", new Linear(2, 2));
+    }
+
     private static float[][] Params(Module m) => m.Parameters().Select(p => p.ToFloatArray()).ToArray();
 
     [Fact]
@@ -192,6 +198,37 @@ public sealed class CheckpointTests : IDisposable
         info.Metadata["axon.epoch"] = "1";
         Assert.Throws<ArgumentException>(() => Checkpoint.Save(PathOf("c.safetensors"), model, info: info));
         Assert.False(File.Exists(PathOf("c.safetensors")));
+    }
+
+    [Fact]
+    public void ExtraTensorsRoundTripBesideTheModelAndTheCallerOwnsThem()
+    {
+        var run = new Run(1, 2, lr: 0.05);
+        run.Train(X, Y, 2);
+        string path = PathOf("extra.safetensors");
+        var info = new CheckpointInfo { Epoch = 1 };
+        info.Tensors["ema.0.weight"] = Tensor.FromArray([1.5f, -2f]);
+        info.Tensors["count"] = Tensor.FromArray([7L]);
+        Checkpoint.Save(path, run.Model, run.Optimizer, run.Scheduler, info);
+        var (tensors, meta) = Safetensors.Load(path);
+        Assert.Contains("extra.ema.0.weight", tensors.Select(kv => kv.Key));
+        Assert.Equal("2", meta["axon.extra"]);
+
+        var other = new Run(5, 6, lr: 0.05);
+        var loaded = Checkpoint.Load(path, other.Model, other.Optimizer, other.Scheduler);
+        Assert.Equal(Params(run.Model), Params(other.Model));
+        Assert.Equal(["count", "ema.0.weight"], loaded.Tensors.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal([1.5f, -2f], loaded.Tensors["ema.0.weight"].ToFloatArray());
+        Assert.Equal([7L], loaded.Tensors["count"].ToLongArray());
+        foreach (var t in loaded.Tensors.Values) t.Dispose();
+        // A model-only load of the same file reads the weights all the same.
+        var weightsOnly = new Run(5, 6, lr: 0.05);
+        Checkpoint.Load(path, weightsOnly.Model);
+        Assert.Equal(Params(run.Model), Params(weightsOnly.Model));
+        // With extra tensors, a model key under their prefix would be ambiguous: refused when saving.
+        var ex = Assert.Throws<ArgumentException>(() => Checkpoint.Save(PathOf("clash.safetensors"), new Holder(), info: info));
+        Assert.Contains("'extra.weight'", ex.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(PathOf("clash.safetensors")));
     }
 
     [Fact]
