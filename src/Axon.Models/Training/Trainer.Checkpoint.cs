@@ -49,7 +49,7 @@ public sealed partial class Trainer
                 throw new InvalidDataException($"{path}: a onecycle checkpoint must record its steps per epoch.");
             EnsureOneCycle(stepsPerEpoch);
         }
-        var info = Checkpoint.Load(path, Model, Optimizer, Scheduler);
+        var info = Checkpoint.Load(path, Model, Optimizer, Scheduler, extraTensors: true);
         try
         {
             if (Ema is not null) LoadAverage(path, info);

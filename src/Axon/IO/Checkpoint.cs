@@ -28,7 +28,7 @@ public sealed class CheckpointInfo
     /// <summary>
     /// Named tensors saved beside the model and the optimiser (e.g. a weight average's shadows,
     /// <see cref="ExponentialMovingAverage"/>), stored as <c>extra.</c> + name. <see cref="Checkpoint.Load"/> fills this
-    /// with tensors the caller owns (dispose them when done).
+    /// with tensors the caller owns when asked to (dispose them when done).
     /// </summary>
     public Dictionary<string, Tensor> Tensors { get; } = new(StringComparer.Ordinal);
 
@@ -181,9 +181,10 @@ public static class Checkpoint
     /// <param name="optimizer">The optimiser to restore, or null to ignore the saved optimiser state.</param>
     /// <param name="scheduler">The scheduler to restore, or null to ignore the saved scheduler state.</param>
     /// <param name="strict">When true (the default), the model's keys must match the file's exactly; otherwise only common keys load.</param>
+    /// <param name="extraTensors">Whether to return the file's extra tensors in <see cref="CheckpointInfo.Tensors"/> (the caller then owns them); by default they are not read into it.</param>
     /// <exception cref="InvalidDataException">The file is malformed.</exception>
     /// <exception cref="ArgumentException">The checkpoint does not fit the model, optimiser or scheduler (the message names the file).</exception>
-    public static CheckpointInfo Load(string path, Module model, Optimizer? optimizer = null, LrScheduler? scheduler = null, bool strict = true)
+    public static CheckpointInfo Load(string path, Module model, Optimizer? optimizer = null, LrScheduler? scheduler = null, bool strict = true, bool extraTensors = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(model);
@@ -225,10 +226,10 @@ public static class Checkpoint
                 throw new ArgumentException($"{path}: {ex.Message}", ex);
             }
             model.LoadStateDict(modelState, strict);
-            if (hasExtra)
+            if (hasExtra && extraTensors)
                 foreach (var (k, t) in tensors)
                     if (k.StartsWith(ExtraPrefix, StringComparison.Ordinal)) info.Tensors[k[ExtraPrefix.Length..]] = t;
-            handed = hasExtra;
+            handed = hasExtra && extraTensors;
             return info;
         }
         finally
