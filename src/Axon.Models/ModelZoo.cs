@@ -14,6 +14,7 @@ public static class ModelZoo
         ["mlp"] = ("MLP 784-256-256-10 with ReLU", (c, g) => new Sequential(new Flatten(), new Linear(784, 256, generator: g), new ReLU(), new Linear(256, 256, generator: g), new ReLU(), new Linear(256, c, generator: g))),
         ["vgg-small"] = ("small VGG-style CNN with batch norm (widths 32-64-128)", (c, g) => new SmallVgg(c, generator: g)),
         ["resnet-small"] = ("ResNet with basic blocks 2-2-2, widths 32-64-128", (c, g) => ResNet.Small(c, g)),
+        ["resnet8"] = ("ResNet-8: resnet-small with one basic block a stage (1-1-1, widths 32-64-128)", (c, g) => ResNet.ResNet8(c, g)),
         ["resnet18"] = ("ResNet-18 layout (2-2-2-2 basic blocks, widths 64-512) for 28x28 inputs", (c, g) => ResNet.ResNet18(c, g)),
         ["gru-rows"] = ("GRU reading the image as 28 steps of 28 pixels (2 layers of 128, dropout 0.2); trains with adam and a cosine schedule unless told otherwise", (c, g) => new RowRnnClassifier(RowRnnKind.Gru, 128, 2, 0.2, c, generator: g)),
         ["lstm-rows"] = ("LSTM reading the image as 28 steps of 28 pixels (2 layers of 128, dropout 0.2); trains with adam and a cosine schedule unless told otherwise", (c, g) => new RowRnnClassifier(RowRnnKind.Lstm, 128, 2, 0.2, c, generator: g)),

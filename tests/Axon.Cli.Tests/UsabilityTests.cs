@@ -178,7 +178,7 @@ public sealed partial class TrainCommandTests
             (new[] { "train", "--data-dir", "" }, "error: --data-dir must name the directory holding the Fashion-MNIST IDX files (got '')"),
             (new[] { "lr-find", "--start-lr", "1", "--end-lr", "0.1" }, "error: --end-lr must be greater than --start-lr (got 0.1 and 1)"),
             (new[] { "lr-find", "--model", "vae" }, "error: --model: lr-find runs the range test on a classifier's cross-entropy; vae is a generative model (got 'vae'). " +
-                "Use one of lecture-cnn, lenet5, mlp, vgg-small, resnet-small, resnet18, gru-rows, lstm-rows, alexnet-small, vgg16-small, googlenet-small, resnet50-small, densenet121-small."),
+                "Use one of lecture-cnn, lenet5, mlp, vgg-small, resnet-small, resnet8, resnet18, gru-rows, lstm-rows, alexnet-small, vgg16-small, googlenet-small, resnet50-small, densenet121-small."),
             (new[] { "predict", "m.safetensors", "x.png", "--top", "11" }, "error: --top must be between 1 and 10, the number of classes (got 11)"),
         })
         {
@@ -201,7 +201,7 @@ public sealed partial class TrainCommandTests
         var (code, text, errors) = Capture("train", "--model", "alexnet");
         Assert.Equal(1, code);
         Assert.Equal("", text);
-        Assert.Equal("error: --model must be one of lecture-cnn, lenet5, mlp, vgg-small, resnet-small, resnet18, gru-rows, lstm-rows, alexnet-small, vgg16-small, googlenet-small, resnet50-small, densenet121-small, " +
+        Assert.Equal("error: --model must be one of lecture-cnn, lenet5, mlp, vgg-small, resnet-small, resnet8, resnet18, gru-rows, lstm-rows, alexnet-small, vgg16-small, googlenet-small, resnet50-small, densenet121-small, " +
             "autoencoder, conv-autoencoder, denoising-ae, sparse-ae, contractive-ae, vae, gan, dcgan, infogan, siamese (got 'alexnet')" + Environment.NewLine +
             "Run 'axon train --help' for usage." + Environment.NewLine, errors);
 

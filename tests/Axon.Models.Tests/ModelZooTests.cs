@@ -107,6 +107,20 @@ public class ModelZooTests
     }
 
     [Fact]
+    public void ResNet8IsResNetSmallWithOneBlockAStage()
+    {
+        var model = (ResNet)ModelZoo.Create("resnet8", generator: new Generator(0));
+        var keys = model.StateDict().Select(kv => kv.Key).ToList();
+        Assert.Contains("layer3.0.downsample.1.running_mean", keys);
+        Assert.DoesNotContain(keys, k => k.StartsWith("layer1.1.", StringComparison.Ordinal));
+        // Stem 288 + 64, stage 1 2 x 9,216 + 128, stage 2 18,432 + 36,864 + 256 + 2,048 + 128,
+        // stage 3 73,728 + 147,456 + 512 + 8,192 + 256, head 1,290.
+        Assert.Equal(352 + 18_560 + 57_728 + 230_144 + 1_290, model.ParameterCount());
+        using var logits = model.Forward(Tensor.Zeros([2, 1, 28, 28]));
+        Assert.Equal([2, 10], logits.Shape.ToArray());
+    }
+
+    [Fact]
     public void UnknownModelNamesListTheKnownOnes()
     {
         var ex = Assert.Throws<ArgumentException>(() => ModelZoo.Create("alexnet"));
